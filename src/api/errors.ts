@@ -1,0 +1,46 @@
+// The one place where errors become HTTP responses: {error: {code, message, details?}}.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { QuiverError, createError } from '../errors/index.js';
+import type { FieldIssue } from '../errors/index.js';
+
+/** Parses with a zod schema; failures become VALIDATION_FAILED naming each field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues: FieldIssue[] = r.error.issues.map((i) => {
+    const field = [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || (prefix || 'body');
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown field(s): ${i.keys.join(', ')}`;
+    return { field, message };
+  });
+  throw createError('VALIDATION_FAILED', { issues });
+}
+
+export const notFound: RequestHandler = (req) => {
+  throw createError('ROUTE_NOT_FOUND', { method: req.method, path: req.path });
+};
+
+export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let e: QuiverError;
+    const body = err as { type?: string; status?: number; message?: string };
+    if (err instanceof QuiverError) e = err;
+    else if (body?.type === 'entity.too.large') e = createError('PAYLOAD_TOO_LARGE', { limit: maxBodyBytes });
+    else if (body?.type === 'entity.parse.failed') e = createError('INVALID_JSON', { reason: body.message ?? 'parse error' });
+    else if (body?.type === 'encoding.unsupported' || body?.type === 'charset.unsupported') {
+      e = createError('VALIDATION_FAILED', { issues: [{ field: 'body', message: body.message ?? 'unsupported encoding' }] });
+    } else if (typeof body?.status === 'number' && body.status >= 400 && body.status < 500) {
+      // body-parser's other client errors (aborted request, bad length): the client's fault.
+      e = createError('VALIDATION_FAILED', { issues: [{ field: 'body', message: body.message ?? 'bad request body' }] });
+    } else {
+      log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+      e = createError('INTERNAL', {});
+    }
+    if (e.status >= 500 && e.code !== 'INTERNAL') log.error({ err: e, url: req.originalUrl }, e.message);
+    if (res.headersSent) return;
+    const details = e.code === 'INTERNAL' ? undefined : e.details;
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(details === undefined ? {} : { details }) } });
+  };
+}

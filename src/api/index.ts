@@ -1,0 +1,2 @@
+// The HTTP API's public face.
+export { createApp } from './app.js';

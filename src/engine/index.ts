@@ -1,0 +1,3 @@
+// The engine's public face.
+export { Engine, type CreateCollectionInput } from './engine.js';
+export { checkVector } from './vectors.js';

@@ -1,0 +1,70 @@
+// Owns the closed catalogue of errors Quiver reports. Every layer throws QuiverError with a
+// code from this catalogue; the API maps it to HTTP in one place (api/errors.ts).
+// "client" errors are the caller's fault (4xx), "server" errors are ours (5xx).
+
+export interface FieldIssue {
+  /** Dotted path into the request, e.g. "documents.3.vector". */
+  field: string;
+  message: string;
+}
+
+const catalogue = {
+  VALIDATION_FAILED: { status: 400, message: (a: { issues: FieldIssue[] }) => a.issues.map((i) => `${i.field}: ${i.message}`).join('; ') },
+  INVALID_JSON: { status: 400, message: (a: { reason: string }) => `request body is not valid JSON: ${a.reason}` },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: (a: { got: string }) => `expected Content-Type application/json, got ${a.got}` },
+  DIMENSION_MISMATCH: {
+    status: 400,
+    message: (a: { field: string; expected: number; got: number }) =>
+      `${a.field}: vector has ${a.got} dimensions but the collection has ${a.expected}`,
+  },
+  ZERO_VECTOR: { status: 400, message: (a: { field: string }) => `${a.field}: a zero vector has no direction and cannot be compared by cosine` },
+  TEXT_REQUIRED: { status: 400, message: (a: { field: string }) => `${a.field}: each document needs text or vector` },
+  NO_EMBEDDER: {
+    status: 400,
+    message: (a: { field: string; collection: string }) =>
+      `${a.field}: collection "${a.collection}" has no embedding model (provider "none"); send a vector instead`,
+  },
+  MODEL_NOT_FOUND: {
+    status: 400,
+    message: (a: { model: string; folder: string }) =>
+      `embedder.model: model "${a.model}" was not found in ${a.folder} (expected config.json, tokenizer.json and onnx/model.onnx there)`,
+  },
+  MODEL_LOAD_FAILED: { status: 400, message: (a: { model: string; reason: string }) => `embedder.model: model "${a.model}" could not be loaded: ${a.reason}` },
+  COLLECTION_NOT_FOUND: { status: 404, message: (a: { name: string }) => `collection "${a.name}" does not exist` },
+  DOCUMENT_NOT_FOUND: { status: 404, message: (a: { collection: string; id: string }) => `document "${a.id}" does not exist in collection "${a.collection}"` },
+  ROUTE_NOT_FOUND: { status: 404, message: (a: { method: string; path: string }) => `no route for ${a.method} ${a.path}` },
+  COLLECTION_EXISTS: { status: 409, message: (a: { name: string }) => `collection "${a.name}" already exists` },
+  PAYLOAD_TOO_LARGE: { status: 413, message: (a: { limit: number }) => `request body is larger than the limit of ${a.limit} bytes (QUIVER_MAX_BODY)` },
+  NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
+  EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
+  INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },
+} as const;
+
+export type ErrorCode = keyof typeof catalogue;
+type ArgsOf<C extends ErrorCode> = Parameters<(typeof catalogue)[C]['message']>[0];
+
+export class QuiverError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'QuiverError';
+    this.status = catalogue[code].status;
+  }
+  get isClientError(): boolean {
+    return this.status < 500;
+  }
+}
+
+/** Makes a catalogued error: `createError('DIMENSION_MISMATCH', {field, expected, got})`. */
+export function createError<C extends ErrorCode>(code: C, args: ArgsOf<C>): QuiverError {
+  const render = catalogue[code].message as (a: ArgsOf<C>) => string;
+  return new QuiverError(code, render(args), args);
+}
+
+export function statusOf(code: ErrorCode): number {
+  return catalogue[code].status;
+}

@@ -1,0 +1,180 @@
+// An HNSW index (hnswlib-node) for one collection: labels are chunk ids, deletes are marked and
+// their slots reused, capacity grows by doubling. Persistence is a snapshot of three files:
+//   <base>.hnsw    hnswlib's own format
+//   <base>.labels  the live labels (float64), since hnswlib keeps deleted labels in its lookup
+//   <base>.json    the manifest, written last: seq, counts, parameters and the sha256 of both files
+// A snapshot is only trusted when the manifest's checksums match, because hnswlib reads a
+// truncated or foreign file without checks and can crash the process.
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import hnswlib from 'hnswlib-node';
+import type { HnswParams, Metric } from '../storage/index.js';
+import type { Neighbor, SearchOptions, VectorIndex } from './vector-index.js';
+import { hnswDistanceToScore } from './vector-index.js';
+
+const FORMAT = 1;
+const MIN_CAPACITY = 1024;
+
+export interface SnapshotManifest {
+  format: number;
+  seq: number;
+  dimension: number;
+  metric: Metric;
+  m: number;
+  efConstruction: number;
+  live: number;
+  hnswSha256: string;
+  labelsSha256: string;
+}
+
+export class HnswIndex implements VectorIndex {
+  private readonly index: hnswlib.HierarchicalNSW;
+  private readonly live = new Set<number>();
+
+  private constructor(
+    readonly dimension: number,
+    readonly metric: Metric,
+    readonly params: HnswParams,
+  ) {
+    this.index = new hnswlib.HierarchicalNSW(metric, dimension);
+  }
+
+  static create(dimension: number, metric: Metric, params: HnswParams, capacity = MIN_CAPACITY): HnswIndex {
+    const idx = new HnswIndex(dimension, metric, params);
+    idx.index.initIndex({
+      maxElements: Math.max(MIN_CAPACITY, capacity),
+      m: params.m,
+      efConstruction: params.efConstruction,
+      randomSeed: 100,
+      allowReplaceDeleted: true,
+    });
+    return idx;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  get capacity(): number {
+    return this.index.getMaxElements();
+  }
+
+  has(label: number): boolean {
+    return this.live.has(label);
+  }
+
+  labels(): Iterable<number> {
+    return this.live.keys();
+  }
+
+  add(label: number, vector: Float32Array): void {
+    if (vector.length !== this.dimension) throw new RangeError(`expected ${this.dimension} dimensions, got ${vector.length}`);
+    const deletedSlots = this.index.getCurrentCount() - this.live.size;
+    if (!this.live.has(label) && deletedSlots === 0 && this.index.getCurrentCount() >= this.index.getMaxElements()) {
+      this.index.resizeIndex(this.index.getMaxElements() * 2);
+    }
+    this.index.addPoint(Array.from(vector), label, true);
+    this.live.add(label);
+  }
+
+  remove(label: number): void {
+    if (!this.live.delete(label)) return;
+    this.index.markDelete(label);
+  }
+
+  search(query: Float32Array, k: number, opts: SearchOptions = {}): Neighbor[] {
+    if (this.live.size === 0 || k <= 0) return [];
+    const n = Math.min(k, this.live.size);
+    this.index.setEf(Math.max(opts.ef ?? 0, n));
+    const res = this.index.searchKnn(Array.from(query), n, opts.filter);
+    return res.neighbors.map((label, i) => ({ label, score: hnswDistanceToScore(this.metric, res.distances[i]!) }));
+  }
+
+  /** Writes a snapshot. The caller must keep the index unchanged until the promise settles. */
+  async save(base: string, seq: number): Promise<SnapshotManifest> {
+    const labels = Float64Array.from(this.live);
+    await this.index.writeIndex(`${base}.hnsw.tmp`);
+    await fs.promises.writeFile(`${base}.labels.tmp`, new Uint8Array(labels.buffer));
+    const manifest: SnapshotManifest = {
+      format: FORMAT,
+      seq,
+      dimension: this.dimension,
+      metric: this.metric,
+      m: this.params.m,
+      efConstruction: this.params.efConstruction,
+      live: labels.length,
+      hnswSha256: await sha256File(`${base}.hnsw.tmp`),
+      labelsSha256: await sha256File(`${base}.labels.tmp`),
+    };
+    await fsyncFile(`${base}.hnsw.tmp`);
+    await fsyncFile(`${base}.labels.tmp`);
+    await fs.promises.rename(`${base}.hnsw.tmp`, `${base}.hnsw`);
+    await fs.promises.rename(`${base}.labels.tmp`, `${base}.labels`);
+    await fs.promises.writeFile(`${base}.json.tmp`, JSON.stringify(manifest));
+    await fsyncFile(`${base}.json.tmp`);
+    await fs.promises.rename(`${base}.json.tmp`, `${base}.json`);
+    return manifest;
+  }
+
+  /**
+   * Loads a snapshot if its manifest is present, matches the expected shape and its files match
+   * their checksums; otherwise returns the reason it cannot be used.
+   */
+  static async load(
+    base: string,
+    expect: { dimension: number; metric: Metric; params: HnswParams },
+  ): Promise<{ index: HnswIndex; seq: number } | { reason: string }> {
+    let manifest: SnapshotManifest;
+    try {
+      manifest = JSON.parse(await fs.promises.readFile(`${base}.json`, 'utf8')) as SnapshotManifest;
+    } catch (err) {
+      return { reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no snapshot' : `unreadable manifest (${(err as Error).message})` };
+    }
+    if (manifest.format !== FORMAT) return { reason: `snapshot format ${manifest.format}, expected ${FORMAT}` };
+    if (manifest.dimension !== expect.dimension || manifest.metric !== expect.metric) {
+      return { reason: `snapshot is ${manifest.metric}/${manifest.dimension}, collection is ${expect.metric}/${expect.dimension}` };
+    }
+    for (const [file, sum] of [
+      [`${base}.hnsw`, manifest.hnswSha256],
+      [`${base}.labels`, manifest.labelsSha256],
+    ] as const) {
+      let actual: string;
+      try {
+        actual = await sha256File(file);
+      } catch {
+        return { reason: `missing ${file}` };
+      }
+      if (actual !== sum) return { reason: `checksum mismatch in ${file} (truncated or changed)` };
+    }
+    const labelsBuf = await fs.promises.readFile(`${base}.labels`);
+    if (labelsBuf.byteLength !== manifest.live * 8) return { reason: 'label file size does not match the manifest' };
+    const idx = new HnswIndex(expect.dimension, expect.metric, { m: manifest.m, efConstruction: manifest.efConstruction });
+    await idx.index.readIndex(`${base}.hnsw`, true);
+    // Copy into an aligned buffer: readFile's Buffer need not start on an 8-byte boundary.
+    const labels = new Float64Array(manifest.live);
+    new Uint8Array(labels.buffer).set(labelsBuf);
+    for (const l of labels) idx.live.add(l);
+    return { index: idx, seq: manifest.seq };
+  }
+
+  static async removeFiles(base: string): Promise<void> {
+    await Promise.all(
+      ['.hnsw', '.labels', '.json', '.hnsw.tmp', '.labels.tmp', '.json.tmp'].map((ext) => fs.promises.rm(`${base}${ext}`, { force: true })),
+    );
+  }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,2 @@
+// The ingest layer's public face.
+export { upsertDocuments, deleteDocument, type DocumentInput, type UpsertResult } from './upsert.js';

@@ -1,0 +1,2 @@
+// The query layer's public face.
+export { queryCollection, type QueryInput, type QueryResult, type Hit, type IncludeField } from './search.js';

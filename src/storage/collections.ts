@@ -1,0 +1,92 @@
+// Owns the collections table.
+import type { Db } from './database.js';
+import type { Collection, EmbedderSpec, HnswParams, Metric } from './types.js';
+
+interface CollectionDbRow {
+  id: number;
+  name: string;
+  metric: Metric;
+  dimension: number;
+  embedder: string;
+  hnsw: string;
+  seq: number;
+  created_at: string;
+}
+
+function toCollection(r: CollectionDbRow): Collection {
+  const hnsw = JSON.parse(r.hnsw) as { m: number; ef_construction: number };
+  return {
+    id: r.id,
+    name: r.name,
+    metric: r.metric,
+    dimension: r.dimension,
+    embedder: JSON.parse(r.embedder) as EmbedderSpec,
+    hnsw: { m: hnsw.m, efConstruction: hnsw.ef_construction },
+    seq: r.seq,
+    createdAt: r.created_at,
+  };
+}
+
+export class CollectionsRepo {
+  private readonly byName;
+  private readonly all;
+  private readonly insert;
+  private readonly remove;
+  private readonly bump;
+  private readonly countDocs;
+
+  constructor(private readonly db: Db) {
+    this.byName = db.prepare<[string], CollectionDbRow>('SELECT * FROM collections WHERE name = ?');
+    this.all = db.prepare<[], CollectionDbRow>('SELECT * FROM collections ORDER BY name');
+    this.insert = db.prepare<[string, Metric, number, string, string, string], CollectionDbRow>(
+      'INSERT INTO collections (name, metric, dimension, embedder, hnsw, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+    );
+    this.remove = db.prepare<[number]>('DELETE FROM collections WHERE id = ?');
+    this.bump = db.prepare<[number], { seq: number }>('UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq');
+    this.countDocs = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM documents WHERE collection_id = ?');
+  }
+
+  get(name: string): Collection | undefined {
+    const r = this.byName.get(name);
+    return r && toCollection(r);
+  }
+
+  list(): Collection[] {
+    return this.all.all().map(toCollection);
+  }
+
+  /** Returns undefined when the name is taken. */
+  create(c: { name: string; metric: Metric; dimension: number; embedder: EmbedderSpec; hnsw: HnswParams }): Collection | undefined {
+    try {
+      const row = this.insert.get(
+        c.name,
+        c.metric,
+        c.dimension,
+        JSON.stringify(c.embedder),
+        JSON.stringify({ m: c.hnsw.m, ef_construction: c.hnsw.efConstruction }),
+        new Date().toISOString(),
+      );
+      return row && toCollection(row);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes the collection and, by cascade, its documents and chunks. */
+  delete(id: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM tombstones WHERE collection_id = ?').run(id);
+      this.remove.run(id);
+    })();
+  }
+
+  /** Next write sequence number; call inside the write's transaction. */
+  nextSeq(id: number): number {
+    return this.bump.get(id)!.seq;
+  }
+
+  documentCount(id: number): number {
+    return this.countDocs.get(id)!.n;
+  }
+}

@@ -1,0 +1,210 @@
+// Owns documents, their chunks and the tombstones of deleted chunks. Every write here is one
+// transaction that also takes the collection's next sequence number and returns the matching
+// IndexChanges, so the vector index can follow SQLite exactly, in commit order.
+import type { Db } from './database.js';
+import { blobToVector, vectorToBlob } from './database.js';
+import type { CollectionsRepo } from './collections.js';
+import type { ChunkInput, DocumentRow, IndexChanges, Metadata } from './types.js';
+
+interface DocumentDbRow {
+  pk: number;
+  id: string;
+  text: string | null;
+  metadata: string;
+  content_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function toDocument(r: DocumentDbRow): DocumentRow {
+  return {
+    pk: r.pk,
+    id: r.id,
+    text: r.text,
+    metadata: JSON.parse(r.metadata) as Metadata,
+    contentHash: r.content_hash,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** One document of an upsert, after the service decided what to do with it. */
+export type DocumentWrite =
+  | { kind: 'metadata'; pk: number; metadata: Metadata }
+  | { kind: 'content'; id: string; existingPk?: number; text: string | null; metadata: Metadata; contentHash: string; chunks: ChunkInput[] };
+
+/** A chunk joined with its document, as search results need it. */
+export interface ChunkHit {
+  label: number;
+  documentId: string;
+  chunkIndex: number;
+  start: number;
+  end: number;
+  text: string | null;
+  metadata: Metadata;
+  vector: Float32Array | null;
+}
+
+export class DocumentsRepo {
+  private readonly stmts;
+
+  constructor(
+    private readonly db: Db,
+    private readonly collections: CollectionsRepo,
+  ) {
+    this.stmts = {
+      get: db.prepare<[number, string], DocumentDbRow>('SELECT * FROM documents WHERE collection_id = ? AND id = ?'),
+      page: db.prepare<[number, string, number], DocumentDbRow>(
+        'SELECT * FROM documents WHERE collection_id = ? AND id > ? ORDER BY id LIMIT ?',
+      ),
+      insertDoc: db.prepare<[number, string, string | null, string, string, string, string], { pk: number }>(
+        'INSERT INTO documents (collection_id, id, text, metadata, content_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk',
+      ),
+      updateDoc: db.prepare<[string | null, string, string, string, number]>(
+        'UPDATE documents SET text = ?, metadata = ?, content_hash = ?, updated_at = ? WHERE pk = ?',
+      ),
+      updateMeta: db.prepare<[string, string, number]>('UPDATE documents SET metadata = ?, updated_at = ? WHERE pk = ?'),
+      deleteDoc: db.prepare<[number]>('DELETE FROM documents WHERE pk = ?'),
+      chunkIdsOf: db.prepare<[number], { id: number; has_vector: number }>(
+        'SELECT id, vector IS NOT NULL AS has_vector FROM chunks WHERE document_pk = ?',
+      ),
+      deleteChunks: db.prepare<[number]>('DELETE FROM chunks WHERE document_pk = ?'),
+      insertChunk: db.prepare<[number, number, number, number, number, Buffer | null, number], { id: number }>(
+        'INSERT INTO chunks (collection_id, document_pk, chunk_index, start_offset, end_offset, vector, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      ),
+      tombstone: db.prepare<[number, number, number]>('INSERT OR REPLACE INTO tombstones (collection_id, chunk_id, seq) VALUES (?, ?, ?)'),
+      chunkVector: db.prepare<[number], { vector: Buffer | null }>('SELECT vector FROM chunks WHERE document_pk = ? ORDER BY chunk_index LIMIT 1'),
+      vectorsAfter: db.prepare<[number, number], { id: number; vector: Buffer }>(
+        'SELECT id, vector FROM chunks WHERE collection_id = ? AND seq > ? AND vector IS NOT NULL',
+      ),
+      tombstonesAfter: db.prepare<[number, number], { chunk_id: number }>('SELECT chunk_id FROM tombstones WHERE collection_id = ? AND seq > ?'),
+      liveLabels: db.prepare<[number], { id: number }>('SELECT id FROM chunks WHERE collection_id = ? AND vector IS NOT NULL'),
+      allVectors: db.prepare<[number], { id: number; vector: Buffer }>('SELECT id, vector FROM chunks WHERE collection_id = ? AND vector IS NOT NULL'),
+      pruneTombstones: db.prepare<[number, number]>('DELETE FROM tombstones WHERE collection_id = ? AND seq <= ?'),
+    };
+  }
+
+  get(collectionId: number, id: string): DocumentRow | undefined {
+    const r = this.stmts.get.get(collectionId, id);
+    return r && toDocument(r);
+  }
+
+  /** The first chunk's vector: the document's vector when it is not chunked. */
+  vectorOf(pk: number): Float32Array | null {
+    const r = this.stmts.chunkVector.get(pk);
+    return r?.vector ? blobToVector(r.vector) : null;
+  }
+
+  /** Documents in id order after `afterId` (exclusive): stable under concurrent inserts. */
+  page(collectionId: number, afterId: string, limit: number): DocumentRow[] {
+    return this.stmts.page.all(collectionId, afterId, limit).map(toDocument);
+  }
+
+  /** Writes a batch of documents in one transaction; returns what the index must do. */
+  write(collectionId: number, writes: DocumentWrite[]): IndexChanges {
+    return this.db.transaction((): IndexChanges => {
+      const now = new Date().toISOString();
+      const changes: IndexChanges = { seq: 0, adds: [], deletes: [] };
+      const needsSeq = writes.some((w) => w.kind === 'content');
+      if (needsSeq) changes.seq = this.collections.nextSeq(collectionId);
+      for (const w of writes) {
+        if (w.kind === 'metadata') {
+          this.stmts.updateMeta.run(JSON.stringify(w.metadata), now, w.pk);
+          continue;
+        }
+        let pk: number;
+        if (w.existingPk !== undefined) {
+          pk = w.existingPk;
+          this.dropChunks(collectionId, pk, changes);
+          this.stmts.updateDoc.run(w.text, JSON.stringify(w.metadata), w.contentHash, now, pk);
+        } else {
+          pk = this.stmts.insertDoc.get(collectionId, w.id, w.text, JSON.stringify(w.metadata), w.contentHash, now, now)!.pk;
+        }
+        for (const c of w.chunks) {
+          const { id } = this.stmts.insertChunk.get(collectionId, pk, c.index, c.start, c.end, c.vector ? vectorToBlob(c.vector) : null, changes.seq)!;
+          if (c.vector) changes.adds.push({ label: id, vector: c.vector });
+        }
+      }
+      return changes;
+    })();
+  }
+
+  /** Deletes one document and its chunks; undefined when it did not exist. */
+  delete(collectionId: number, id: string): IndexChanges | undefined {
+    return this.db.transaction((): IndexChanges | undefined => {
+      const doc = this.stmts.get.get(collectionId, id);
+      if (!doc) return undefined;
+      const changes: IndexChanges = { seq: this.collections.nextSeq(collectionId), adds: [], deletes: [] };
+      this.dropChunks(collectionId, doc.pk, changes);
+      this.stmts.deleteDoc.run(doc.pk);
+      return changes;
+    })();
+  }
+
+  private dropChunks(collectionId: number, pk: number, changes: IndexChanges): void {
+    for (const c of this.stmts.chunkIdsOf.all(pk)) {
+      if (c.has_vector) {
+        this.stmts.tombstone.run(collectionId, c.id, changes.seq);
+        changes.deletes.push(c.id);
+      }
+    }
+    this.stmts.deleteChunks.run(pk);
+  }
+
+  /** Chunks joined with their documents, for the given labels (order not kept). */
+  chunksByLabel(labels: number[], withVector: boolean): Map<number, ChunkHit> {
+    const out = new Map<number, ChunkHit>();
+    if (labels.length === 0) return out;
+    // SQLite's default limit on bound parameters is 32766; k is at most 1000, so one statement suffices.
+    const sql = `SELECT c.id AS label, d.id AS document_id, c.chunk_index, c.start_offset, c.end_offset, d.text, d.metadata${
+      withVector ? ', c.vector' : ''
+    } FROM chunks c JOIN documents d ON d.pk = c.document_pk WHERE c.id IN (${labels.map(() => '?').join(',')})`;
+    const rows = this.db.prepare(sql).all(...labels) as {
+      label: number;
+      document_id: string;
+      chunk_index: number;
+      start_offset: number;
+      end_offset: number;
+      text: string | null;
+      metadata: string;
+      vector?: Buffer | null;
+    }[];
+    for (const r of rows) {
+      const whole = r.start_offset === 0 && (r.end_offset === 0 || r.end_offset === r.text?.length);
+      out.set(r.label, {
+        label: r.label,
+        documentId: r.document_id,
+        chunkIndex: r.chunk_index,
+        start: r.start_offset,
+        end: r.end_offset,
+        text: r.text === null || whole ? r.text : r.text.slice(r.start_offset, r.end_offset),
+        metadata: JSON.parse(r.metadata) as Metadata,
+        vector: r.vector ? blobToVector(r.vector) : null,
+      });
+    }
+    return out;
+  }
+
+  /** Vectors written after `seq`: what an index snapshot taken at `seq` lacks. */
+  *vectorsAfter(collectionId: number, seq: number): Generator<{ label: number; vector: Float32Array }> {
+    for (const r of this.stmts.vectorsAfter.iterate(collectionId, seq)) yield { label: r.id, vector: blobToVector(r.vector) };
+  }
+
+  tombstonesAfter(collectionId: number, seq: number): number[] {
+    return this.stmts.tombstonesAfter.all(collectionId, seq).map((r) => r.chunk_id);
+  }
+
+  /** Every chunk label that must be in the index. */
+  liveLabels(collectionId: number): number[] {
+    return this.stmts.liveLabels.all(collectionId).map((r) => r.id);
+  }
+
+  *allVectors(collectionId: number): Generator<{ label: number; vector: Float32Array }> {
+    for (const r of this.stmts.allVectors.iterate(collectionId)) yield { label: r.id, vector: blobToVector(r.vector) };
+  }
+
+  /** Tombstones at or before a snapshot's seq are no longer needed to replay it. */
+  pruneTombstones(collectionId: number, uptoSeq: number): void {
+    this.stmts.pruneTombstones.run(collectionId, uptoSeq);
+  }
+}

@@ -1,0 +1,6 @@
+// The storage layer's public face: the only code that writes SQL.
+export { openDatabase, migrate, vectorToBlob, blobToVector, MIGRATIONS_DIR, type Db } from './database.js';
+export { CollectionsRepo } from './collections.js';
+export { DocumentsRepo, type DocumentWrite, type ChunkHit } from './documents.js';
+export { EmbeddingCache } from './embedding-cache.js';
+export type * from './types.js';
