@@ -13,7 +13,7 @@ import { getEmbeddingsPath } from '@sap-ux/fiori-docs-embeddings';
 import { DEFAULT_MODEL_ID, DEFAULT_MODELS_DIR } from './build-default-model.js';
 
 /** (anchor, paraphrase, unrelated): written for this check, short and everyday. */
-const PARAPHRASE_TRIPLES: readonly [string, string, string][] = [
+export const PARAPHRASE_TRIPLES: readonly [string, string, string][] = [
   ['How do I reset my password?', 'I forgot my password and need to change it.', 'The train to Berlin leaves at noon.'],
   ['The cat is sleeping on the sofa.', 'A kitten naps on the couch.', 'Interest rates rose again this quarter.'],
   ['The company reported higher profits this year.', 'Annual earnings of the firm increased.', 'She planted tomatoes in the garden.'],

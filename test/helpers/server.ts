@@ -42,8 +42,8 @@ export class TestServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not listen in time:\n${out}`)), 60_000);
       const check = () => {
@@ -53,7 +53,7 @@ export class TestServer {
           resolve(Number(m[1]));
         }
       };
-      proc.stdout!.on('data', check);
+      proc.stdout.on('data', check);
       proc.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`server exited with ${code} before listening:\n${out}`));

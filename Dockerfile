@@ -1,0 +1,20 @@
+# Quiver server image. Two stages: the first compiles the native addons (better-sqlite3,
+# hnswlib-node) and builds the default embedding model; the second carries only what runs.
+FROM node:22-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json .npmrc ./
+COPY scripts ./scripts
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+
+FROM node:22-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production QUIVER_HOST=0.0.0.0 QUIVER_PORT=8080 QUIVER_DATA_DIR=/data
+COPY --from=build /app /app
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 8080
+VOLUME ["/data"]
+CMD ["node", "--import", "tsx", "src/main.ts"]
