@@ -79,6 +79,43 @@ describe('durability', () => {
     await expectAllFindable(s, expected);
   });
 
+  it('keeps every acknowledged batch, and each unacknowledged batch wholly or not at all, when killed under write load', async () => {
+    const dir = tempDir();
+    let s = await start(dir);
+    await s.request('POST', '/v1/collections', { name: 'c', embedder: { provider: 'none' }, dimension: DIM });
+    const acked: number[] = [];
+    const sent: number[] = [];
+    let killed = false;
+    const writer = async (w: number) => {
+      for (let b = w; !killed; b += 4) {
+        sent.push(b);
+        const documents = randomVectors(20, DIM, 5000 + b).map((vector, i) => ({ id: `b${b}-${i}`, vector }));
+        try {
+          const r = await s.request('PUT', '/v1/collections/c/documents', { documents });
+          if (r.status === 200) acked.push(b);
+        } catch {
+          return; // the connection died with the process
+        }
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    while (acked.length < 12) await new Promise((r) => setTimeout(r, 5));
+    killed = true;
+    await s.stop('SIGKILL');
+    await Promise.all(writers);
+
+    s = await start(dir);
+    for (const b of sent) {
+      const ids = Array.from({ length: 20 }, (_, i) => `b${b}-${i}`);
+      const found = await Promise.all(ids.map(async (id) => (await s.request('GET', `/v1/collections/c/documents/${id}`)).status === 200));
+      const count = found.filter(Boolean).length;
+      if (acked.includes(b)) expect(count, `acknowledged batch ${b}`).toBe(20);
+      else expect([0, 20], `unacknowledged batch ${b} must be all or nothing`).toContain(count);
+    }
+    const info = await s.request('GET', '/v1/collections/c');
+    expect(info.body.collection.vector_count).toBe(info.body.collection.document_count);
+  });
+
   for (const damage of ['deleted', 'truncated'] as const) {
     it(`rebuilds the index from SQLite when the snapshot is ${damage}`, async () => {
       const dir = tempDir();
