@@ -1,9 +1,9 @@
 // Measures the default model's quality and speed *through the server*: starts `src/main.ts` on a
 // temporary data folder, then over HTTP
 //  - paraphrase vs unrelated cosine (scores of text queries against stored anchors),
-//  - title → body search on the @sap-ux/fiori-docs-embeddings texts (recall@1, @10, MRR@10),
+//  - title → body search on the @sap-ux/fiori-docs-embeddings texts (recall@1, @10, MRR@10) per search mode,
 //  - upsert throughput (documents/s, batches of 100) and query latency (p50/p99).
-//   npx tsx benchmarks/server-quality.ts [--json out.json]
+//   npx tsx benchmarks/server-quality.ts [--json out.json] [--mode vector|keyword|hybrid]   (default: all three)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -51,7 +51,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { json: { type: 'string' }, mode: { type: 'string' } } });
   const server = await startServer();
   const api = (p: string) => `${server.url}/v1${p}`;
   try {
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     for (const [i, [anchor, paraphrase, unrelated]] of PARAPHRASE_TRIPLES.entries()) {
       await call(api('/collections/para/documents'), 'PUT', { documents: [{ id: `a${i}`, text: anchor }] });
       const score = async (text: string) =>
-        (await call<{ hits: { id: string; score: number }[] }>(api('/collections/para/query'), 'POST', { text, k: 100, include: [] })).hits.find(
+        (await call<{ hits: { id: string; score: number }[] }>(api('/collections/para/query'), 'POST', { text, k: 100, include: [], mode: 'vector' })).hits.find(
           (h) => h.id === `a${i}`,
         )?.score ?? 0;
       para += await score(paraphrase);
@@ -81,25 +81,32 @@ async function main(): Promise<void> {
       });
     }
     const ingestSeconds = (performance.now() - started) / 1000;
-    let r1 = 0;
-    let r10 = 0;
-    let mrr = 0;
-    let queries = 0;
-    const latencies: number[] = [];
-    for (const [i, c] of cases.entries()) {
-      if (!c.title) continue;
-      queries++;
-      const t0 = performance.now();
-      const res = await call<{ hits: { id: string }[] }>(api('/collections/fiori/query'), 'POST', { text: c.title, k: 10, include: [] });
-      latencies.push(performance.now() - t0);
-      const rank = res.hits.findIndex((h) => h.id === `d${i}`);
-      if (rank === 0) r1++;
-      if (rank >= 0) {
-        r10++;
-        mrr += 1 / (rank + 1);
+    // Each search mode over the same queries: vector alone, keyword (BM25) alone, and their fusion.
+    const evalMode = async (mode: string) => {
+      let r1 = 0;
+      let r10 = 0;
+      let mrr = 0;
+      let queries = 0;
+      const latencies: number[] = [];
+      for (const [i, c] of cases.entries()) {
+        if (!c.title) continue;
+        queries++;
+        const t0 = performance.now();
+        const res = await call<{ hits: { id: string }[] }>(api('/collections/fiori/query'), 'POST', { text: c.title, k: 10, include: [], mode });
+        latencies.push(performance.now() - t0);
+        const rank = res.hits.findIndex((h) => h.id === `d${i}`);
+        if (rank === 0) r1++;
+        if (rank >= 0) {
+          r10++;
+          mrr += 1 / (rank + 1);
+        }
       }
-    }
-    latencies.sort((a, b) => a - b);
+      latencies.sort((a, b) => a - b);
+      return { queries, recall_at_1: +(r1 / queries).toFixed(3), recall_at_10: +(r10 / queries).toFixed(3), mrr_at_10: +(mrr / queries).toFixed(3), query_ms: { p50: +percentile(latencies, 50).toFixed(2), p99: +percentile(latencies, 99).toFixed(2) } };
+    };
+    const modes = values.mode ? [values.mode] : ['vector', 'keyword', 'hybrid'];
+    const fiori: Record<string, Awaited<ReturnType<typeof evalMode>>> = {};
+    for (const mode of modes) fiori[mode] = await evalMode(mode);
     const result = {
       date: new Date().toISOString(),
       node: process.version,
@@ -107,9 +114,8 @@ async function main(): Promise<void> {
       cores: os.cpus().length,
       paraphrase_cosine: +para.toFixed(3),
       unrelated_cosine: +unrel.toFixed(3),
-      fiori: { documents: cases.length, queries, recall_at_1: +(r1 / queries).toFixed(3), recall_at_10: +(r10 / queries).toFixed(3), mrr_at_10: +(mrr / queries).toFixed(3) },
+      fiori: { documents: cases.length, ...fiori },
       ingest_documents_per_second: +(cases.length / ingestSeconds).toFixed(1),
-      query_ms: { p50: +percentile(latencies, 50).toFixed(2), p99: +percentile(latencies, 99).toFixed(2) },
     };
     console.log(JSON.stringify(result, null, 2));
     if (values.json) fs.writeFileSync(values.json, JSON.stringify(result, null, 2));

@@ -48,7 +48,8 @@ describe('built-in local model', () => {
     const put = await s.request('PUT', '/v1/collections/topics/documents', { documents: DOCS });
     expect(put.body).toMatchObject({ created: DOCS.length, embedded: DOCS.length, not_embedded: [] });
     for (const [text, expected] of QUERIES) {
-      const r = await s.request('POST', '/v1/collections/topics/query', { text, k: 3 });
+      // mode vector: this measures the model; the default (hybrid) would also let shared words count.
+      const r = await s.request('POST', '/v1/collections/topics/query', { text, k: 3, mode: 'vector' });
       expect(r.status).toBe(200);
       expect(r.body.hits[0].id, `"${text}" should find ${expected}`).toBe(expected);
       expect(r.body.hits[0].text).toBe(DOCS.find((d) => d.id === expected)!.text);
@@ -72,7 +73,7 @@ describe('built-in local model', () => {
     expect(r.status).toBe(200);
     expect(r.body.not_embedded).toEqual(['junk']);
     expect((await s.request('GET', '/v1/collections/topics/documents/junk')).body.document.text).toBe('qwzxv bnmkj');
-    const q = await s.request('POST', '/v1/collections/topics/query', { text: 'qwzxv', k: 5 });
+    const q = await s.request('POST', '/v1/collections/topics/query', { text: 'qwzxv', k: 5, mode: 'vector' });
     expect(q.status).toBe(200);
     expect(q.body.hits).toEqual([]);
     expect(q.body.warning).toContain('no words the model knows');

@@ -1,0 +1,146 @@
+// Owns clustering of a collection (or a filtered, sampled part of it): k-means with k-means++
+// seeding (ml-kmeans, in a worker thread: cluster-worker.mjs), k chosen by silhouette when "auto", and a description of each cluster:
+// the documents nearest its centroid and its most distinctive terms (tokenised as the FTS
+// index tokenises, so Chinese terms are words). Cosine collections are clustered on unit
+// vectors, where euclidean k-means orders points as cosine would.
+import { Worker } from 'node:worker_threads';
+import type { Engine } from '../engine/index.js';
+import type { AnalysisDocument, SqlWhere } from '../storage/index.js';
+import { terms } from '../text/segment.js';
+import { compileOptionalFilter } from './filter.js';
+import { searchRepo } from './search.js';
+
+export interface ClusterInput {
+  k: number | 'auto';
+  filter?: unknown;
+  sample: number;
+  seed: number;
+  include_members: boolean;
+}
+
+export interface ClusterOut {
+  id: number;
+  size: number;
+  centroid_document_ids: string[];
+  top_terms: string[];
+  members?: string[];
+}
+
+/** mulberry32: seeded, so the same request gives the same sample and clusters. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Up to `limit` documents passing the filter, a seeded uniform sample when there are more. */
+export function sampleDocuments(engine: Engine, collectionId: number, where: SqlWhere | undefined, limit: number, seed: number, maxText: number) {
+  let pks = searchRepo(engine).documentPks(collectionId, where);
+  const total = pks.length;
+  if (pks.length > limit) {
+    const r = rng(seed);
+    for (let i = 0; i < limit; i++) {
+      const j = i + Math.floor(r() * (pks.length - i));
+      [pks[i], pks[j]] = [pks[j]!, pks[i]!];
+    }
+    pks = pks.slice(0, limit).sort((a, b) => a - b);
+  }
+  return { docs: searchRepo(engine).analysisDocuments(pks, maxText), total };
+}
+
+function dist2(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return s;
+}
+
+const WORKER_URL = new URL('./cluster-worker.mjs', import.meta.url);
+
+interface KmeansOutcome {
+  k: number;
+  labels: number[];
+  centroids: number[][];
+  silhouette: number | null;
+}
+type WorkerReply = ({ type: 'result' } & KmeansOutcome) | { type: 'error'; message: string };
+
+/** Runs k-means for each k and keeps the best silhouette, off the event loop. */
+function runKmeans(data: number[][], ks: number[], seed: number): Promise<KmeansOutcome> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: { data, ks, seed } });
+    worker.once('message', (msg: WorkerReply) => {
+      void worker.terminate();
+      if (msg.type === 'result') resolve(msg);
+      else reject(new Error(`k-means failed: ${msg.message}`));
+    });
+    worker.once('error', reject);
+  });
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+function topTerms(docs: AnalysisDocument[], labels: number[], k: number, n: number): string[][] {
+  const docTerms = docs.map((d) => new Set(terms(d.text ?? '').filter((t) => t.length > 1 && !/^\d+$/.test(t))));
+  const df = new Map<string, number>();
+  for (const ts of docTerms) for (const t of ts) df.set(t, (df.get(t) ?? 0) + 1);
+  const out: string[][] = [];
+  for (let c = 0; c < k; c++) {
+    const members = docTerms.filter((_, i) => labels[i] === c);
+    const cdf = new Map<string, number>();
+    for (const ts of members) for (const t of ts) cdf.set(t, (cdf.get(t) ?? 0) + 1);
+    const minCount = members.length >= 4 ? 2 : 1;
+    // Distinctiveness: p(t|cluster)·log(p(t|cluster)/p(t)), the term's share of the KL divergence.
+    const scored = [...cdf]
+      .filter(([, count]) => count >= minCount)
+      .map(([t, count]) => {
+        const pc = count / members.length;
+        const p = df.get(t)! / docs.length;
+        return [t, pc * Math.log(pc / p)] as const;
+      })
+      .filter(([, s]) => s > 0)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    out.push(scored.slice(0, n).map(([t]) => t));
+  }
+  return out;
+}
+
+export async function cluster(
+  engine: Engine,
+  collectionName: string,
+  q: ClusterInput,
+): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
+  const c = engine.collection(collectionName);
+  const { docs, total } = sampleDocuments(engine, c.id, compileOptionalFilter(q.filter), q.sample, q.seed, 20_000);
+  if (docs.length === 0) return { clusters: [], k: 0, silhouette: null, documents: 0, total };
+  const data = docs.map((d) => {
+    const v = Array.from(d.vector);
+    if (c.metric !== 'cosine') return v;
+    const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+    return v.map((x) => x / norm);
+  });
+  // "auto": a small range, because beyond ~10 clusters a map of topics stops being readable.
+  const ks = q.k === 'auto' ? range(2, Math.min(10, docs.length - 1)) : [Math.min(q.k, docs.length)];
+  const result = await runKmeans(data, ks.length > 0 ? ks : [1], q.seed);
+  const k = result.k;
+  const score = result.silhouette;
+  const labels = result.labels;
+  const termsPerCluster = topTerms(docs, labels, k, 8);
+  const clusters: ClusterOut[] = [];
+  for (let id = 0; id < k; id++) {
+    const members = labels.flatMap((l, i) => (l === id ? [i] : []));
+    const centroid = result.centroids[id]!;
+    const nearest = [...members].sort((a, b) => dist2(data[a]!, centroid) - dist2(data[b]!, centroid)).slice(0, 3);
+    const out: ClusterOut = { id, size: members.length, centroid_document_ids: nearest.map((i) => docs[i]!.id), top_terms: termsPerCluster[id]! };
+    if (q.include_members) out.members = members.map((i) => docs[i]!.id);
+    clusters.push(out);
+  }
+  clusters.sort((a, b) => b.size - a.size || a.id - b.id);
+  return { clusters, k, silhouette: score === null ? null : Math.round(score * 1e4) / 1e4, documents: docs.length, total };
+}

@@ -1,0 +1,67 @@
+// Owns RAG context: the best chunks for a question, deduplicated, in rank order, packed under a
+// token budget, each with what a citation needs, plus the assembled context string.
+import crypto from 'node:crypto';
+import type { Engine } from '../engine/index.js';
+import type { Metadata } from '../storage/index.js';
+import type { SearchMode } from './search.js';
+import { queryCollection } from './search.js';
+
+export interface ContextInput {
+  text: string;
+  max_tokens: number;
+  filter?: unknown;
+  mode?: SearchMode;
+  candidates: number;
+}
+
+export interface ContextChunk {
+  document_id: string;
+  chunk_index: number;
+  score: number;
+  tokens: number;
+  text: string;
+  metadata: Metadata;
+}
+
+/**
+ * A tokenizer-free estimate that errs high for English (~1.3 tokens a word, punctuation counted)
+ * and counts each CJK character as one token, as BPE tokenizers of common LLMs roughly do.
+ */
+export function estimateTokens(text: string): number {
+  const cjk = text.match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu)?.length ?? 0;
+  const words = text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
+  const punct = text.match(/[^\p{L}\p{N}\s]/gu)?.length ?? 0;
+  return Math.ceil(words * 1.3 + punct * 0.5 + cjk);
+}
+
+const SEPARATOR = '\n\n';
+
+export async function buildContext(engine: Engine, collectionName: string, q: ContextInput) {
+  const res = await queryCollection(engine, collectionName, {
+    text: q.text,
+    k: q.candidates,
+    include: ['text', 'metadata'],
+    filter: q.filter,
+    mode: q.mode,
+    group_by: 'none',
+  });
+  const chunks: ContextChunk[] = [];
+  const seen = new Set<string>();
+  let used = 0;
+  for (const h of res.hits) {
+    const text = (h.text ?? '').trim();
+    if (text === '') continue;
+    // The same passage stored under two ids (or overlapping re-ingests) would waste the budget.
+    const key = crypto.createHash('sha256').update(text.replace(/\s+/g, ' ').toLowerCase()).digest('hex');
+    if (seen.has(key)) continue;
+    const label = `[${chunks.length + 1}] (${h.document_id}#${h.chunk_index})\n`;
+    const tokens = estimateTokens(label + text) + (chunks.length > 0 ? 1 : 0);
+    // Skip what does not fit and keep going: a later, shorter chunk may still fit.
+    if (used + tokens > q.max_tokens) continue;
+    seen.add(key);
+    used += tokens;
+    chunks.push({ document_id: h.document_id, chunk_index: h.chunk_index, score: h.score, tokens, text, metadata: h.metadata ?? {} });
+  }
+  const context = chunks.map((ch, i) => `[${i + 1}] (${ch.document_id}#${ch.chunk_index})\n${ch.text}`).join(SEPARATOR);
+  return { context, chunks, tokens: used, mode: res.mode, ...(res.warning ? { warning: res.warning } : {}) };
+}

@@ -1,0 +1,157 @@
+// Owns the metadata filter language and its compilation to SQL: the one place that knows what a
+// filter means. Every endpoint that takes `filter` (query, recommend, cluster, project, list,
+// delete) compiles it here into a WHERE fragment over `d.metadata` (the documents row, aliased d).
+//
+//   {"field": value}                                   equality
+//   {"field": {"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte"|"$in"|"$nin"|"$exists": ...}}
+//   {"$and": [...]}, {"$or": [...]}, {"$not": {...}}
+//
+// Several keys in one object, or several operators on one field, all have to hold. An array in
+// the metadata matches $eq/$in (and the range operators) when any element does, and $ne/$nin when
+// no element does; a missing field never matches $eq/$in/ranges and always matches $ne/$nin.
+// Values are typed: "1" does not equal 1, and true does not equal 1.
+import { createError } from '../errors/index.js';
+import type { SqlWhere } from '../storage/index.js';
+
+export type { SqlWhere };
+
+type Scalar = string | number | boolean;
+
+const MAX_DEPTH = 16;
+const MAX_CONDITIONS = 256;
+const MAX_IN = 1024;
+const MAX_PARAMS = 30_000;
+
+class FilterCompiler {
+  readonly params: (string | number)[] = [];
+  private conditions = 0;
+
+  constructor(private readonly root: string) {}
+
+  fail(path: string[], message: string): never {
+    throw createError('VALIDATION_FAILED', { issues: [{ field: [this.root, ...path].join('.'), message }] });
+  }
+
+  node(value: unknown, path: string[], depth: number): string {
+    if (depth > MAX_DEPTH) this.fail(path, `nested more than ${MAX_DEPTH} levels deep`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'expected an object such as {"field": value}');
+    const parts: string[] = [];
+    for (const [key, v] of Object.entries(value)) {
+      const here = [...path, key];
+      if (key === '$and' || key === '$or') {
+        if (!Array.isArray(v) || v.length === 0) this.fail(here, 'expected a non-empty array of filters');
+        const subs = v.map((f, i) => this.node(f, [...here, String(i)], depth + 1));
+        parts.push(`(${subs.join(key === '$and' ? ' AND ' : ' OR ')})`);
+      } else if (key === '$not') {
+        parts.push(`NOT (${this.node(v, here, depth + 1)})`);
+      } else if (key.startsWith('$')) {
+        this.fail(here, `unknown operator "${key}" (expected a field name, "$and", "$or" or "$not")`);
+      } else {
+        parts.push(this.field(key, v, here));
+      }
+    }
+    return parts.length === 0 ? '1' : parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+  }
+
+  private field(name: string, cond: unknown, path: string[]): string {
+    if (name.includes('"') || name.includes('\\')) this.fail(path, 'field names with " or \\ cannot be filtered on');
+    const jsonPath = `$."${name}"`;
+    if (isScalar(cond)) return this.eq(jsonPath, cond);
+    if (typeof cond !== 'object' || cond === null || Array.isArray(cond)) {
+      this.fail(path, Array.isArray(cond) ? 'an array is not a value; use {"$in": [...]}' : 'expected a string, number, boolean or an object of operators');
+    }
+    const entries = Object.entries(cond);
+    if (entries.length === 0) this.fail(path, 'expected at least one operator');
+    const parts = entries.map(([op, arg]) => this.operator(jsonPath, op, arg, [...path, op]));
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+  }
+
+  private operator(jsonPath: string, op: string, arg: unknown, path: string[]): string {
+    if (++this.conditions > MAX_CONDITIONS) this.fail(path, `a filter may hold at most ${MAX_CONDITIONS} conditions`);
+    switch (op) {
+      case '$eq':
+      case '$ne': {
+        if (!isScalar(arg)) this.fail(path, 'expected a string, number or boolean');
+        const eq = this.eq(jsonPath, arg);
+        return op === '$eq' ? eq : `NOT ${eq}`;
+      }
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte': {
+        if (typeof arg !== 'number' && typeof arg !== 'string') this.fail(path, 'expected a number or a string');
+        if (typeof arg === 'number' && !Number.isFinite(arg)) this.fail(path, 'expected a finite number');
+        const sqlOp = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
+        this.params.push(jsonPath, arg);
+        return `EXISTS (SELECT 1 FROM json_each(d.metadata, ?) j WHERE ${typeOf('j.type', arg)} AND j.value ${sqlOp} ?)`;
+      }
+      case '$in':
+      case '$nin': {
+        if (!Array.isArray(arg) || arg.length === 0 || arg.length > MAX_IN) this.fail(path, `expected a non-empty array of at most ${MAX_IN} values`);
+        arg.forEach((v, i) => {
+          if (!isScalar(v)) this.fail([...path, String(i)], 'expected a string, number or boolean');
+        });
+        const inSql = this.anyOf(jsonPath, arg as Scalar[]);
+        return op === '$in' ? inSql : `NOT ${inSql}`;
+      }
+      case '$exists': {
+        if (typeof arg !== 'boolean') this.fail(path, 'expected true or false');
+        this.params.push(jsonPath);
+        return `(json_type(d.metadata, ?) IS ${arg ? 'NOT ' : ''}NULL)`;
+      }
+      default:
+        return this.fail(path, `unknown operator "${op}" (expected one of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists)`);
+    }
+  }
+
+  /** json_each over a scalar yields the scalar itself, over an array its elements: one form covers both. */
+  private eq(jsonPath: string, v: Scalar): string {
+    return this.anyOf(jsonPath, [v]);
+  }
+
+  private anyOf(jsonPath: string, values: Scalar[]): string {
+    this.params.push(jsonPath);
+    const strings = values.filter((v): v is string => typeof v === 'string');
+    const numbers = values.filter((v): v is number => typeof v === 'number');
+    const bools = [...new Set(values.filter((v): v is boolean => typeof v === 'boolean'))];
+    const ors: string[] = [];
+    if (strings.length > 0) {
+      ors.push(`(j.type = 'text' AND j.value IN (${strings.map(() => '?').join(',')}))`);
+      this.params.push(...strings);
+    }
+    if (numbers.length > 0) {
+      ors.push(`(j.type IN ('integer', 'real') AND j.value IN (${numbers.map(() => '?').join(',')}))`);
+      this.params.push(...numbers);
+    }
+    for (const b of bools) ors.push(`j.type = '${b ? 'true' : 'false'}'`);
+    return `EXISTS (SELECT 1 FROM json_each(d.metadata, ?) j WHERE ${ors.join(' OR ')})`;
+  }
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+function typeOf(column: string, v: string | number): string {
+  return typeof v === 'string' ? `${column} = 'text'` : `${column} IN ('integer', 'real')`;
+}
+
+/**
+ * Compiles a filter into SQL over d.metadata; throws VALIDATION_FAILED naming the offending
+ * field (e.g. "filter.price.$foo") for anything outside the language. `field` is the request
+ * field the filter came from, for those messages.
+ */
+export function compileFilter(filter: unknown, field = 'filter'): SqlWhere {
+  const c = new FilterCompiler(field);
+  const sql = c.node(filter, [], 0);
+  // SQLite binds at most 32,766 parameters per statement; leave room for the query's own.
+  if (c.params.length > MAX_PARAMS) c.fail([], `too many values (${c.params.length}); at most ${MAX_PARAMS} in one filter`);
+  return { sql, params: c.params };
+}
+
+/** Compiles when a filter was given; an absent or empty filter means "everything". */
+export function compileOptionalFilter(filter: unknown, field = 'filter'): SqlWhere | undefined {
+  if (filter === undefined) return undefined;
+  const w = compileFilter(filter, field);
+  return w.sql === '1' ? undefined : w;
+}

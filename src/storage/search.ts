@@ -1,0 +1,160 @@
+// Owns the read queries of search and exploration: chunk labels and vectors that pass a metadata
+// filter (the planner's count and the exact-search set), BM25 keyword search over chunks_fts,
+// document vectors for recommendation, filtered document pages, sampled sets for clustering and
+// projection, and delete-by-filter (one transaction over DocumentsRepo.delete). Filters arrive
+// compiled (src/query/filter.ts) as a WHERE fragment over `d.metadata`.
+import type { Db } from './database.js';
+import { blobToVector } from './database.js';
+import type { DocumentDbRow, DocumentsRepo } from './documents.js';
+import { toDocument } from './documents.js';
+import type { DocumentRow, IndexChanges } from './types.js';
+
+export interface SqlWhere {
+  sql: string;
+  params: (string | number)[];
+}
+
+const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
+const params = (w: SqlWhere | undefined) => (w ? w.params : []);
+
+export interface DocumentVectors {
+  pk: number;
+  id: string;
+  labels: number[];
+  vectors: Float32Array[];
+}
+
+export interface AnalysisDocument {
+  id: string;
+  text: string | null;
+  /** Mean of the document's chunk vectors. */
+  vector: Float32Array;
+}
+
+export class SearchRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly docs: DocumentsRepo,
+  ) {}
+
+  /** Labels of the chunks with a vector whose document passes the filter. */
+  labelsWhere(collectionId: number, where: SqlWhere | undefined): number[] {
+    const sql = `SELECT c.id FROM chunks c JOIN documents d ON d.pk = c.document_pk
+      WHERE c.collection_id = ? AND c.vector IS NOT NULL ${all(where)}`;
+    return this.db
+      .prepare(sql)
+      .pluck()
+      .all(collectionId, ...params(where)) as number[];
+  }
+
+  vectorsByLabel(labels: number[]): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    for (let i = 0; i < labels.length; i += 10_000) {
+      const part = labels.slice(i, i + 10_000);
+      const rows = this.db
+        .prepare(`SELECT id, vector FROM chunks WHERE vector IS NOT NULL AND id IN (${part.map(() => '?').join(',')})`)
+        .all(...part) as { id: number; vector: Buffer }[];
+      for (const r of rows) out.set(r.id, blobToVector(r.vector));
+    }
+    return out;
+  }
+
+  /** BM25 over chunk text, best first; score = -bm25 so that higher is better. */
+  keyword(collectionId: number, match: string, where: SqlWhere | undefined, limit: number): { label: number; score: number }[] {
+    const sql = `SELECT f.rowid AS label, -bm25(chunks_fts) AS score FROM chunks_fts f
+      JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.pk = c.document_pk
+      WHERE chunks_fts MATCH ? AND c.collection_id = ? ${all(where)}
+      ORDER BY bm25(chunks_fts) LIMIT ?`;
+    return this.db.prepare(sql).all(match, collectionId, ...params(where), limit) as { label: number; score: number }[];
+  }
+
+  /** The chunks (labels and vectors) of the given documents; absent ids are absent from the map. */
+  documentVectors(collectionId: number, ids: string[]): Map<string, DocumentVectors> {
+    const out = new Map<string, DocumentVectors>();
+    if (ids.length === 0) return out;
+    const rows = this.db
+      .prepare(
+        `SELECT d.pk, d.id, c.id AS label, c.vector FROM documents d LEFT JOIN chunks c ON c.document_pk = d.pk
+         WHERE d.collection_id = ? AND d.id IN (${ids.map(() => '?').join(',')}) ORDER BY d.pk, c.chunk_index`,
+      )
+      .all(collectionId, ...ids) as { pk: number; id: string; label: number | null; vector: Buffer | null }[];
+    for (const r of rows) {
+      let e = out.get(r.id);
+      if (!e) out.set(r.id, (e = { pk: r.pk, id: r.id, labels: [], vectors: [] }));
+      if (r.label !== null) e.labels.push(r.label);
+      if (r.vector) e.vectors.push(blobToVector(r.vector));
+    }
+    return out;
+  }
+
+  /** Documents in id order after `afterId` that pass the filter. */
+  page(collectionId: number, afterId: string, limit: number, where: SqlWhere | undefined): DocumentRow[] {
+    const sql = `SELECT d.* FROM documents d WHERE d.collection_id = ? AND d.id > ? ${all(where)} ORDER BY d.id LIMIT ?`;
+    return (this.db.prepare(sql).all(collectionId, afterId, ...params(where), limit) as DocumentDbRow[]).map(toDocument);
+  }
+
+  /** pks of the documents with at least one vector that pass the filter, in pk order. */
+  documentPks(collectionId: number, where: SqlWhere | undefined): number[] {
+    const sql = `SELECT d.pk FROM documents d WHERE d.collection_id = ? ${all(where)}
+      AND EXISTS (SELECT 1 FROM chunks c WHERE c.document_pk = d.pk AND c.vector IS NOT NULL) ORDER BY d.pk`;
+    return this.db
+      .prepare(sql)
+      .pluck()
+      .all(collectionId, ...params(where)) as number[];
+  }
+
+  /** Id, text and mean chunk vector of the given documents, in the order given. */
+  analysisDocuments(pks: number[], maxText: number): AnalysisDocument[] {
+    const byPk = new Map<number, { id: string; text: string | null; sum: Float32Array | null; n: number }>();
+    for (let i = 0; i < pks.length; i += 10_000) {
+      const part = pks.slice(i, i + 10_000);
+      const rows = this.db
+        .prepare(
+          `SELECT d.pk, d.id, substr(d.text, 1, ?) AS text, c.vector FROM documents d JOIN chunks c ON c.document_pk = d.pk
+           WHERE c.vector IS NOT NULL AND d.pk IN (${part.map(() => '?').join(',')})`,
+        )
+        .all(maxText, ...part) as { pk: number; id: string; text: string | null; vector: Buffer }[];
+      for (const r of rows) {
+        const v = blobToVector(r.vector);
+        const e = byPk.get(r.pk);
+        if (!e) byPk.set(r.pk, { id: r.id, text: r.text, sum: v, n: 1 });
+        else {
+          for (let j = 0; j < v.length; j++) e.sum![j]! += v[j]!;
+          e.n++;
+        }
+      }
+    }
+    const out: AnalysisDocument[] = [];
+    for (const pk of pks) {
+      const e = byPk.get(pk);
+      if (!e?.sum) continue;
+      if (e.n > 1) for (let j = 0; j < e.sum.length; j++) e.sum[j]! /= e.n;
+      out.push({ id: e.id, text: e.text, vector: e.sum });
+    }
+    return out;
+  }
+
+  /** Ids of the documents that pass the filter (for delete-by-filter). */
+  documentIds(collectionId: number, where: SqlWhere | undefined): string[] {
+    return this.db
+      .prepare(`SELECT d.id FROM documents d WHERE d.collection_id = ? ${all(where)}`)
+      .pluck()
+      .all(collectionId, ...params(where)) as string[];
+  }
+
+  /** Deletes documents in one transaction (each delete is a savepoint inside it); returns the merged index changes. */
+  deleteMany(collectionId: number, ids: string[]): { deleted: number; changes: IndexChanges } {
+    return this.db.transaction(() => {
+      const merged: IndexChanges = { seq: 0, adds: [], deletes: [] };
+      let deleted = 0;
+      for (const id of ids) {
+        const ch = this.docs.delete(collectionId, id);
+        if (!ch) continue;
+        deleted++;
+        merged.seq = Math.max(merged.seq, ch.seq);
+        merged.deletes.push(...ch.deletes);
+      }
+      return { deleted, changes: merged };
+    })();
+  }
+}

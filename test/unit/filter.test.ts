@@ -1,0 +1,103 @@
+// The filter language's meaning, checked by running compiled filters against SQLite rows, and
+// its errors (each names the offending field).
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileFilter } from '../../src/query/filter.js';
+import { QuiverError } from '../../src/errors/index.js';
+
+const rows: Record<string, Record<string, unknown>> = {
+  a: { lang: 'en', year: 2020, tags: ['x', 'y'], draft: false, score: 1.5 },
+  b: { lang: 'de', year: 2023, tags: ['y'], draft: true },
+  c: { lang: 'en', year: '2023', tags: [], nums: [1, 5, 9] },
+  d: {},
+  e: { lang: 'en', year: 2024, tags: 'x', 'a.b': 'dotted' },
+};
+
+let db: Database.Database;
+beforeAll(() => {
+  db = new Database(':memory:');
+  db.exec('CREATE TABLE documents (id TEXT, metadata TEXT)');
+  for (const [id, m] of Object.entries(rows)) db.prepare('INSERT INTO documents VALUES (?, ?)').run(id, JSON.stringify(m));
+});
+
+function ids(filter: unknown): string[] {
+  const w = compileFilter(filter);
+  return (db.prepare(`SELECT id FROM documents d WHERE ${w.sql} ORDER BY id`).pluck().all(...w.params) as string[]);
+}
+
+describe('filter semantics', () => {
+  it.each([
+    [{}, ['a', 'b', 'c', 'd', 'e']],
+    [{ lang: 'en' }, ['a', 'c', 'e']],
+    [{ year: 2023 }, ['b']], // typed: the string "2023" is not the number 2023
+    [{ year: '2023' }, ['c']],
+    [{ draft: true }, ['b']],
+    [{ draft: false }, ['a']],
+    [{ tags: 'x' }, ['a', 'e']], // arrays match by membership, scalars by equality
+    [{ tags: { $eq: 'y' } }, ['a', 'b']],
+    [{ tags: { $ne: 'x' } }, ['b', 'c', 'd']], // missing fields pass $ne
+    [{ lang: { $in: ['de', 'fr'] } }, ['b']],
+    [{ tags: { $in: ['y', 'z'] } }, ['a', 'b']],
+    [{ lang: { $nin: ['en'] } }, ['b', 'd']],
+    [{ year: { $gte: 2023 } }, ['b', 'e']],
+    [{ year: { $gt: 2020, $lt: 2024 } }, ['b']],
+    [{ year: { $lte: 2020 } }, ['a']],
+    [{ lang: { $gt: 'df' } }, ['a', 'c', 'e']],
+    [{ nums: { $gt: 8 } }, ['c']],
+    [{ score: { $lt: 2 } }, ['a']],
+    [{ draft: { $exists: true } }, ['a', 'b']],
+    [{ draft: { $exists: false } }, ['c', 'd', 'e']],
+    [{ $or: [{ lang: 'de' }, { year: 2024 }] }, ['b', 'e']],
+    [{ $and: [{ lang: 'en' }, { tags: 'x' }] }, ['a', 'e']],
+    [{ $not: { lang: 'en' } }, ['b', 'd']],
+    [{ lang: 'en', year: { $gte: 2023 } }, ['e']],
+    [{ 'a.b': 'dotted' }, ['e']], // a key with a dot is one key, not a path
+    [{ $or: [{ $not: { tags: { $exists: true } } }, { nums: 5 }] }, ['c', 'd']],
+  ])('%j selects %j', (filter, expected) => {
+    expect(ids(filter)).toEqual(expected);
+  });
+});
+
+describe('filter errors', () => {
+  it.each([
+    [{ lang: { $regex: 'e.*' } }, 'filter.lang.$regex', 'unknown operator'],
+    [{ $xor: [] }, 'filter.$xor', 'unknown operator'],
+    [{ year: { $gt: true } }, 'filter.year.$gt', 'number or a string'],
+    [{ lang: { $in: 'en' } }, 'filter.lang.$in', 'non-empty array'],
+    [{ lang: { $in: [] } }, 'filter.lang.$in', 'non-empty array'],
+    [{ lang: { $in: ['en', { x: 1 }] } }, 'filter.lang.$in.1', 'string, number or boolean'],
+    [{ lang: { $exists: 'yes' } }, 'filter.lang.$exists', 'true or false'],
+    [{ lang: null }, 'filter.lang', 'expected'],
+    [{ tags: ['x'] }, 'filter.tags', '$in'],
+    [{ lang: {} }, 'filter.lang', 'at least one operator'],
+    [{ $and: [] }, 'filter.$and', 'non-empty array'],
+    [{ $or: [{ a: 1 }, 'x'] }, 'filter.$or.1', 'expected an object'],
+    [{ $not: [1] }, 'filter.$not', 'expected an object'],
+    ['lang', 'filter', 'expected an object'],
+    [{ 'we"ird': 1 }, 'filter.we"ird', 'cannot be filtered'],
+  ])('%j is refused naming %s', (filter, field, message) => {
+    let err: unknown;
+    try {
+      compileFilter(filter);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(QuiverError);
+    const q = err as QuiverError;
+    expect(q.code).toBe('VALIDATION_FAILED');
+    expect((q.details as { issues: { field: string }[] }).issues[0]!.field).toBe(field);
+    expect(q.message).toContain(message);
+  });
+
+  it('refuses filters with more values than SQLite can bind', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => i);
+    const f = { $or: Array.from({ length: 40 }, (_, i) => ({ [`f${i}`]: { $in: many } })) };
+    expect(() => compileFilter(f)).toThrow(/too many values/);
+  });
+
+  it('refuses filters nested too deep', () => {
+    let f: unknown = { a: 1 };
+    for (let i = 0; i < 40; i++) f = { $not: f };
+    expect(() => compileFilter(f)).toThrow(/nested more than/);
+  });
+});
