@@ -5,6 +5,7 @@ import type { Config } from './config/index.js';
 import { createLogger } from './log.js';
 import { Engine } from './engine/index.js';
 import { createApp } from './api/index.js';
+import { installShutdown, isLoopback } from './ops/shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -33,31 +34,18 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ host: config.host, port, dataDir: config.dataDir }, `listening on http://${config.host}:${port}`);
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    server.close();
-    server.closeIdleConnections();
-    // In-flight requests get a bounded time to finish; then the engine saves and closes.
-    const force = setTimeout(() => server.closeAllConnections(), 10_000);
-    force.unref();
-    engine
-      .close()
-      .then(() => {
-        log.info('stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        log.error({ err }, 'error while shutting down');
-        process.exit(1);
-      });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
+    log.warn({ host: config.host }, 'listening on a non-loopback address without API keys: anyone who can reach it can read and change every collection; set QUIVER_API_KEYS');
+  }
+  // Receiving a whole request is bounded too (Node answers 408), not only handling it.
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = Math.min(60_000, config.requestTimeoutMs);
+  // A signal during start-up waits for loading to end before closing what it opened.
+  let starting: Promise<void> = Promise.resolve();
+  installShutdown({ server, engine, log, timeoutMs: config.shutdownTimeoutMs, hooks: [() => starting.catch(() => undefined)] });
 
-  await engine.start();
+  starting = engine.start();
+  await starting;
   log.info('ready');
 }
 

@@ -1,0 +1,146 @@
+// Owns the Prometheus metrics served at GET /metrics (prom-client): HTTP request counts and
+// latency by route and status, embedding latency and batch size (published by whoever embeds on
+// the diagnostics channel EMBED_CHANNEL by util/embed-channel.ts, which the engine wraps around
+// every embedder, so the embedding code needs no import from here), and
+// gauges read from the engine at scrape time: documents, vectors and index memory per
+// collection, SQLite file size, readiness. One registry per app, so tests can build several.
+import diagnosticsChannel from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RequestHandler, Response } from 'express';
+import client from 'prom-client';
+import type { Engine } from '../engine/index.js';
+
+import { EMBED_CHANNEL } from '../util/embed-channel.js';
+import type { EmbedEvent } from '../util/embed-channel.js';
+
+export interface Metrics {
+  registry: client.Registry;
+  /** Times every request; put it first so rejected requests count too. */
+  middleware: RequestHandler;
+  handler: RequestHandler;
+  close(): void;
+}
+
+/**
+ * The route pattern (bounded cardinality), never the raw URL. openapi.ts's recordRoutes stores it
+ * in res.locals.route when a route matches; req.route cannot be used because express has unwound
+ * baseUrl by the time an error response finishes.
+ */
+function routeLabel(res: Response): string {
+  const route = res.locals.route as unknown;
+  if (typeof route === 'string') return route;
+  return res.statusCode === 404 ? 'unmatched' : 'none';
+}
+
+export function createMetrics(engine: Engine): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'quiver_' });
+
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new client.Counter({ name: 'quiver_http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] });
+  const latency = new client.Histogram({
+    name: 'quiver_http_request_duration_seconds',
+    help: 'Time from receiving a request to finishing its response',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const embedLatency = new client.Histogram({
+    name: 'quiver_embed_duration_seconds',
+    help: 'Time for one call to an embedding model',
+    labelNames: ['model'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const embedBatch = new client.Histogram({
+    name: 'quiver_embed_batch_size',
+    help: 'Texts per call to an embedding model',
+    labelNames: ['model'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [registry],
+  });
+  const onEmbed = (message: unknown) => {
+    const e = message as EmbedEvent;
+    embedLatency.observe({ model: e.model }, e.ms / 1000);
+    embedBatch.observe({ model: e.model }, e.texts);
+  };
+  diagnosticsChannel.subscribe(EMBED_CHANNEL, onEmbed);
+
+  const live = () => engine.status !== 'closed';
+  new client.Gauge({
+    name: 'quiver_collection_documents',
+    help: 'Documents stored per collection',
+    labelNames: ['collection'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (live()) for (const c of engine.collections.list()) this.set({ collection: c.name }, engine.collections.documentCount(c.id));
+    },
+  });
+  new client.Gauge({
+    name: 'quiver_collection_vectors',
+    help: 'Vectors in the live index per collection',
+    labelNames: ['collection'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (live()) for (const c of engine.collections.list()) this.set({ collection: c.name }, engine.indexes.get(c.id)?.size ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: 'quiver_index_memory_bytes',
+    help: 'Estimated memory held by each collection index (capacity x (vector + links + labels))',
+    labelNames: ['collection'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (live()) for (const c of engine.collections.list()) this.set({ collection: c.name }, engine.indexes.memoryEstimate(c.id));
+    },
+  });
+  const dbFile = path.join(engine.config.dataDir, 'quiver.db');
+  new client.Gauge({
+    name: 'quiver_sqlite_bytes',
+    help: 'Size of the SQLite database files',
+    labelNames: ['file'],
+    registers: [registry],
+    collect() {
+      for (const [label, suffix] of [['db', ''], ['wal', '-wal']] as const) {
+        let size = 0;
+        try {
+          size = fs.statSync(dbFile + suffix).size;
+        } catch {
+          // no WAL right after a checkpoint: 0 is the truth
+        }
+        this.set({ file: label }, size);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'quiver_ready',
+    help: '1 when the server is ready to serve, 0 while starting or shutting down',
+    registers: [registry],
+    collect() {
+      this.set(engine.isReady ? 1 : 0);
+    },
+  });
+
+  return {
+    registry,
+    middleware: (req, res, next) => {
+      const end = latency.startTimer();
+      res.on('finish', () => {
+        const labels = { method: req.method, route: routeLabel(res), status: String(res.statusCode) };
+        end(labels);
+        requests.inc(labels);
+      });
+      next();
+    },
+    handler: async (_req, res) => {
+      const body = await registry.metrics();
+      res.setHeader('content-type', registry.contentType);
+      res.end(body);
+    },
+    close: () => diagnosticsChannel.unsubscribe(EMBED_CHANNEL, onEmbed),
+  };
+}

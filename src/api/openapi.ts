@@ -1,0 +1,310 @@
+// Owns the API description: the OpenAPI 3.1 document, built with zod-to-openapi from the same zod
+// schemas that validate requests (schemas.ts), the self-contained /docs page that renders it
+// (no CDN: the server may have no internet), and the record of the routes the app registers,
+// which a test compares with the document in both directions.
+import crypto from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { Config } from '../config/index.js';
+import * as s from './schemas.js';
+
+export interface RouteRecord {
+  method: string;
+  /** Express pattern, e.g. /v1/collections/:name. */
+  path: string;
+}
+
+const VERBS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/**
+ * Wraps a router's (or the app's) verb methods so each registration is also recorded in `out`.
+ * Registration keeps working as before; only string paths are recorded (the app uses no others).
+ */
+export function recordRoutes<T extends object>(target: T, prefix: string, out: RouteRecord[]): T {
+  const t = target as Record<string, unknown>;
+  for (const verb of VERBS) {
+    const original = t[verb] as (...args: unknown[]) => unknown;
+    t[verb] = function (this: unknown, ...args: unknown[]) {
+      // app.get('setting') reads a setting; it is not a route.
+      if (!(verb === 'get' && args.length === 1) && typeof args[0] === 'string') {
+        const route = prefix + args[0];
+        out.push({ method: verb.toUpperCase(), path: route });
+        // Names the matched route for metrics (metrics.ts) before the route's own handlers run.
+        const mark: RequestHandler = (_req, res, next) => {
+          res.locals.route = route;
+          next();
+        };
+        return original.apply(this, [args[0], mark, ...args.slice(1)]);
+      }
+      return original.apply(this, args);
+    };
+  }
+  return target;
+}
+
+/** /v1/collections/:name → /v1/collections/{name} */
+export function toOpenApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+const errorBody = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
+  .meta({ id: 'Error', description: 'Every error has this shape; code is from a closed catalogue.' });
+const collection = z
+  .object({
+    name: z.string(),
+    metric: z.enum(['cosine', 'l2', 'ip']),
+    dimension: z.number().int(),
+    embedder: z.object({ provider: z.string(), model: z.string().optional() }),
+    document_count: z.number().int(),
+    vector_count: z.number().int().nullable(),
+    hnsw: z.object({ m: z.number().int(), ef_construction: z.number().int() }),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Collection' });
+const document = z
+  .object({
+    id: z.string(),
+    text: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+    vector: z.array(z.number()).nullable().optional(),
+  })
+  .meta({ id: 'Document' });
+const upsertResult = z.object({
+  created: z.number().int(),
+  updated: z.number().int(),
+  unchanged: z.number().int(),
+  embedded: z.number().int(),
+  not_embedded: z.array(z.string()),
+});
+const queryResult = z.object({
+  hits: z.array(z.object({ id: z.string(), score: z.number(), text: z.string().nullable().optional(), metadata: z.record(z.string(), z.unknown()).optional(), vector: z.array(z.number()).optional() })),
+  took_ms: z.number(),
+  warning: z.string().optional(),
+});
+const backupResult = z.object({
+  backup: z.object({ path: z.string(), bytes: z.number().int(), collections: z.number().int(), documents: z.number().int(), took_ms: z.number() }),
+});
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 503: 'Not ready or shutting down' }[c] ?? 'Error')]));
+const nameParam = z.object({ name: s.collectionName });
+const docParams = z.object({ name: s.collectionName, id: s.documentId });
+const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } }, required: true });
+
+/** Every route the server serves. A test checks this list against the routes the app registers. */
+function routes(config: Config): RouteConfig[] {
+  const auth: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
+  const v1 = (r: Omit<RouteConfig, 'security'>): RouteConfig => ({ ...r, security: auth });
+  return [
+    { method: 'get', path: '/healthz', summary: 'The process is up', tags: ['operations'], responses: { 200: json(z.object({ status: z.literal('ok') }), 'Up') } },
+    {
+      method: 'get',
+      path: '/readyz',
+      summary: 'Ready: database open, indexes and models loaded, not shutting down',
+      tags: ['operations'],
+      responses: { 200: json(z.object({ status: z.string() }), 'Ready'), 503: json(z.object({ status: z.string() }), 'Starting or shutting down') },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics (needs a key without collection scope when keys are configured)',
+      tags: ['operations'],
+      security: auth,
+      responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } }, ...errors(401, 403) },
+    },
+    { method: 'get', path: '/openapi.json', summary: 'This document', tags: ['operations'], responses: { 200: json(z.record(z.string(), z.unknown()), 'OpenAPI 3.1') } },
+    { method: 'get', path: '/docs', summary: 'A page that renders this document', tags: ['operations'], responses: { 200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } } } },
+    v1({
+      method: 'post',
+      path: '/v1/collections',
+      summary: 'Create a collection (admin)',
+      tags: ['collections'],
+      request: { body: body(s.createCollectionBody) },
+      responses: { 201: json(z.object({ collection }), 'Created'), ...errors(400, 401, 403, 409, 413, 415) },
+    }),
+    v1({ method: 'get', path: '/v1/collections', summary: 'List the collections the key may see', tags: ['collections'], responses: { 200: json(z.object({ collections: z.array(collection) }), 'The collections'), ...errors(401, 403) } }),
+    v1({
+      method: 'get',
+      path: '/v1/collections/{name}',
+      summary: 'One collection',
+      tags: ['collections'],
+      request: { params: nameParam },
+      responses: { 200: json(z.object({ collection }), 'The collection'), ...errors(401, 403, 404) },
+    }),
+    v1({
+      method: 'delete',
+      path: '/v1/collections/{name}',
+      summary: 'Delete a collection with its documents and index (admin)',
+      tags: ['collections'],
+      request: { params: nameParam },
+      responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
+    }),
+    v1({
+      method: 'put',
+      path: '/v1/collections/{name}/documents',
+      summary: 'Upsert documents; answers once the write is durable',
+      tags: ['documents'],
+      request: { params: nameParam, body: body(s.upsertBody(config.maxDocumentsPerRequest)) },
+      responses: { 200: json(upsertResult, 'Written'), ...errors(400, 401, 403, 404, 413, 415) },
+    }),
+    v1({
+      method: 'get',
+      path: '/v1/collections/{name}/documents',
+      summary: 'Page through documents in id order',
+      tags: ['documents'],
+      request: { params: nameParam, query: s.listDocumentsQuery },
+      responses: { 200: json(z.object({ documents: z.array(document), next_cursor: z.string().nullable() }), 'A page'), ...errors(400, 401, 403, 404) },
+    }),
+    v1({
+      method: 'get',
+      path: '/v1/collections/{name}/documents/{id}',
+      summary: 'One document',
+      tags: ['documents'],
+      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated; "vector" adds the vector' }) }) },
+      responses: { 200: json(z.object({ document }), 'The document'), ...errors(400, 401, 403, 404) },
+    }),
+    v1({
+      method: 'delete',
+      path: '/v1/collections/{name}/documents/{id}',
+      summary: 'Delete a document',
+      tags: ['documents'],
+      request: { params: docParams },
+      responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/query',
+      summary: 'Nearest documents to a text or a vector',
+      tags: ['search'],
+      request: { params: nameParam, body: body(s.queryBody) },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/context',
+      summary: 'Retrieval-augmented generation context: the best passages for a text, within a token budget',
+      tags: ['search'],
+      request: { params: nameParam, body: body(s.contextBody) },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The context and the passages it was built from'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/documents/delete',
+      summary: 'Delete every document a filter selects',
+      tags: ['documents'],
+      request: { params: nameParam, body: body(s.deleteByFilterBody) },
+      responses: { 200: json(z.object({ deleted: z.number().int() }), 'How many were deleted'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/recommend',
+      summary: 'Documents like the positive examples and unlike the negative ones',
+      tags: ['explore'],
+      request: { params: nameParam, body: body(s.recommendBody) },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'get',
+      path: '/v1/collections/{name}/documents/{id}/similar',
+      summary: 'Documents similar to one document',
+      tags: ['explore'],
+      request: { params: docParams, query: s.similarQuery },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/cluster',
+      summary: 'k-means clusters of a collection or of the documents a filter selects',
+      tags: ['explore'],
+      request: { params: nameParam, body: body(s.clusterBody) },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The clusters'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/project',
+      summary: '2-D or 3-D projection (PCA) of document vectors, for plotting',
+      tags: ['explore'],
+      request: { params: nameParam, body: body(s.projectBody) },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The projected points'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/admin/backup',
+      summary: 'Online backup: SQLite online backup plus index snapshots, consistent while writes continue (admin)',
+      tags: ['operations'],
+      request: { body: { content: { 'application/json': { schema: s.backupBody } }, required: false } },
+      responses: { 201: json(backupResult, 'The backup was written'), ...errors(400, 401, 403, 409, 415) },
+    }),
+  ];
+}
+
+export function buildOpenApiDocument(config: Config): object {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key> (when QUIVER_API_KEYS is set)' });
+  registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
+  for (const r of routes(config)) registry.registerPath(r);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Quiver', version: '1', description: 'Semantic retrieval server: SQLite + HNSW, offline embeddings.' },
+  });
+}
+
+// The page fetches /openapi.json from its own origin and renders it; no outside script or font.
+const DOCS_SCRIPT = `
+fetch('/openapi.json').then(r => r.json()).then(doc => {
+  const root = document.getElementById('root');
+  const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; };
+  document.title = doc.info.title + ' API';
+  root.append(el('h1', doc.info.title + ' API ' + doc.info.version), el('p', doc.info.description));
+  const resolve = (schema) => {
+    const seen = new Set();
+    const walk = (x) => {
+      if (Array.isArray(x)) return x.map(walk);
+      if (x && typeof x === 'object') {
+        if (typeof x.$ref === 'string') { const id = x.$ref.split('/').pop(); if (seen.has(id)) return { $ref: id }; seen.add(id); const r = walk(doc.components.schemas[id]); seen.delete(id); return r; }
+        return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v)]));
+      }
+      return x;
+    };
+    return walk(schema);
+  };
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const d = el('details');
+      const sum = el('summary');
+      sum.append(el('span', method.toUpperCase(), 'm ' + method), el('code', path), el('span', ' ' + (op.summary || '')));
+      d.append(sum);
+      for (const p of op.parameters || []) d.append(el('div', p.in + ' ' + p.name + (p.required ? ' (required)' : '') + ': ' + JSON.stringify(resolve(p.schema))));
+      const body = op.requestBody && op.requestBody.content['application/json'];
+      if (body) { d.append(el('h4', 'Request body')); d.append(el('pre', JSON.stringify(resolve(body.schema), null, 2))); }
+      d.append(el('h4', 'Responses'));
+      for (const [status, r] of Object.entries(op.responses || {})) {
+        d.append(el('div', status + ': ' + r.description));
+        const c = r.content && r.content['application/json'];
+        if (c && status < '300') d.append(el('pre', JSON.stringify(resolve(c.schema), null, 2)));
+      }
+      root.append(d);
+    }
+  }
+}).catch(e => { document.getElementById('root').textContent = 'could not load /openapi.json: ' + e; });
+`;
+const SCRIPT_HASH = crypto.createHash('sha256').update(DOCS_SCRIPT).digest('base64');
+
+export const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Quiver API</title>
+<style>
+body{font:15px/1.4 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+details{border:1px solid #ddd;border-radius:4px;margin:.4rem 0;padding:.3rem .6rem}
+summary{cursor:pointer} code{margin:0 .5rem} pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:13px}
+.m{display:inline-block;width:4.5rem;font-weight:bold}.get{color:#1769aa}.post{color:#2e7d32}.put{color:#a15c00}.delete{color:#b00020}
+</style></head>
+<body><div id="root">Loading /openapi.json ...</div><script>${DOCS_SCRIPT}</script></body></html>`;
+
+/** The page's CSP: helmet's default forbids inline scripts, so this one script is allowed by its hash. */
+export const DOCS_CSP = `default-src 'self'; script-src 'sha256-${SCRIPT_HASH}'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`;
