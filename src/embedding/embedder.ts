@@ -1,5 +1,7 @@
-// The Embedder contract every provider implements (local transformers.js models, and later
-// Bedrock). One shared test suite (test/unit/embedder.case.ts) runs against each of them.
+// The Embedder contract every provider implements (local transformers.js models and USE-lite in
+// worker threads, Bedrock Titan), the failure kinds that drive retries, and retry with back-off.
+// One shared test suite (test/unit/embedder.case.ts) runs against each provider.
+import { QuiverError } from '../errors/index.js';
 
 export interface Embedder {
   /** Stable id of the model, used as the embedding-cache key: "local:<model>". */
@@ -13,7 +15,56 @@ export interface Embedder {
    * be ranked, so callers store the document without a vector instead.
    */
   embed(texts: string[]): Promise<(Float32Array | null)[]>;
+  /**
+   * Like embed, but one text's failure does not fail the others (providers that call a service
+   * once per text implement it, so isolating a bad text never embeds the good ones twice).
+   */
+  embedSettled?(texts: string[]): Promise<(Float32Array | null | EmbedError)[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Why an embedding failed, which decides what the ingest pipeline does next:
+ * "input" fails only the document (too long, rejected text), "transient" is retried with
+ * back-off (throttling, 5xx, network), "fatal" fails the whole job (no access, bad model id).
+ */
+export type EmbedFailure = 'input' | 'transient' | 'fatal';
+
+export class EmbedError extends QuiverError {
+  constructor(
+    /** What went wrong, without the "the embedding model failed" prefix (shown per document). */
+    readonly reason: string,
+    readonly kind: EmbedFailure,
+  ) {
+    // A QuiverError so that a synchronous request that hits it answers 502, not 500.
+    super('EMBEDDING_FAILED', `the embedding model failed: ${reason}`, { reason });
+    this.name = 'EmbedError';
+  }
+}
+
+/** The failure kind of any error: unknown errors are blamed on the input, not retried forever. */
+export function failureKind(err: unknown): EmbedFailure {
+  return err instanceof EmbedError ? err.kind : 'input';
+}
+
+export interface RetryOptions {
+  retries: number;
+  /** First delay; each retry doubles it, and "full jitter" picks a random delay below that. */
+  baseMs: number;
+  maxMs?: number;
+}
+
+/** Runs fn, retrying transient failures with exponential back-off and full jitter. */
+export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (failureKind(err) !== 'transient' || attempt >= opts.retries) throw err;
+      const cap = Math.min(opts.maxMs ?? 20_000, opts.baseMs * 2 ** attempt);
+      await new Promise((r) => setTimeout(r, Math.random() * cap));
+    }
+  }
 }
 
 /** A vector is usable when every component is finite and it is not all zeros. */
@@ -26,11 +77,12 @@ export function usableVector(v: Float32Array): boolean {
   return norm > 0;
 }
 
-/** Splits a call into maxBatch-sized calls and joins the results. */
+/**
+ * Splits a call into maxBatch-sized calls and joins the results. The calls are issued together,
+ * so a pool of workers (or a provider's concurrency) embeds them in parallel.
+ */
 export async function embedInBatches(embedder: Embedder, texts: string[]): Promise<(Float32Array | null)[]> {
-  const out: (Float32Array | null)[] = [];
-  for (let i = 0; i < texts.length; i += embedder.maxBatch) {
-    out.push(...(await embedder.embed(texts.slice(i, i + embedder.maxBatch))));
-  }
-  return out;
+  const parts: Promise<(Float32Array | null)[]>[] = [];
+  for (let i = 0; i < texts.length; i += embedder.maxBatch) parts.push(embedder.embed(texts.slice(i, i + embedder.maxBatch)));
+  return (await Promise.all(parts)).flat();
 }

@@ -1,9 +1,12 @@
-// Owns the loaded embedding models: one LocalEmbedder (one worker) per model id, loaded on first
-// use and shared by every collection that uses it; plus the cached embed path.
+// Owns the loaded embedding models: one LocalEmbedder (a pool of workers) per local model id and
+// one BedrockEmbedder per Titan configuration, made on first use and shared by every collection
+// that uses it; plus the cached embed path.
 import crypto from 'node:crypto';
 import type { Embedder } from './embedder.js';
 import { embedInBatches } from './embedder.js';
 import { LocalEmbedder } from './local.js';
+import { BedrockEmbedder } from './bedrock.js';
+import type { BedrockOptions, TitanModel } from './bedrock.js';
 
 /** Where vectors by (model id, sha256 of text) are kept; storage's EmbeddingCache fits it. */
 export interface VectorCache {
@@ -15,6 +18,9 @@ export interface RegistryOptions {
   /** User models first, then the folder of the built-in model. */
   searchDirs: string[];
   allowDownload: boolean;
+  /** Worker threads per local model. */
+  poolSize?: number;
+  bedrock?: Omit<BedrockOptions, 'model' | 'dimensions' | 'normalize'>;
 }
 
 export class EmbedderRegistry {
@@ -26,13 +32,29 @@ export class EmbedderRegistry {
   local(modelId: string): Promise<Embedder> {
     let p = this.models.get(modelId);
     if (!p) {
-      p = LocalEmbedder.load({ modelId, searchDirs: this.opts.searchDirs, allowDownload: this.opts.allowDownload });
+      p = LocalEmbedder.load({ modelId, searchDirs: this.opts.searchDirs, allowDownload: this.opts.allowDownload, poolSize: this.opts.poolSize });
       this.models.set(modelId, p);
       // A failed load is not remembered: the user may put the model in place and try again.
       p.catch(() => this.models.delete(modelId));
     }
     return p;
   }
+
+  /** The Titan embedder for a model and options; makes no call until used. */
+  bedrock(model: TitanModel, dimensions?: number, normalize?: boolean): Embedder {
+    const key = `bedrock:${model}:${dimensions ?? ''}:${normalize ?? ''}`;
+    let p = this.models.get(key);
+    if (!p) {
+      if (!this.opts.bedrock) throw new Error('Bedrock is not configured');
+      const e = new BedrockEmbedder({ ...this.opts.bedrock, model, dimensions, normalize });
+      p = Promise.resolve(e);
+      this.models.set(key, p);
+      this.sync.set(key, e);
+    }
+    return this.sync.get(key)!;
+  }
+
+  private readonly sync = new Map<string, Embedder>();
 
   /** Model ids whose load finished. */
   async loaded(): Promise<string[]> {
@@ -51,6 +73,7 @@ export class EmbedderRegistry {
   async closeAll(): Promise<void> {
     const all = [...this.models.values()];
     this.models.clear();
+    this.sync.clear();
     await Promise.allSettled(all.map(async (p) => (await p).close()));
   }
 }

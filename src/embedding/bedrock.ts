@@ -1,0 +1,139 @@
+// The "bedrock" provider: Amazon Titan text embeddings (v1, v2) through the Bedrock runtime's
+// InvokeModel, one text per call, with bounded concurrency and retries of transient errors.
+// Credentials come from the standard AWS chain; region and endpoint may be overridden.
+import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Embedder, RetryOptions } from './embedder.js';
+import { EmbedError, withRetry } from './embedder.js';
+
+export const TITAN_MODELS = ['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1'] as const;
+export type TitanModel = (typeof TITAN_MODELS)[number];
+export const TITAN_V2_DIMENSIONS = [256, 512, 1024] as const;
+
+export interface BedrockOptions {
+  model: TitanModel;
+  /** v2 only; default 1024. */
+  dimensions?: number;
+  /** v2 only; default true. */
+  normalize?: boolean;
+  region?: string;
+  endpoint?: string;
+  concurrency: number;
+  retry: RetryOptions;
+}
+
+/** The vector size a spec produces, known without calling Bedrock. */
+export function titanDimensions(model: TitanModel, dimensions?: number): number {
+  return model === 'amazon.titan-embed-text-v1' ? 1536 : (dimensions ?? 1024);
+}
+
+// Titan's documented limit is 8,192 tokens; at worst about one token per character, so texts
+// are refused above this without a call (chunking keeps documents far below it).
+const MAX_INPUT_CHARS = 50_000;
+
+const TRANSIENT = new Set([
+  'ThrottlingException',
+  'ModelNotReadyException',
+  'ServiceUnavailableException',
+  'InternalServerException',
+  'ModelTimeoutException',
+  'TooManyRequestsException',
+  'RequestTimeout',
+  'TimeoutError',
+]);
+const FATAL = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'ResourceNotFoundException', 'CredentialsProviderError', 'ExpiredTokenException']);
+
+/** Maps an SDK (or network) error to what the pipeline should do about it. */
+export function classifyBedrockError(err: unknown): EmbedError {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  const name = e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode;
+  const message = `${name}: ${e.message ?? String(err)}`;
+  if (FATAL.has(name) || status === 401 || status === 403) return new EmbedError(`Bedrock refused access (${message}); check the AWS credentials, region and model access`, 'fatal');
+  if (TRANSIENT.has(name) || (status !== undefined && (status >= 500 || status === 429))) return new EmbedError(message, 'transient');
+  // No HTTP answer at all (connection refused or reset, DNS): the network, not the text.
+  if (status === undefined && name !== 'ValidationException') return new EmbedError(message, 'transient');
+  return new EmbedError(message, 'input');
+}
+
+export class BedrockEmbedder implements Embedder {
+  readonly id: string;
+  readonly dimensions: number;
+  readonly maxBatch: number;
+  private readonly client: BedrockRuntimeClient;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly opts: BedrockOptions) {
+    this.dimensions = titanDimensions(opts.model, opts.dimensions);
+    const normalize = opts.normalize ?? true;
+    this.id = opts.model === 'amazon.titan-embed-text-v1' ? `bedrock:${opts.model}` : `bedrock:${opts.model}:${this.dimensions}:${normalize ? 'n' : 'u'}`;
+    this.maxBatch = Math.max(8, opts.concurrency * 4);
+    this.client = new BedrockRuntimeClient({
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      // Retries are ours (with the classification above), so the SDK makes one attempt.
+      maxAttempts: 1,
+      // HTTP/1.1 keep-alive: InvokeModel needs no HTTP/2, and this works with any endpoint.
+      requestHandler: new NodeHttpHandler({ httpAgent: { keepAlive: true, maxSockets: opts.concurrency }, httpsAgent: { keepAlive: true, maxSockets: opts.concurrency } }),
+    });
+  }
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.opts.concurrency) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private body(text: string): string {
+    if (this.opts.model === 'amazon.titan-embed-text-v1') return JSON.stringify({ inputText: text });
+    return JSON.stringify({ inputText: text, dimensions: this.dimensions, normalize: this.opts.normalize ?? true, embeddingTypes: ['float'] });
+  }
+
+  private async embedOne(text: string): Promise<Float32Array | null> {
+    if (text.trim() === '') return null;
+    if (text.length > MAX_INPUT_CHARS) throw new EmbedError(`text of ${text.length} characters is over Titan's input limit of 8,192 tokens; chunk it`, 'input');
+    return withRetry(
+      () =>
+        this.slot(async () => {
+          let raw: Uint8Array;
+          try {
+            const out = await this.client.send(
+              new InvokeModelCommand({ modelId: this.opts.model, contentType: 'application/json', accept: 'application/json', body: this.body(text) }),
+            );
+            raw = out.body;
+          } catch (err) {
+            throw classifyBedrockError(err);
+          }
+          const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { embedding?: number[]; embeddingsByType?: { float?: number[] } };
+          const v = parsed.embeddingsByType?.float ?? parsed.embedding;
+          if (!Array.isArray(v) || v.length !== this.dimensions) {
+            throw new EmbedError(`Bedrock answered with ${Array.isArray(v) ? `${v.length} dimensions` : 'no embedding'}, expected ${this.dimensions}`, 'fatal');
+          }
+          return Float32Array.from(v);
+        }),
+      this.opts.retry,
+    );
+  }
+
+  async embedSettled(texts: string[]): Promise<(Float32Array | null | EmbedError)[]> {
+    return Promise.all(texts.map((t) => this.embedOne(t).catch((err: unknown) => (err instanceof EmbedError ? err : classifyBedrockError(err)))));
+  }
+
+  async embed(texts: string[]): Promise<(Float32Array | null)[]> {
+    const out = await this.embedSettled(texts);
+    const failed = out.find((v): v is EmbedError => v instanceof EmbedError);
+    if (failed) throw failed;
+    return out as (Float32Array | null)[];
+  }
+
+  close(): Promise<void> {
+    this.client.destroy();
+    return Promise.resolve();
+  }
+}

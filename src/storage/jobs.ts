@@ -1,0 +1,202 @@
+// Owns the ingest job tables (migrations/002_jobs.sql): jobs and their documents, one row each.
+// The job runner (src/ingest/jobs.ts) commits a batch of documents and the matching item states
+// in one transaction, so after a crash an item is either pending (and its document was not
+// written) or finished (and it was): resuming never writes or embeds a document twice.
+import crypto from 'node:crypto';
+import type { Db } from './database.js';
+import type { DocumentsRepo, DocumentWrite } from './documents.js';
+import type { ChunkingSpec, IndexChanges } from './types.js';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type ItemState = 'pending' | 'done' | 'skipped' | 'failed';
+
+export interface JobRow {
+  id: string;
+  collectionId: number;
+  collection: string;
+  status: JobStatus;
+  chunking: ChunkingSpec | null;
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface JobItem {
+  position: number;
+  /** The document as the client sent it (parsed JSON). */
+  document: unknown;
+}
+
+export interface ItemOutcome {
+  position: number;
+  state: Exclude<ItemState, 'pending'>;
+  error?: string;
+}
+
+interface JobDbRow {
+  id: string;
+  collection_id: number;
+  collection: string;
+  status: JobStatus;
+  chunking: string | null;
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+function toJob(r: JobDbRow): JobRow {
+  return {
+    id: r.id,
+    collectionId: r.collection_id,
+    collection: r.collection,
+    status: r.status,
+    chunking: r.chunking === null ? null : (JSON.parse(r.chunking) as ChunkingSpec),
+    total: r.total,
+    done: r.done,
+    skipped: r.skipped,
+    failed: r.failed,
+    error: r.error,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+const SELECT_JOB = 'SELECT j.*, c.name AS collection FROM jobs j JOIN collections c ON c.id = j.collection_id';
+
+export class JobsRepo {
+  private readonly stmts;
+
+  constructor(
+    private readonly db: Db,
+    private readonly docs: DocumentsRepo,
+  ) {
+    this.stmts = {
+      insertJob: db.prepare<[string, number, string | null, number, string]>(
+        "INSERT INTO jobs (id, collection_id, status, chunking, total, created_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+      ),
+      insertItem: db.prepare<[string, number, string, string]>('INSERT INTO job_items (job_id, position, document, doc_id) VALUES (?, ?, ?, ?)'),
+      get: db.prepare<[string], JobDbRow>(`${SELECT_JOB} WHERE j.id = ?`),
+      // Oldest first: jobs run in the order they were accepted.
+      nextRunnable: db.prepare<[], JobDbRow>(`${SELECT_JOB} WHERE j.status IN ('running', 'queued') ORDER BY j.created_at, j.rowid LIMIT 1`),
+      pendingItems: db.prepare<[string, number], { position: number; document: string }>(
+        "SELECT position, document FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY position LIMIT ?",
+      ),
+      setItem: db.prepare<[ItemState, string | null, string, number]>(
+        'UPDATE job_items SET state = ?, error = ?, document = NULL WHERE job_id = ? AND position = ?',
+      ),
+      addCounts: db.prepare<[number, number, number, string]>('UPDATE jobs SET done = done + ?, skipped = skipped + ?, failed = failed + ? WHERE id = ?'),
+      start: db.prepare<[string, string]>("UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ? AND status IN ('queued', 'running')"),
+      finish: db.prepare<[JobStatus, string | null, string, string]>(
+        "UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')",
+      ),
+      errors: db.prepare<[string, number], { doc_id: string; error: string }>(
+        "SELECT doc_id, error FROM job_items WHERE job_id = ? AND state = 'failed' ORDER BY position LIMIT ?",
+      ),
+      pendingTotal: db.prepare<[], { n: number | null }>(
+        "SELECT sum(total - done - failed) AS n FROM jobs WHERE status IN ('queued', 'running')",
+      ),
+      dropPayloads: db.prepare<[string]>("UPDATE job_items SET document = NULL WHERE job_id = ? AND state = 'pending'"),
+    };
+  }
+
+  /** Records a job and all its documents in one transaction; returns the job as queued. */
+  create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): JobRow {
+    const id = `job_${crypto.randomBytes(12).toString('hex')}`;
+    this.db.transaction(() => {
+      this.stmts.insertJob.run(id, collectionId, chunking ? JSON.stringify(chunking) : null, documents.length, new Date().toISOString());
+      documents.forEach((d, i) => this.stmts.insertItem.run(id, i, JSON.stringify(d), d.id));
+    })();
+    return this.get(id)!;
+  }
+
+  get(id: string): JobRow | undefined {
+    const r = this.stmts.get.get(id);
+    return r && toJob(r);
+  }
+
+  list(filter: { collectionId?: number; status?: JobStatus; limit: number; before?: string }): JobRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.collectionId !== undefined) {
+      where.push('j.collection_id = ?');
+      args.push(filter.collectionId);
+    }
+    if (filter.status !== undefined) {
+      where.push('j.status = ?');
+      args.push(filter.status);
+    }
+    if (filter.before !== undefined) {
+      where.push('j.created_at < ?');
+      args.push(filter.before);
+    }
+    const sql = `${SELECT_JOB}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit) as JobDbRow[]).map(toJob);
+  }
+
+  nextRunnable(): JobRow | undefined {
+    const r = this.stmts.nextRunnable.get();
+    return r && toJob(r);
+  }
+
+  pendingItems(jobId: string, limit: number): JobItem[] {
+    return this.stmts.pendingItems.all(jobId, limit).map((r) => ({ position: r.position, document: JSON.parse(r.document) as unknown }));
+  }
+
+  markStarted(jobId: string): void {
+    this.stmts.start.run(new Date().toISOString(), jobId);
+  }
+
+  /** Moves a job that is still queued or running to a final state; false if it already had one. */
+  finish(jobId: string, status: 'done' | 'failed' | 'cancelled', error: string | null = null): boolean {
+    return this.db.transaction(() => {
+      const changed = this.stmts.finish.run(status, error, new Date().toISOString(), jobId).changes > 0;
+      // The documents of items that will never run are dead weight.
+      if (changed && status !== 'done') this.stmts.dropPayloads.run(jobId);
+      return changed;
+    })();
+  }
+
+  /**
+   * Writes the batch's documents and records the items' outcomes in one transaction: either both
+   * are durable or neither is. Returns what the vector index must do.
+   */
+  commitBatch(collectionId: number, jobId: string, writes: DocumentWrite[], outcomes: ItemOutcome[]): IndexChanges {
+    return this.db.transaction((): IndexChanges => {
+      const changes = writes.length > 0 ? this.docs.write(collectionId, writes) : { seq: 0, adds: [], deletes: [] };
+      let done = 0;
+      let skipped = 0;
+      let failed = 0;
+      for (const o of outcomes) {
+        this.stmts.setItem.run(o.state, o.error ?? null, jobId, o.position);
+        if (o.state === 'failed') failed++;
+        else {
+          done++;
+          if (o.state === 'skipped') skipped++;
+        }
+      }
+      this.stmts.addCounts.run(done, skipped, failed, jobId);
+      return changes;
+    })();
+  }
+
+  /** The first `limit` failed documents with their messages. */
+  errors(jobId: string, limit: number): { document_id: string; message: string }[] {
+    return this.stmts.errors.all(jobId, limit).map((r) => ({ document_id: r.doc_id, message: r.error }));
+  }
+
+  /** Documents accepted but not yet processed, over all unfinished jobs (for backpressure). */
+  pendingDocuments(): number {
+    return this.stmts.pendingTotal.get()?.n ?? 0;
+  }
+}
