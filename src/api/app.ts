@@ -10,20 +10,87 @@ import { errorHandler, notFound } from './errors.js';
 import type { RouteContext } from './routes/context.js';
 import { collectionRoutes } from './routes/collections.js';
 import { queryRoutes } from './routes/query.js';
+import { exploreRoutes } from './routes/explore.js';
+import crypto from 'node:crypto';
+import cors from 'cors';
+import helmet from 'helmet';
+import { requestContext } from '../log.js';
+import { authenticate, principalOf } from './auth.js';
+import { createMetrics } from './metrics.js';
+import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
+import type { RouteRecord } from './openapi.js';
+import { adminRoutes } from './routes/admin.js';
 
 export function createApp(engine: Engine, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  // --- middleware (security and operations, issue 6) ---
+  // Every route registered on the app or on v1 is recorded, for the OpenAPI coverage test.
+  const routes: RouteRecord[] = [];
+  app.locals.routes = routes;
+  recordRoutes(app, '', routes);
+  const metrics = createMetrics(engine);
+  app.locals.metrics = metrics;
+  app.use(metrics.middleware);
+  // A request id on every log line of the request (log.ts mixin) and in the x-request-id header;
+  // a caller's own id is kept when it is short and plain.
   app.use((req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const reqId = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+    res.setHeader('x-request-id', reqId);
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms }, 'request');
+    requestContext.run({ reqId }, () => {
+      const probe = req.path === '/healthz' || req.path === '/readyz';
+      log.debug({ method: req.method, url: req.originalUrl }, 'request received');
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        const line = { method: req.method, url: req.originalUrl, status: res.statusCode, ms, key: principalOf(res).fingerprint };
+        if (probe) log.debug(line, 'request completed');
+        else log.info(line, 'request completed');
+      });
+      next();
     });
+  });
+  app.use(helmet());
+  if (engine.config.corsOrigins.length > 0) {
+    const any = engine.config.corsOrigins.includes('*');
+    app.use(cors({ origin: any ? '*' : engine.config.corsOrigins, exposedHeaders: ['x-request-id'], maxAge: 600 }));
+  }
+  // A handler still running after QUIVER_REQUEST_TIMEOUT_MS gets a 503 instead of a hanging client.
+  // Backups are exempt: they are long by nature and answer only when the copy is complete.
+  app.use((req, res, next) => {
+    if (req.path.toLowerCase().startsWith('/v1/admin/')) {
+      next();
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      res.locals.timedOut = true;
+      const e = createError('REQUEST_TIMEOUT', { ms: engine.config.requestTimeoutMs });
+      res.setHeader('connection', 'close');
+      res.status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
+    }, engine.config.requestTimeoutMs);
+    res.on('close', () => clearTimeout(timer));
     next();
   });
+  // While shutting down, answered keep-alive connections are closed so clients go elsewhere.
+  app.use((_req, res, next) => {
+    if (!engine.isReady && engine.status !== 'starting') res.setHeader('connection', 'close');
+    next();
+  });
+  app.use(authenticate(engine.config.apiKeys));
+  app.get('/metrics', metrics.handler);
+  const openapi = buildOpenApiDocument(engine.config);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.get('/docs', (_req, res) => {
+    res.setHeader('content-security-policy', DOCS_CSP);
+    res.type('html').send(DOCS_HTML);
+  });
+  // --- end of issue 6 middleware ---
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -42,10 +109,12 @@ export function createApp(engine: Engine, log: Logger): express.Express {
   };
   const ctx: RouteContext = { engine, log, requireJson, json: express.json({ limit: engine.config.maxBodyBytes, type: () => true }) };
 
-  const v1 = express.Router();
+  const v1 = recordRoutes(express.Router(), '/v1', routes);
   v1.use(ready);
   collectionRoutes(v1, ctx);
   queryRoutes(v1, ctx);
+  exploreRoutes(v1, ctx);
+  adminRoutes(v1, ctx);
 
   app.use('/v1', v1);
   app.use(notFound);

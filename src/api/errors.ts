@@ -24,6 +24,8 @@ export const notFound: RequestHandler = (req) => {
 
 export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    // The request already got 503 REQUEST_TIMEOUT (app.ts); its handler failing to answer too is expected.
+    if (res.headersSent && res.locals.timedOut === true) return;
     let e: QuiverError;
     const body = err as { type?: string; status?: number; message?: string };
     if (err instanceof QuiverError) e = err;

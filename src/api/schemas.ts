@@ -16,16 +16,61 @@ export const metadata = z
 
 const vector = z.array(z.number({ error: 'expected numbers' })).min(1, 'must not be empty').max(65_536);
 
+/** `{strategy, max_tokens | max_chars, overlap}` (src/ingest/chunking.ts). */
+export const chunkingInput = z
+  .strictObject({
+    strategy: z.enum(['none', 'fixed', 'sentence']),
+    max_tokens: z.number().int().min(8).max(8192).optional(),
+    max_chars: z.number().int().min(32).max(100_000).optional(),
+    overlap: z.number().int().min(0).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.max_tokens !== undefined && c.max_chars !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['max_chars'], message: 'give max_tokens or max_chars, not both' });
+    }
+    const max = c.max_chars ?? c.max_tokens ?? 256;
+    if (c.overlap !== undefined && c.overlap >= max) ctx.addIssue({ code: 'custom', path: ['overlap'], message: `must be less than the chunk size (${max})` });
+  });
+
+const bedrockEmbedder = z
+  .strictObject({
+    provider: z.literal('bedrock'),
+    model: z.enum(['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1']),
+    dimensions: z.union([z.literal(256), z.literal(512), z.literal(1024)], { error: 'expected 256, 512 or 1024' }).optional(),
+    normalize: z.boolean().optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.model === 'amazon.titan-embed-text-v1' && (e.dimensions !== undefined || e.normalize !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['dimensions'], message: 'dimensions and normalize are Titan v2 options' });
+    }
+  });
+
 export const createCollectionBody = z.strictObject({
   name: collectionName,
   metric: z.enum(['cosine', 'l2', 'ip']).default('cosine'),
   embedder: z
-    .strictObject({
-      provider: z.enum(['local', 'none']),
-      model: z.string().regex(MODEL_ID_PATTERN, 'expected a model id such as "my-model" or "org/my-model"').optional(),
-    })
+    .discriminatedUnion('provider', [
+      z.strictObject({
+        provider: z.enum(['local', 'none']),
+        model: z.string().regex(MODEL_ID_PATTERN, 'expected a model id such as "my-model" or "org/my-model"').optional(),
+      }),
+      bedrockEmbedder,
+    ])
     .optional(),
   dimension: z.number().int().min(1).max(65_536).optional(),
+  chunking: chunkingInput.optional(),
+});
+
+export const ingestBody = (maxDocuments: number) =>
+  z.strictObject({
+    documents: z.array(documentInput).min(1, 'must hold at least one document').max(maxDocuments, `at most ${maxDocuments} documents per job (QUIVER_INGEST_MAX_DOCUMENTS)`),
+    chunking: chunkingInput.optional(),
+  });
+
+export const listJobsQuery = z.strictObject({
+  collection: collectionName.optional(),
+  status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const documentInput = z.strictObject({
@@ -46,6 +91,9 @@ export const upsertBody = (maxDocuments: number) =>
 
 export const includeField = z.enum(['text', 'metadata', 'vector']);
 
+/** A metadata filter; its grammar is checked where it is compiled (src/query/filter.ts), which names the bad field. */
+export const filter = z.unknown();
+
 export const queryBody = z
   .strictObject({
     text: z
@@ -57,16 +105,27 @@ export const queryBody = z
     k: z.number().int().min(1).max(1000).default(10),
     include: z.array(includeField).max(3).default(['text', 'metadata']),
     ef: z.number().int().min(1).max(10_000).optional(),
+    filter: filter.optional(),
+    mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
+    rrf_k: z.number().min(0).max(10_000).default(60),
+    fusion: z.enum(['rrf', 'convex']).optional(),
+    weights: z.strictObject({ vector: z.number().min(0).max(100).optional(), keyword: z.number().min(0).max(100).optional() }).optional(),
+    offset: z.number().int().min(0).max(9_999).default(0),
+    score_threshold: z.number().refine(Number.isFinite, 'must be finite').optional(),
+    group_by: z.enum(['document', 'none']).default('document'),
   })
   .superRefine((q, ctx) => {
-    if ((q.text === undefined) === (q.vector === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['text'], message: 'give exactly one of text or vector' });
+    if (q.text === undefined && q.vector === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'give text or vector' });
     }
+    if (q.offset + q.k > 10_000) ctx.addIssue({ code: 'custom', path: ['offset'], message: 'offset + k must be at most 10000' });
   });
 
 export const listDocumentsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(1024).optional(),
+  /** A filter as JSON, e.g. ?filter={"lang":"en"} (URL-encoded). */
+  filter: z.string().max(65_536).optional(),
 });
 
 export const getDocumentQuery = z.strictObject({
@@ -75,4 +134,61 @@ export const getDocumentQuery = z.strictObject({
     .optional()
     .transform((s) => (s ? s.split(',') : []))
     .pipe(z.array(includeField)),
+});
+
+export const backupBody = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .max(1024)
+    .optional()
+    .meta({ description: 'folder to write, inside QUIVER_BACKUP_DIR (relative or absolute); default quiver-<timestamp>' }),
+});
+
+const k = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt);
+
+export const recommendBody = z.strictObject({
+  positive: z.array(documentId).min(1, 'give at least one document id').max(100),
+  negative: z.array(documentId).max(100).default([]),
+  k: k(1000, 10),
+  filter: filter.optional(),
+  strategy: z.enum(['average_vector', 'best_score']).default('average_vector'),
+  include: z.array(includeField).max(3).default(['text', 'metadata']),
+  ef: z.number().int().min(1).max(10_000).optional(),
+});
+
+export const similarQuery = z.strictObject({
+  k: z.coerce.number().int().min(1).max(1000).default(10),
+  filter: z.string().max(65_536).optional(),
+});
+
+export const clusterBody = z.strictObject({
+  k: z.union([z.number().int().min(2).max(50), z.literal('auto')]).default('auto'),
+  filter: filter.optional(),
+  sample: z.number().int().min(2).max(20_000).default(5000),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  include_members: z.boolean().default(false),
+});
+
+export const projectBody = z.strictObject({
+  method: z.literal('pca').default('pca'),
+  dimensions: z.union([z.literal(2), z.literal(3)]).default(2),
+  filter: filter.optional(),
+  limit: z.number().int().min(1).max(20_000).default(1000),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+});
+
+export const contextBody = z.strictObject({
+  text: z
+    .string()
+    .max(100_000)
+    .refine((t) => t.trim() !== '', 'must not be blank'),
+  max_tokens: z.number().int().min(1).max(1_000_000).default(2000),
+  filter: filter.optional(),
+  mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
+  candidates: z.number().int().min(1).max(1000).default(50),
+});
+
+export const deleteByFilterBody = z.strictObject({
+  filter: z.record(z.string(), z.unknown()).refine((f) => Object.keys(f).length > 0, 'must not be empty (delete the collection to remove every document)'),
 });

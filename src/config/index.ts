@@ -1,5 +1,8 @@
 // Owns the process configuration: one typed object read from QUIVER_* environment variables,
 // validated once at start-up so a bad value stops the process before anything is opened.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -47,7 +50,23 @@ const envSchema = z.object({
   QUIVER_HNSW_M: int(4, 128).default(16),
   QUIVER_HNSW_EF_CONSTRUCTION: int(10, 2000).default(200),
   QUIVER_HNSW_EF_SEARCH: int(10, 5000).default(100),
+  QUIVER_EXACT_SEARCH_THRESHOLD: int(0, 10_000_000).default(5000),
   QUIVER_EMBED_CACHE_MAX: int(0, 100_000_000).default(1_000_000),
+  QUIVER_EMBED_WORKERS: int(1, 256).optional(),
+  QUIVER_INGEST_MAX_PENDING: int(1, 1_000_000_000).default(1_000_000),
+  QUIVER_INGEST_BATCH: int(1, 10_000).default(256),
+  QUIVER_INGEST_MAX_DOCUMENTS: int(1, 1_000_000).default(100_000),
+  QUIVER_EMBED_RETRIES: int(0, 20).default(6),
+  QUIVER_EMBED_RETRY_BASE_MS: int(1, 60_000).default(250),
+  QUIVER_BEDROCK_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
+  QUIVER_BEDROCK_ENDPOINT: z.url({ error: 'expected a URL such as https://bedrock-runtime.us-east-1.amazonaws.com' }).optional(),
+  QUIVER_BEDROCK_CONCURRENCY: int(1, 1000).default(8),
+  QUIVER_API_KEYS: z.string().optional(),
+  QUIVER_API_KEYS_FILE: z.string().min(1).optional(),
+  QUIVER_CORS_ORIGINS: z.string().optional(),
+  QUIVER_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  QUIVER_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  QUIVER_BACKUP_DIR: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -65,7 +84,43 @@ export interface Config {
   sync: 'full' | 'normal';
   snapshotIntervalMs: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
+  /** Filtered searches whose filter passes at most this many chunks scan them exactly instead of walking HNSW. */
+  exactSearchThreshold: number;
   embedCacheMax: number;
+  /** Ingest jobs and local embedding (src/ingest, src/embedding). */
+  ingest: {
+    /** Worker threads per local model; default: the number of cores. */
+    embedWorkers: number;
+    /** Accepted-but-unprocessed documents over all jobs above which POST .../ingest answers 429. */
+    maxPending: number;
+    /** Documents per job batch (one embedding round and one transaction). */
+    batch: number;
+    /** Largest number of documents in one ingest request. */
+    maxDocuments: number;
+    retries: number;
+    retryBaseMs: number;
+  };
+  bedrock: { region?: string; endpoint?: string; concurrency: number };
+  /** Empty: authentication is off (local use). */
+  apiKeys: ApiKey[];
+  /** Empty: CORS is off; ["*"]: any origin. */
+  corsOrigins: string[];
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  /** Online backups are written only inside this folder. */
+  backupDir: string;
+}
+
+export type Role = 'admin' | 'write' | 'read';
+
+/** A configured API key. Only its sha256 is kept, so the key itself never sits in memory or logs. */
+export interface ApiKey {
+  hash: Buffer;
+  role: Role;
+  /** Collections the key may use; null means all. */
+  collections: string[] | null;
+  /** First 8 hex digits of the hash, to name the key in logs without revealing it. */
+  fingerprint: string;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +164,81 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sync: e.QUIVER_SYNC,
     snapshotIntervalMs: e.QUIVER_SNAPSHOT_INTERVAL_MS,
     hnsw: { m: e.QUIVER_HNSW_M, efConstruction: e.QUIVER_HNSW_EF_CONSTRUCTION, efSearch: e.QUIVER_HNSW_EF_SEARCH },
+    exactSearchThreshold: e.QUIVER_EXACT_SEARCH_THRESHOLD,
     embedCacheMax: e.QUIVER_EMBED_CACHE_MAX,
+    ingest: {
+      embedWorkers: e.QUIVER_EMBED_WORKERS ?? os.availableParallelism(),
+      maxPending: e.QUIVER_INGEST_MAX_PENDING,
+      batch: e.QUIVER_INGEST_BATCH,
+      maxDocuments: e.QUIVER_INGEST_MAX_DOCUMENTS,
+      retries: e.QUIVER_EMBED_RETRIES,
+      retryBaseMs: e.QUIVER_EMBED_RETRY_BASE_MS,
+    },
+    bedrock: { region: e.QUIVER_BEDROCK_REGION, endpoint: e.QUIVER_BEDROCK_ENDPOINT, concurrency: e.QUIVER_BEDROCK_CONCURRENCY },
+    apiKeys: readApiKeys(e.QUIVER_API_KEYS, e.QUIVER_API_KEYS_FILE),
+    corsOrigins: parseCorsOrigins(e.QUIVER_CORS_ORIGINS),
+    requestTimeoutMs: e.QUIVER_REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: e.QUIVER_SHUTDOWN_TIMEOUT_MS,
+    backupDir: path.resolve(e.QUIVER_BACKUP_DIR ?? path.join(dataDir, 'backups')),
   };
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9._~+/=-]{16,256}$/;
+const COLLECTION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Parses `<key>:<role>[:<collection>|<collection>...]` entries from the variable (comma-separated) and the file (one a line). */
+function readApiKeys(inline: string | undefined, file: string | undefined): ApiKey[] {
+  const entries: { text: string; where: string; variable: string }[] = [];
+  (inline ?? '').split(',').forEach((text, i) => {
+    if (text.trim() !== '') entries.push({ text: text.trim(), where: `entry ${i + 1}`, variable: 'QUIVER_API_KEYS' });
+  });
+  if (file !== undefined) {
+    let content: string;
+    try {
+      content = fs.readFileSync(path.resolve(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError('QUIVER_API_KEYS_FILE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    content.split(/\r?\n/).forEach((line, i) => {
+      const text = line.trim();
+      if (text !== '' && !text.startsWith('#')) entries.push({ text, where: `line ${i + 1}`, variable: 'QUIVER_API_KEYS_FILE' });
+    });
+  }
+  const keys: ApiKey[] = [];
+  const seen = new Set<string>();
+  for (const { text, where, variable } of entries) {
+    // The messages name the entry, never the key: the error is printed to the log.
+    const [key = '', role = '', scope, ...rest] = text.split(':');
+    if (rest.length > 0) throw new ConfigError(variable, `${where}: expected <key>:<role>[:<collection>|<collection>...]`);
+    if (!KEY_PATTERN.test(key)) throw new ConfigError(variable, `${where}: a key must be 16-256 characters from A-Z a-z 0-9 . _ ~ + / = -`);
+    if (role !== 'admin' && role !== 'write' && role !== 'read') throw new ConfigError(variable, `${where}: role must be admin, write or read`);
+    let collections: string[] | null = null;
+    if (scope !== undefined) {
+      collections = scope.split('|').map((c) => c.trim());
+      const bad = collections.find((c) => !COLLECTION_PATTERN.test(c));
+      if (bad !== undefined) throw new ConfigError(variable, `${where}: ${JSON.stringify(bad)} is not a collection name`);
+    }
+    const hash = crypto.createHash('sha256').update(key).digest();
+    const hex = hash.toString('hex');
+    if (seen.has(hex)) throw new ConfigError(variable, `${where}: the same key appears twice`);
+    seen.add(hex);
+    keys.push({ hash, role, collections, fingerprint: hex.slice(0, 8) });
+  }
+  return keys;
+}
+
+function parseCorsOrigins(value: string | undefined): string[] {
+  const origins = (value ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const o of origins) {
+    if (o === '*') continue;
+    let ok = false;
+    try {
+      const u = new URL(o);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError('QUIVER_CORS_ORIGINS', `${JSON.stringify(o)} is not an origin such as https://app.example.com (or *)`);
+  }
+  return origins;
 }

@@ -6,18 +6,21 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { BUILTIN_MODELS_DIR } from '../config/index.js';
 import { createError } from '../errors/index.js';
-import type { Collection, Db, EmbedderSpec, Metric } from '../storage/index.js';
-import { CollectionsRepo, DocumentsRepo, EmbeddingCache, openDatabase } from '../storage/index.js';
+import type { ChunkingSpec, Collection, Db, EmbedderSpec, Metric } from '../storage/index.js';
+import { CollectionsRepo, DocumentsRepo, EmbeddingCache, JobsRepo, openDatabase } from '../storage/index.js';
 import { IndexManager } from '../index/index.js';
-import type { Embedder } from '../embedding/index.js';
-import { EmbedderRegistry } from '../embedding/index.js';
+import type { Embedder, TitanModel } from '../embedding/index.js';
+import { EmbedderRegistry, titanDimensions } from '../embedding/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
+import { instrumentEmbedder } from '../util/embed-channel.js';
 
 export interface CreateCollectionInput {
   name: string;
   metric: Metric;
   embedder: EmbedderSpec;
   dimension?: number;
+  /** The collection's default chunking; absent: the server default. */
+  chunking?: ChunkingSpec;
 }
 
 export class Engine {
@@ -28,7 +31,7 @@ export class Engine {
   readonly embedders: EmbedderRegistry;
   private readonly writeLocks = new Map<number, FifoLock>();
   private snapshotTimer: NodeJS.Timeout | undefined;
-  private state: 'starting' | 'ready' | 'closing' | 'closed' = 'starting';
+  private state: 'starting' | 'ready' | 'draining' | 'closing' | 'closed' = 'starting';
 
   private constructor(
     readonly config: Config,
@@ -41,7 +44,22 @@ export class Engine {
     this.indexes = new IndexManager(path.join(config.dataDir, 'indexes'), this.docs, log);
     const searchDirs = [config.modelsDir];
     if (path.resolve(BUILTIN_MODELS_DIR) !== config.modelsDir) searchDirs.push(BUILTIN_MODELS_DIR);
-    this.embedders = new EmbedderRegistry({ searchDirs, allowDownload: config.allowModelDownload });
+    this.embedders = new EmbedderRegistry({
+      searchDirs,
+      allowDownload: config.allowModelDownload,
+      poolSize: config.ingest.embedWorkers,
+      bedrock: { ...config.bedrock, retry: { retries: config.ingest.retries, baseMs: config.ingest.retryBaseMs } },
+    });
+    this.jobs = new JobsRepo(db, this.docs);
+  }
+
+  readonly jobs: JobsRepo;
+  /** Long-running services (the ingest job runner) started when ready and stopped before close. */
+  private readonly services: { start(): void; stop(): Promise<void> }[] = [];
+
+  addService(s: { start(): void; stop(): Promise<void> }): void {
+    this.services.push(s);
+    if (this.state === 'ready') s.start();
   }
 
   /** Opens the database (fast, synchronous); call start() to load indexes and models. */
@@ -80,7 +98,16 @@ export class Engine {
     await this.indexes.snapshotAll();
     this.snapshotTimer = setInterval(() => void this.indexes.snapshotAll(), this.config.snapshotIntervalMs);
     this.snapshotTimer.unref();
-    this.state = 'ready';
+    // A shutdown that began while loading wins: the server must not turn ready again.
+    if (this.state === 'starting') {
+      this.state = 'ready';
+      for (const s of this.services) s.start();
+    }
+  }
+
+  /** Shutdown has begun: /readyz and new /v1 requests answer 503 while in-flight ones finish. */
+  drain(): void {
+    if (this.state === 'starting' || this.state === 'ready') this.state = 'draining';
   }
 
   /** Serialises writes to one collection, so a write never works on rows another one changed mid-way. */
@@ -101,8 +128,12 @@ export class Engine {
 
   /** The collection's embedder, or undefined for provider "none". */
   async embedderFor(c: Collection): Promise<Embedder | undefined> {
+    if (c.embedder.provider === 'bedrock') {
+      return instrumentEmbedder(this.embedders.bedrock(c.embedder.model as TitanModel, c.embedder.dimensions, c.embedder.normalize));
+    }
     if (c.embedder.provider !== 'local') return undefined;
-    return this.embedders.local(c.embedder.model ?? this.config.defaultModel);
+    // Instrumented: each model call is published for the metrics (util/embed-channel.ts).
+    return instrumentEmbedder(await this.embedders.local(c.embedder.model ?? this.config.defaultModel));
   }
 
   async createCollection(input: CreateCollectionInput): Promise<Collection> {
@@ -118,6 +149,18 @@ export class Engine {
       }
       dimension = e.dimensions;
       embedder = { provider: 'local', model };
+    } else if (embedder.provider === 'bedrock') {
+      // Titan's size is known from the spec: creating a collection makes no call to AWS.
+      const model = embedder.model as TitanModel;
+      const made = titanDimensions(model, embedder.dimensions);
+      if (dimension !== undefined && dimension !== made) {
+        throw createError('VALIDATION_FAILED', { issues: [{ field: 'dimension', message: `${model} makes ${made}-dimension vectors, not ${dimension}; omit dimension` }] });
+      }
+      dimension = made;
+      embedder =
+        model === 'amazon.titan-embed-text-v1'
+          ? { provider: 'bedrock', model }
+          : { provider: 'bedrock', model, dimensions: made, normalize: embedder.normalize ?? true };
     } else if (dimension === undefined) {
       throw createError('VALIDATION_FAILED', { issues: [{ field: 'dimension', message: 'required when embedder.provider is "none"' }] });
     } else {
@@ -129,6 +172,7 @@ export class Engine {
       dimension,
       embedder,
       hnsw: { m: this.config.hnsw.m, efConstruction: this.config.hnsw.efConstruction },
+      chunking: input.chunking ?? null,
     });
     if (!created) throw createError('COLLECTION_EXISTS', { name: input.name });
     await this.indexes.open(created);
@@ -153,6 +197,8 @@ export class Engine {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.state = 'closing';
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    // The job runner stops between batches; unfinished jobs resume at the next start.
+    await Promise.all(this.services.map((s) => s.stop()));
     // Let queued writes finish before the final snapshot.
     await Promise.all([...this.writeLocks.values()].map((l) => l.run(() => undefined)));
     await this.indexes.snapshotAll();

@@ -32,8 +32,22 @@ const catalogue = {
   MODEL_LOAD_FAILED: { status: 400, message: (a: { model: string; reason: string }) => `embedder.model: model "${a.model}" could not be loaded: ${a.reason}` },
   COLLECTION_NOT_FOUND: { status: 404, message: (a: { name: string }) => `collection "${a.name}" does not exist` },
   DOCUMENT_NOT_FOUND: { status: 404, message: (a: { collection: string; id: string }) => `document "${a.id}" does not exist in collection "${a.collection}"` },
+  DOCUMENTS_NOT_FOUND: {
+    status: 404,
+    message: (a: { field: string; collection: string; ids: string[] }) =>
+      `${a.field}: no document ${a.ids.map((i) => JSON.stringify(i)).join(', ')} in collection "${a.collection}"`,
+  },
   ROUTE_NOT_FOUND: { status: 404, message: (a: { method: string; path: string }) => `no route for ${a.method} ${a.path}` },
   COLLECTION_EXISTS: { status: 409, message: (a: { name: string }) => `collection "${a.name}" already exists` },
+  // Auth messages never contain the key the client sent.
+  UNAUTHORIZED: { status: 401, message: (a: { reason: string }) => `${a.reason}; send "Authorization: Bearer <key>" or "x-api-key: <key>"` },
+  FORBIDDEN: { status: 403, message: (a: { reason: string }) => `this API key may not do that: ${a.reason}` },
+  BACKUP_IN_PROGRESS: { status: 409, message: (_a: Record<string, never>) => 'another backup is running; try again when it has finished' },
+  BACKUP_TARGET_EXISTS: { status: 409, message: (a: { path: string }) => `backup target ${a.path} already exists and is not empty` },
+  REQUEST_TIMEOUT: {
+    status: 503,
+    message: (a: { ms: number }) => `the request took longer than ${a.ms} ms (QUIVER_REQUEST_TIMEOUT_MS); a write may still complete, so read before retrying`,
+  },
   PAYLOAD_TOO_LARGE: { status: 413, message: (a: { limit: number }) => `request body is larger than the limit of ${a.limit} bytes (QUIVER_MAX_BODY)` },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },

@@ -124,16 +124,44 @@ export class IndexManager {
   snapshot(collectionId: number): Promise<boolean> {
     const entry = this.entries.get(collectionId);
     if (!entry) return Promise.resolve(false);
+    return entry.lock.run(() => this.saveLocked(collectionId, entry));
+  }
+
+  /** Call with entry.lock held. */
+  private async saveLocked(collectionId: number, entry: Entry): Promise<boolean> {
+    if (entry.appliedSeq === entry.savedSeq) return false;
+    const seq = entry.appliedSeq;
+    const started = Date.now();
+    await entry.index.save(this.base(collectionId), seq);
+    entry.savedSeq = seq;
+    this.docs.pruneTombstones(collectionId, seq);
+    this.log.debug({ collection: entry.collection.name, seq, size: entry.index.size, ms: Date.now() - started }, 'index snapshot saved');
+    return true;
+  }
+
+  /**
+   * Brings the snapshot of one collection up to date and copies its files into destDir, all under
+   * the collection's lock so no snapshot is rewritten mid-copy (used by online backup). Returns the
+   * snapshot's seq, or undefined when the collection has no open index.
+   */
+  copySnapshot(collectionId: number, destDir: string): Promise<number | undefined> {
+    const entry = this.entries.get(collectionId);
+    if (!entry) return Promise.resolve(undefined);
     return entry.lock.run(async () => {
-      if (entry.appliedSeq === entry.savedSeq) return false;
-      const seq = entry.appliedSeq;
-      const started = Date.now();
-      await entry.index.save(this.base(collectionId), seq);
-      entry.savedSeq = seq;
-      this.docs.pruneTombstones(collectionId, seq);
-      this.log.debug({ collection: entry.collection.name, seq, size: entry.index.size, ms: Date.now() - started }, 'index snapshot saved');
-      return true;
+      await this.saveLocked(collectionId, entry);
+      for (const ext of ['.hnsw', '.labels', '.json']) {
+        await fs.promises.copyFile(`${this.base(collectionId)}${ext}`, path.join(destDir, `c${collectionId}${ext}`));
+      }
+      return entry.savedSeq;
     });
+  }
+
+  /** Rough bytes held by one collection's index: vectors, links and labels (hnswlib does not report it). */
+  memoryEstimate(collectionId: number): number {
+    const entry = this.entries.get(collectionId);
+    if (!entry) return 0;
+    const perElement = entry.index.dimension * 4 + entry.collection.hnsw.m * 2 * 4 + 8 + 8 + 16;
+    return entry.index.capacity * perElement;
   }
 
   async snapshotAll(): Promise<number> {

@@ -1,6 +1,6 @@
 // Owns the collections table.
 import type { Db } from './database.js';
-import type { Collection, EmbedderSpec, HnswParams, Metric } from './types.js';
+import type { ChunkingSpec, Collection, EmbedderSpec, HnswParams, Metric } from './types.js';
 
 interface CollectionDbRow {
   id: number;
@@ -9,6 +9,7 @@ interface CollectionDbRow {
   dimension: number;
   embedder: string;
   hnsw: string;
+  chunking: string | null;
   seq: number;
   created_at: string;
 }
@@ -22,6 +23,7 @@ function toCollection(r: CollectionDbRow): Collection {
     dimension: r.dimension,
     embedder: JSON.parse(r.embedder) as EmbedderSpec,
     hnsw: { m: hnsw.m, efConstruction: hnsw.ef_construction },
+    chunking: r.chunking === null ? null : (JSON.parse(r.chunking) as ChunkingSpec),
     seq: r.seq,
     createdAt: r.created_at,
   };
@@ -38,8 +40,8 @@ export class CollectionsRepo {
   constructor(private readonly db: Db) {
     this.byName = db.prepare<[string], CollectionDbRow>('SELECT * FROM collections WHERE name = ?');
     this.all = db.prepare<[], CollectionDbRow>('SELECT * FROM collections ORDER BY name');
-    this.insert = db.prepare<[string, Metric, number, string, string, string], CollectionDbRow>(
-      'INSERT INTO collections (name, metric, dimension, embedder, hnsw, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+    this.insert = db.prepare<[string, Metric, number, string, string, string, string | null], CollectionDbRow>(
+      'INSERT INTO collections (name, metric, dimension, embedder, hnsw, created_at, chunking) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
     );
     this.remove = db.prepare<[number]>('DELETE FROM collections WHERE id = ?');
     this.bump = db.prepare<[number], { seq: number }>('UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq');
@@ -56,7 +58,14 @@ export class CollectionsRepo {
   }
 
   /** Returns undefined when the name is taken. */
-  create(c: { name: string; metric: Metric; dimension: number; embedder: EmbedderSpec; hnsw: HnswParams }): Collection | undefined {
+  create(c: {
+    name: string;
+    metric: Metric;
+    dimension: number;
+    embedder: EmbedderSpec;
+    hnsw: HnswParams;
+    chunking?: ChunkingSpec | null;
+  }): Collection | undefined {
     try {
       const row = this.insert.get(
         c.name,
@@ -65,6 +74,7 @@ export class CollectionsRepo {
         JSON.stringify(c.embedder),
         JSON.stringify({ m: c.hnsw.m, ef_construction: c.hnsw.efConstruction }),
         new Date().toISOString(),
+        c.chunking ? JSON.stringify(c.chunking) : null,
       );
       return row && toCollection(row);
     } catch (err) {

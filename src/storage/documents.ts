@@ -6,7 +6,7 @@ import { blobToVector, vectorToBlob } from './database.js';
 import type { CollectionsRepo } from './collections.js';
 import type { ChunkInput, DocumentRow, IndexChanges, Metadata } from './types.js';
 
-interface DocumentDbRow {
+export interface DocumentDbRow {
   pk: number;
   id: string;
   text: string | null;
@@ -16,7 +16,7 @@ interface DocumentDbRow {
   updated_at: string;
 }
 
-function toDocument(r: DocumentDbRow): DocumentRow {
+export function toDocument(r: DocumentDbRow): DocumentRow {
   return {
     pk: r.pk,
     id: r.id,

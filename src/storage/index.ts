@@ -3,4 +3,6 @@ export { openDatabase, migrate, vectorToBlob, blobToVector, MIGRATIONS_DIR, type
 export { CollectionsRepo } from './collections.js';
 export { DocumentsRepo, type DocumentWrite, type ChunkHit } from './documents.js';
 export { EmbeddingCache } from './embedding-cache.js';
+export { SearchRepo, type SqlWhere, type DocumentVectors, type AnalysisDocument } from './search.js';
+export { JobsRepo, type JobRow, type JobStatus, type JobItem, type ItemOutcome } from './jobs.js';
 export type * from './types.js';

@@ -3,9 +3,24 @@
 export type Metric = 'cosine' | 'l2' | 'ip';
 
 export interface EmbedderSpec {
-  provider: 'local' | 'none';
-  /** Model id for provider "local"; absent for "none". */
+  provider: 'local' | 'none' | 'bedrock';
+  /** Model id for providers "local" and "bedrock"; absent for "none". */
   model?: string;
+  /** Bedrock Titan v2 only: output size (256, 512 or 1024). */
+  dimensions?: number;
+  /** Bedrock Titan v2 only: ask the model for unit-length vectors. */
+  normalize?: boolean;
+}
+
+/** How documents are split into chunks before embedding (src/ingest/chunking.ts). */
+export interface ChunkingSpec {
+  strategy: 'none' | 'fixed' | 'sentence';
+  /** Size unit: characters, or tokens (word-like segments; each CJK character counts as one). */
+  unit: 'chars' | 'tokens';
+  /** Largest chunk, in `unit`. */
+  max: number;
+  /** How much of the previous chunk a chunk repeats at its start, in `unit`. */
+  overlap: number;
 }
 
 export interface HnswParams {
@@ -20,6 +35,8 @@ export interface Collection {
   dimension: number;
   embedder: EmbedderSpec;
   hnsw: HnswParams;
+  /** Chunking for documents that do not say otherwise; null: the server default. */
+  chunking: ChunkingSpec | null;
   seq: number;
   createdAt: string;
 }

@@ -1,8 +1,11 @@
 // Routes for collections and their documents.
 import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
-import { deleteDocument, upsertDocuments } from '../../ingest/index.js';
+import { deleteDocument, toChunkingSpec, upsertDocuments } from '../../ingest/index.js';
 import { parse } from '../errors.js';
+import { canSeeCollection } from '../auth.js';
+import { compileOptionalFilter, searchRepo } from '../../query/index.js';
+import { filterFromQueryString } from './explore.js';
 import * as s from '../schemas.js';
 import type { RouteContext } from './context.js';
 import { collectionView, decodeCursor, documentView, encodeCursor, param } from '../views.js';
@@ -13,11 +16,19 @@ export function collectionRoutes(v1: Router, { engine, json, requireJson }: Rout
   v1.post('/collections', requireJson, json, async (req, res) => {
     const body = parse(s.createCollectionBody, req.body);
     const embedder = body.embedder ?? { provider: engine.config.defaultEmbedder };
-    const c = await engine.createCollection({ name: body.name, metric: body.metric, embedder, dimension: body.dimension });
+    const c = await engine.createCollection({
+      name: body.name,
+      metric: body.metric,
+      embedder,
+      dimension: body.dimension,
+      chunking: body.chunking && toChunkingSpec(body.chunking),
+    });
     res.status(201).json({ collection: collectionView(engine, c) });
   });
   v1.get('/collections', (_req, res) => {
-    res.json({ collections: engine.collections.list().map((c) => collectionView(engine, c)) });
+    // A key scoped to collections does not learn that others exist.
+    const visible = engine.collections.list().filter((c) => canSeeCollection(res, c.name));
+    res.json({ collections: visible.map((c) => collectionView(engine, c)) });
   });
   v1.get('/collections/:name', (req, res) => {
     res.json({ collection: collectionView(engine, engine.collection(param(req, 'name'))) });
@@ -36,7 +47,8 @@ export function collectionRoutes(v1: Router, { engine, json, requireJson }: Rout
   v1.get('/collections/:name/documents', (req, res) => {
     const c = engine.collection(param(req, 'name'));
     const q = parse(s.listDocumentsQuery, req.query);
-    const page = engine.docs.page(c.id, decodeCursor(q.cursor), q.limit + 1);
+    const where = compileOptionalFilter(filterFromQueryString(q.filter));
+    const page = where ? searchRepo(engine).page(c.id, decodeCursor(q.cursor), q.limit + 1, where) : engine.docs.page(c.id, decodeCursor(q.cursor), q.limit + 1);
     const more = page.length > q.limit;
     const docs = more ? page.slice(0, q.limit) : page;
     res.json({ documents: docs.map((d) => documentView(d)), next_cursor: more ? encodeCursor(docs[docs.length - 1]!.id) : null });
