@@ -1,0 +1,151 @@
+// `npm run bench` (full, ≤ 30 min on 2 cores) and `npm run bench -- --quick` (smoke, ≤ 3 min).
+// Runs every worker in its own process (so peak memory is per engine and a crash or time-out
+// of one peer does not lose the rest), collects their figures into
+// benchmarks/results/<date>-<host>[-quick].json with the machine's description, then writes
+// the report: BENCHMARKS.md and the SVG charts (a quick run writes its report beside its JSON
+// and leaves BENCHMARKS.md alone unless --md is given).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR, ROOT, log, machine } from './lib/util.js';
+import { loadDataset } from './lib/datasets.js';
+import { writeReport } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    md: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
+
+interface Job {
+  key: string;
+  script: string;
+  argv: string[];
+  timeoutS: number;
+}
+
+const quick = args.quick;
+const plan: { datasets: Record<string, { n?: number; nq?: number }>; hnsw: string[]; peer: string[]; server: string[] } = quick
+  ? {
+      datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
+      hnsw: ['--reps', '2', '--min-seconds', '0.1', '--open-reps', '1'],
+      peer: ['--reps', '1', '--min-seconds', '0.1', '--exact-queries', '50'],
+      server: ['--filter-n', '5000', '--nq', '100', '--docs', '500', '--min-seconds', '0.2'],
+    }
+  : {
+      datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
+      hnsw: ['--reps', '3', '--min-seconds', '0.3', '--open-reps', '3'],
+      peer: ['--reps', '3', '--min-seconds', '0.3', '--exact-queries', '100'],
+      server: ['--filter-n', '50000', '--nq', '200', '--docs', '4000', '--min-seconds', '0.5'],
+    };
+
+function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, job.script), ...job.argv, '--out', out], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let err = '';
+    proc.stderr.on('data', (b: Buffer) => {
+      const s = b.toString();
+      // lancedb's Rust side logs deprecation warnings per query; keep the console readable.
+      const kept = s
+        .split('\n')
+        .filter((l) => !/lance::.*WARN|WARN\s+lance/.test(l))
+        .join('\n');
+      if (kept.trim()) process.stderr.write(kept.endsWith('\n') ? kept : `${kept}\n`);
+      err = (err + s).slice(-4000);
+    });
+    const timer = setTimeout(() => {
+      log(`${job.key}: over its ${job.timeoutS} s budget, stopping it`);
+      proc.kill('SIGKILL');
+    }, job.timeoutS * 1000);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0 && fs.existsSync(out)) resolve({ ok: true, seconds });
+      else resolve({ ok: false, seconds, error: signal === 'SIGKILL' ? `timed out after ${job.timeoutS} s` : `exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}` });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const date = new Date().toISOString().slice(0, 10);
+  const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
+  const resultsDir = path.join(BENCH_DIR, 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${date}-${host}${quick ? '-quick' : ''}.json`);
+  const results: Record<string, unknown> = {
+    mode: quick ? 'quick' : 'full',
+    started_at: new Date(started).toISOString(),
+    machine: machine(),
+    plan,
+    hnsw: {},
+    peers: {},
+    server: null,
+    failures: [] as { job: string; error: string }[],
+    job_seconds: {},
+  };
+  // --only re-runs some jobs into the existing results of the day (e.g. after a failure), and
+  // says so in the file.
+  if (args.only && fs.existsSync(file)) {
+    const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const reruns = [...((previous.reruns as unknown[] | undefined) ?? []), { only: args.only, at: new Date(started).toISOString(), machine: results.machine }];
+    Object.assign(results, previous, { reruns });
+    results.failures = (previous.failures as { job: string; error: string }[]).filter((f) => !f.job.includes(args.only!));
+  }
+  const save = () => fs.writeFileSync(file, JSON.stringify(results, null, 2));
+
+  // Datasets and ground truth first (cached under benchmarks/.cache), so workers only read them.
+  for (const [name, opts] of Object.entries(plan.datasets)) loadDataset(name as 'glove', opts);
+
+  const jobs: Job[] = [];
+  for (const [name, opts] of Object.entries(plan.datasets)) {
+    const dsArgs = ['--dataset', name, ...(opts.n ? ['--n', String(opts.n)] : []), ...(opts.nq ? ['--nq', String(opts.nq)] : [])];
+    jobs.push({ key: `hnsw:${name}`, script: 'worker-hnsw.ts', argv: [...dsArgs, ...plan.hnsw], timeoutS: (quick ? 90 : name === 'glove' ? 900 : 480) });
+    for (const engine of ['usearch', 'sqlite-vec', 'lancedb']) {
+      jobs.push({ key: `peer:${engine}:${name}`, script: 'worker-peer.ts', argv: [...dsArgs, '--engine', engine, ...plan.peer], timeoutS: (quick ? 60 : 300) });
+    }
+  }
+  jobs.push({ key: 'server', script: 'worker-server.ts', argv: plan.server, timeoutS: quick ? 90 : 420 });
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-run-'));
+  for (const job of jobs) {
+    if (args.only && !job.key.includes(args.only)) continue;
+    log(`== ${job.key}`);
+    const out = path.join(tmp, `${job.key.replace(/[^a-z0-9-]/gi, '_')}.json`);
+    const r = await runJob(job, out);
+    (results.job_seconds as Record<string, number>)[job.key] = Math.round(r.seconds);
+    if (!r.ok) {
+      log(`${job.key} FAILED: ${r.error}`);
+      (results.failures as { job: string; error: string }[]).push({ job: job.key, error: r.error ?? 'unknown' });
+    } else {
+      const data = JSON.parse(fs.readFileSync(out, 'utf8')) as unknown;
+      const [kind, a, b] = job.key.split(':');
+      if (kind === 'hnsw') (results.hnsw as Record<string, unknown>)[a!] = data;
+      else if (kind === 'peer') (results.peers as Record<string, unknown>)[`${a}:${b}`] = data;
+      else results.server = data;
+    }
+    save();
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  if (!args.only) {
+    results.finished_at = new Date().toISOString();
+    results.total_seconds = Math.round((Date.now() - started) / 1000);
+  }
+  save();
+  log(`results: ${path.relative(ROOT, file)} (${Math.round((Date.now() - started) / 1000)} s)`);
+  const verdicts = await writeReport(file, { markdown: !quick || args.md ? path.join(ROOT, 'BENCHMARKS.md') : file.replace(/\.json$/, '.md') });
+  for (const v of verdicts) process.stdout.write(`${v}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
