@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function restore(backup: string, dataDir: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/restore.ts', backup, '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['bin/quiver.js', 'restore', backup, '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 }
 
 describe('online backup under write load, then restore', () => {
