@@ -121,11 +121,16 @@ async function main(): Promise<void> {
     log(`sqlite-vec exact: recall ${m.recall.toFixed(3)} qps ${m.qps.toFixed(1)}`);
     db.close();
   } else if (engineName === 'lancedb') {
-    const lancedb = await import('@lancedb/lancedb');
+    // Not a pinned devDependency: @lancedb/lancedb 0.37.1's packages for other platforms are not
+    // served by this registry, so `npm ci` cannot lock it. Install it by hand to run this peer:
+    // `npm i --no-save @lancedb/lancedb@0.37.1`. The import goes through a variable so the type
+    // check does not need the package.
+    const spec = '@lancedb/lancedb';
+    const lancedb = (await import(spec)) as LanceModule;
     const dir = path.join(tmp, 'lance');
     const db = await lancedb.connect(dir);
     const t0 = performance.now();
-    let table: Awaited<ReturnType<typeof db.createTable>> | undefined;
+    let table: LanceTable | undefined;
     for (let s = 0; s < n; s += 10_000) {
       const rows = [];
       for (let i = s; i < Math.min(n, s + 10_000); i++) rows.push({ id: i, vector: Array.from(ds.base.subarray(i * dim, i * dim + dim)) });
@@ -168,6 +173,24 @@ async function main(): Promise<void> {
   };
   if (args.out) fs.writeFileSync(args.out, JSON.stringify(out, null, 2));
   else console.log(JSON.stringify(out, null, 2));
+}
+
+/** The part of @lancedb/lancedb this benchmark uses. */
+interface LanceQuery {
+  distanceType(d: string): LanceQuery;
+  ef(ef: number): LanceQuery;
+  limit(k: number): LanceQuery;
+  select(cols: string[]): LanceQuery;
+  toArray(): Promise<unknown[]>;
+}
+interface LanceTable {
+  add(rows: object[]): Promise<unknown>;
+  createIndex(column: string, opts: { config: unknown }): Promise<unknown>;
+  vectorSearch(v: number[]): LanceQuery;
+}
+interface LanceModule {
+  connect(dir: string): Promise<{ createTable(name: string, rows: object[]): Promise<LanceTable> }>;
+  Index: { hnswSq(opts: object): unknown };
 }
 
 main().catch((err: unknown) => {
