@@ -8,6 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
+import { seededRandom } from '../src/util/random.mjs';
+
+export { seededRandom };
 
 const { onnx } = onnxProto;
 
@@ -315,18 +318,6 @@ export function encodeStaticGraph(table: Float32Array, vocabSize: number, dim: n
     },
   });
   return onnx.ModelProto.encode(model).finish();
-}
-
-/** mulberry32: tiny, seedable, identical on every platform, so test models are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface TinyModelOptions {

@@ -4,22 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../../src/util/random.mjs';
+
+/** The project's seeded PRNG (mulberry32). */
+export const rng = seededRandom;
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BENCH_DIR = path.join(ROOT, 'benchmarks');
 export const CACHE_DIR = path.join(BENCH_DIR, '.cache');
-
-/** mulberry32: a small seeded PRNG, the same sequence on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples from a uniform source (Box-Muller). */
 export function gaussian(rand: () => number): () => number {

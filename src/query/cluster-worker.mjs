@@ -6,18 +6,7 @@
 //   posts once: { type: 'result', k, labels, centroids, silhouette } or { type: 'error', message }
 import { parentPort, workerData } from 'node:worker_threads';
 import { kmeans } from 'ml-kmeans';
-
-/** mulberry32, as in cluster.ts: the same seed gives the same subsample. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../util/random.mjs';
 
 function dist(a, b) {
   let s = 0;

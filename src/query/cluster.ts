@@ -9,6 +9,7 @@ import type { AnalysisDocument, SqlWhere } from '../storage/index.js';
 import { terms } from '../text/segment.js';
 import { compileOptionalFilter } from './filter.js';
 import { searchRepo } from './search.js';
+import { seededRandom as rng } from '../util/random.mjs';
 
 export interface ClusterInput {
   k: number | 'auto';
@@ -24,18 +25,6 @@ export interface ClusterOut {
   centroid_document_ids: string[];
   top_terms: string[];
   members?: string[];
-}
-
-/** mulberry32: seeded, so the same request gives the same sample and clusters. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Up to `limit` documents passing the filter, a seeded uniform sample when there are more. */
