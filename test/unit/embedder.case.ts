@@ -1,0 +1,78 @@
+// One suite for every Embedder implementation: each must keep the same contract, whatever model
+// or provider is behind it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Embedder } from '../../src/embedding/index.js';
+
+export interface EmbedderCase {
+  make: () => Promise<Embedder>;
+  /** Two texts the model must place closer to each other than to `unrelated`. */
+  similar: [string, string];
+  unrelated: string;
+  /** Text the model cannot embed (only unknown words), when it has such a thing. */
+  unknown?: string;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return d / Math.sqrt(na * nb);
+}
+
+export function runEmbedderSuite(name: string, c: EmbedderCase): void {
+  describe(`Embedder contract: ${name}`, () => {
+    let e: Embedder;
+    beforeAll(async () => {
+      e = await c.make();
+    });
+    afterAll(async () => {
+      await e.close();
+    });
+
+    it('has an id, a dimension and a batch size', () => {
+      expect(e.id).toMatch(/\S/);
+      expect(e.dimensions).toBeGreaterThan(0);
+      expect(e.maxBatch).toBeGreaterThan(0);
+    });
+
+    it('returns one finite vector of the stated dimension per text, in order', async () => {
+      const texts = [c.similar[0], c.unrelated, c.similar[1]];
+      const out = await e.embed(texts);
+      expect(out).toHaveLength(3);
+      for (const v of out) {
+        expect(v).toBeInstanceOf(Float32Array);
+        expect(v!.length).toBe(e.dimensions);
+        expect(v!.every(Number.isFinite)).toBe(true);
+      }
+      // Order kept: embedding one text alone gives the same vector as in the batch.
+      const [alone] = await e.embed([c.unrelated]);
+      expect(cosine(alone!, out[1]!)).toBeCloseTo(1, 5);
+      expect(cosine(out[0]!, out[2]!)).toBeGreaterThan(cosine(out[0]!, out[1]!));
+    });
+
+    it('answers an empty batch with an empty list, and blank text with null, never NaN', async () => {
+      expect(await e.embed([])).toEqual([]);
+      const out = await e.embed(['', '   ', c.similar[0]]);
+      expect(out[0]).toBeNull();
+      expect(out[1]).toBeNull();
+      expect(out[2]).toBeInstanceOf(Float32Array);
+    });
+
+    it.runIf(c.unknown !== undefined)('answers text of only unknown words with null', async () => {
+      expect(await e.embed([c.unknown!])).toEqual([null]);
+    });
+
+    it('handles a batch larger than maxBatch when split by the caller', async () => {
+      const texts = Array.from({ length: e.maxBatch + 3 }, (_, i) => `${c.similar[i % 2]} ${i}`);
+      const out: (Float32Array | null)[] = [];
+      for (let i = 0; i < texts.length; i += e.maxBatch) out.push(...(await e.embed(texts.slice(i, i + e.maxBatch))));
+      expect(out).toHaveLength(texts.length);
+      expect(out.every((v) => v instanceof Float32Array)).toBe(true);
+    });
+  });
+}
