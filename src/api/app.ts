@@ -20,6 +20,7 @@ import { createMetrics } from './metrics.js';
 import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
 import type { RouteRecord } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
+import { jobRoutes } from './routes/jobs.js';
 
 export function createApp(engine: Engine, log: Logger): express.Express {
   const app = express();
@@ -115,6 +116,7 @@ export function createApp(engine: Engine, log: Logger): express.Express {
   queryRoutes(v1, ctx);
   exploreRoutes(v1, ctx);
   adminRoutes(v1, ctx);
+  jobRoutes(v1, ctx, engine.ingest);
 
   app.use('/v1', v1);
   app.use(notFound);

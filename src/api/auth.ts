@@ -65,7 +65,12 @@ export function requirementOf(method: string, rawPath: string): Requirement {
     if (m === 'POST' && seg.length === 4 && READ_ACTIONS.has(lower[3]!)) return { role: 'read', collection, scopedOk: true, action: 'search' };
     return { role: 'write', collection, scopedOk: true, action: 'write documents' };
   }
-  // Other /v1 resources (jobs, ...) are not under one collection, so scoped keys stay out.
+  // A job belongs to one collection, known only once the job is read: the job routes answer 404
+  // for jobs outside a scoped key's collections (routes/jobs.ts).
+  if (lower[1] === 'jobs') {
+    return reading ? { role: 'read', scopedOk: true, action: 'read ingest jobs' } : { role: 'write', scopedOk: true, action: 'cancel ingest jobs' };
+  }
+  // Other /v1 resources are not under one collection, so scoped keys stay out.
   return { role: reading ? 'read' : 'write', scopedOk: false, action: reading ? 'read this resource' : 'change this resource' };
 }
 

@@ -27,9 +27,9 @@ export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHan
     // The request already got 503 REQUEST_TIMEOUT (app.ts); its handler failing to answer too is expected.
     if (res.headersSent && res.locals.timedOut === true) return;
     let e: QuiverError;
-    const body = err as { type?: string; status?: number; message?: string };
+    const body = err as { type?: string; status?: number; message?: string; limit?: number };
     if (err instanceof QuiverError) e = err;
-    else if (body?.type === 'entity.too.large') e = createError('PAYLOAD_TOO_LARGE', { limit: maxBodyBytes });
+    else if (body?.type === 'entity.too.large') e = createError('PAYLOAD_TOO_LARGE', { limit: body.limit ?? maxBodyBytes });
     else if (body?.type === 'entity.parse.failed') e = createError('INVALID_JSON', { reason: body.message ?? 'parse error' });
     else if (body?.type === 'encoding.unsupported' || body?.type === 'charset.unsupported') {
       e = createError('VALIDATION_FAILED', { issues: [{ field: 'body', message: body.message ?? 'unsupported encoding' }] });
@@ -42,6 +42,7 @@ export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHan
     }
     if (e.status >= 500 && e.code !== 'INTERNAL') log.error({ err: e, url: req.originalUrl }, e.message);
     if (res.headersSent) return;
+    if (e.code === 'QUEUE_FULL') res.setHeader('retry-after', String((e.details as { retryAfter: number }).retryAfter));
     const details = e.code === 'INTERNAL' ? undefined : e.details;
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(details === undefined ? {} : { details }) } });
   };

@@ -125,6 +125,45 @@ export function createMetrics(engine: Engine): Metrics {
     },
   });
 
+  // Ingest jobs (src/ingest/jobs.ts).
+  new client.Gauge({
+    name: 'quiver_ingest_jobs',
+    help: 'Ingest jobs by status',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      if (!live()) return;
+      for (const [status, n] of Object.entries(engine.jobs.countByStatus())) this.set({ status }, n);
+    },
+  });
+  new client.Gauge({
+    name: 'quiver_ingest_pending_documents',
+    help: 'Documents accepted by ingest jobs and not yet processed (POST .../ingest answers 429 above QUIVER_INGEST_MAX_PENDING)',
+    registers: [registry],
+    collect() {
+      if (live()) this.set(engine.jobs.pendingDocuments());
+    },
+  });
+  new client.Gauge({
+    name: 'quiver_ingest_documents_per_second',
+    help: 'Recent ingest throughput (moving average over batches)',
+    registers: [registry],
+    collect() {
+      this.set(engine.ingest.progress.docsPerSecond);
+    },
+  });
+  new client.Counter({
+    name: 'quiver_ingest_documents_total',
+    help: 'Documents processed by ingest jobs since start, by outcome (done, skipped unchanged, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      // The runner counts; a counter's value can only be set by resetting and adding.
+      this.reset();
+      for (const [outcome, n] of Object.entries(engine.ingest.finished)) this.inc({ outcome }, n);
+    },
+  });
+
   return {
     registry,
     middleware: (req, res, next) => {

@@ -61,9 +61,26 @@ const collection = z
     document_count: z.number().int(),
     vector_count: z.number().int().nullable(),
     hnsw: z.object({ m: z.number().int(), ef_construction: z.number().int() }),
+    chunking: z.object({ strategy: z.string(), max_tokens: z.number().int().optional(), max_chars: z.number().int().optional(), overlap: z.number().int() }).nullable(),
     created_at: z.string(),
   })
   .meta({ id: 'Collection' });
+const job = z
+  .object({
+    id: z.string(),
+    collection: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+    total: z.number().int(),
+    done: z.number().int().meta({ description: 'Documents committed, unchanged ones included' }),
+    skipped: z.number().int().meta({ description: 'Of done: unchanged content, nothing embedded' }),
+    failed: z.number().int(),
+    errors: z.array(z.object({ document_id: z.string(), message: z.string() })).meta({ description: 'The first 100 failed documents' }),
+    error: z.string().nullable().meta({ description: 'Why the whole job failed' }),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .meta({ id: 'Job' });
 const document = z
   .object({
     id: z.string(),
@@ -92,7 +109,7 @@ const backupResult = z.object({
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 503: 'Not ready or shutting down' }[c] ?? 'Error')]));
+  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready or shutting down' }[c] ?? 'Error')]));
 const nameParam = z.object({ name: s.collectionName });
 const docParams = z.object({ name: s.collectionName, id: s.documentId });
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } }, required: true });
@@ -232,6 +249,38 @@ function routes(config: Config): RouteConfig[] {
       tags: ['explore'],
       request: { params: nameParam, body: body(s.projectBody) },
       responses: { 200: json(z.record(z.string(), z.unknown()), 'The projected points'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/ingest',
+      summary: 'Queue documents for asynchronous ingest; answers 202 once the job is durably recorded',
+      tags: ['jobs'],
+      request: { params: nameParam, body: body(s.ingestBody(config.ingest.maxDocuments)) },
+      responses: { 202: json(z.object({ job }), 'Queued; poll /v1/jobs/{id}'), ...errors(400, 401, 403, 404, 413, 415, 429) },
+    }),
+    v1({
+      method: 'get',
+      path: '/v1/jobs',
+      summary: 'List ingest jobs, newest first',
+      tags: ['jobs'],
+      request: { query: s.listJobsQuery },
+      responses: { 200: json(z.object({ jobs: z.array(job), next_cursor: z.string().nullable() }), 'A page of jobs'), ...errors(400, 401, 403, 404) },
+    }),
+    v1({
+      method: 'get',
+      path: '/v1/jobs/{id}',
+      summary: 'One ingest job and its progress',
+      tags: ['jobs'],
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: json(z.object({ job }), 'The job'), ...errors(401, 403, 404) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/jobs/{id}/cancel',
+      summary: 'Cancel a queued or running job; documents already committed stay',
+      tags: ['jobs'],
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: json(z.object({ job }), 'The job, cancelled unless it had already finished'), ...errors(401, 403, 404) },
     }),
     v1({
       method: 'post',

@@ -71,6 +71,7 @@ export const listJobsQuery = z.strictObject({
   collection: collectionName.optional(),
   status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(1024).optional(),
 });
 
 export const documentInput = z.strictObject({
@@ -87,6 +88,7 @@ export const documentInput = z.strictObject({
 export const upsertBody = (maxDocuments: number) =>
   z.strictObject({
     documents: z.array(documentInput).min(1, 'must hold at least one document').max(maxDocuments, `at most ${maxDocuments} documents per request (QUIVER_MAX_DOCUMENTS_PER_REQUEST)`),
+    chunking: chunkingInput.optional(),
   });
 
 export const includeField = z.enum(['text', 'metadata', 'vector']);

@@ -3,6 +3,7 @@ import type { Engine } from '../engine/index.js';
 import { createError } from '../errors/index.js';
 import type { Collection, DocumentRow } from '../storage/index.js';
 import type { Request } from 'express';
+import { chunkingView } from '../ingest/chunking.js';
 
 export function collectionView(engine: Engine, c: Collection) {
   return {
@@ -13,6 +14,7 @@ export function collectionView(engine: Engine, c: Collection) {
     document_count: engine.collections.documentCount(c.id),
     vector_count: engine.indexes.get(c.id)?.size ?? null,
     hnsw: { m: c.hnsw.m, ef_construction: c.hnsw.efConstruction },
+    chunking: c.chunking ? chunkingView(c.chunking) : null,
     created_at: c.createdAt,
   };
 }

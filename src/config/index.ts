@@ -56,6 +56,7 @@ const envSchema = z.object({
   QUIVER_INGEST_MAX_PENDING: int(1, 1_000_000_000).default(1_000_000),
   QUIVER_INGEST_BATCH: int(1, 10_000).default(256),
   QUIVER_INGEST_MAX_DOCUMENTS: int(1, 1_000_000).default(100_000),
+  QUIVER_INGEST_MAX_BODY: byteSize.default(256 * 1024 * 1024),
   QUIVER_EMBED_RETRIES: int(0, 20).default(6),
   QUIVER_EMBED_RETRY_BASE_MS: int(1, 60_000).default(250),
   QUIVER_BEDROCK_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
@@ -97,6 +98,8 @@ export interface Config {
     batch: number;
     /** Largest number of documents in one ingest request. */
     maxDocuments: number;
+    /** Largest ingest request body: bulk loads are bigger than other requests. */
+    maxBodyBytes: number;
     retries: number;
     retryBaseMs: number;
   };
@@ -171,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPending: e.QUIVER_INGEST_MAX_PENDING,
       batch: e.QUIVER_INGEST_BATCH,
       maxDocuments: e.QUIVER_INGEST_MAX_DOCUMENTS,
+      maxBodyBytes: e.QUIVER_INGEST_MAX_BODY,
       retries: e.QUIVER_EMBED_RETRIES,
       retryBaseMs: e.QUIVER_EMBED_RETRY_BASE_MS,
     },

@@ -13,6 +13,7 @@ import type { Embedder, TitanModel } from '../embedding/index.js';
 import { EmbedderRegistry, titanDimensions } from '../embedding/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { instrumentEmbedder } from '../util/embed-channel.js';
+import { JobRunner } from '../ingest/jobs.js';
 
 export interface CreateCollectionInput {
   name: string;
@@ -51,9 +52,13 @@ export class Engine {
       bedrock: { ...config.bedrock, retry: { retries: config.ingest.retries, baseMs: config.ingest.retryBaseMs } },
     });
     this.jobs = new JobsRepo(db, this.docs);
+    this.ingest = new JobRunner(this);
+    this.services.push(this.ingest);
   }
 
   readonly jobs: JobsRepo;
+  /** Works through queued ingest jobs while the engine is ready. */
+  readonly ingest: JobRunner;
   /** Long-running services (the ingest job runner) started when ready and stopped before close. */
   private readonly services: { start(): void; stop(): Promise<void> }[] = [];
 

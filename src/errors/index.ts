@@ -38,6 +38,7 @@ const catalogue = {
       `${a.field}: no document ${a.ids.map((i) => JSON.stringify(i)).join(', ')} in collection "${a.collection}"`,
   },
   ROUTE_NOT_FOUND: { status: 404, message: (a: { method: string; path: string }) => `no route for ${a.method} ${a.path}` },
+  JOB_NOT_FOUND: { status: 404, message: (a: { id: string }) => `job "${a.id}" does not exist` },
   COLLECTION_EXISTS: { status: 409, message: (a: { name: string }) => `collection "${a.name}" already exists` },
   // Auth messages never contain the key the client sent.
   UNAUTHORIZED: { status: 401, message: (a: { reason: string }) => `${a.reason}; send "Authorization: Bearer <key>" or "x-api-key: <key>"` },
@@ -48,7 +49,12 @@ const catalogue = {
     status: 503,
     message: (a: { ms: number }) => `the request took longer than ${a.ms} ms (QUIVER_REQUEST_TIMEOUT_MS); a write may still complete, so read before retrying`,
   },
-  PAYLOAD_TOO_LARGE: { status: 413, message: (a: { limit: number }) => `request body is larger than the limit of ${a.limit} bytes (QUIVER_MAX_BODY)` },
+  PAYLOAD_TOO_LARGE: { status: 413, message: (a: { limit: number }) => `request body is larger than the limit of ${a.limit} bytes (QUIVER_MAX_BODY; QUIVER_INGEST_MAX_BODY for ingest jobs)` },
+  QUEUE_FULL: {
+    status: 429,
+    message: (a: { pending: number; max: number; requested: number; retryAfter: number }) =>
+      `the ingest queue holds ${a.pending} documents and ${a.requested} more would pass its bound of ${a.max} (QUIVER_INGEST_MAX_PENDING); retry after ${a.retryAfter} s`,
+  },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
   INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },

@@ -3,7 +3,8 @@
 // chunks through the embedding cache, and build the DocumentWrites for one SQLite transaction.
 import crypto from 'node:crypto';
 import type { Engine } from '../engine/index.js';
-import { checkVector } from '../engine/index.js';
+// vectors.js directly: the engine imports the job runner, which imports this file.
+import { checkVector } from '../engine/vectors.js';
 import { createError } from '../errors/index.js';
 import type { FieldIssue } from '../errors/index.js';
 import type { Embedder, RetryOptions } from '../embedding/index.js';

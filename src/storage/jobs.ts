@@ -107,6 +107,9 @@ export class JobsRepo {
         "SELECT sum(total - done - failed) AS n FROM jobs WHERE status IN ('queued', 'running')",
       ),
       dropPayloads: db.prepare<[string]>("UPDATE job_items SET document = NULL WHERE job_id = ? AND state = 'pending'"),
+      // A finished job keeps only the rows its errors list needs.
+      dropFinishedItems: db.prepare<[string]>("DELETE FROM job_items WHERE job_id = ? AND state IN ('done', 'skipped')"),
+      countByStatus: db.prepare<[], { status: JobStatus; n: number }>('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
     };
   }
 
@@ -125,23 +128,31 @@ export class JobsRepo {
     return r && toJob(r);
   }
 
-  list(filter: { collectionId?: number; status?: JobStatus; limit: number; before?: string }): JobRow[] {
+  /** Newest first; `after` is the id of the last job of the previous page. */
+  list(filter: { collectionIds?: number[]; status?: JobStatus; limit: number; after?: string }): JobRow[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (filter.collectionId !== undefined) {
-      where.push('j.collection_id = ?');
-      args.push(filter.collectionId);
+    if (filter.collectionIds !== undefined) {
+      where.push(`j.collection_id IN (${filter.collectionIds.map(() => '?').join(', ') || 'NULL'})`);
+      args.push(...filter.collectionIds);
     }
     if (filter.status !== undefined) {
       where.push('j.status = ?');
       args.push(filter.status);
     }
-    if (filter.before !== undefined) {
-      where.push('j.created_at < ?');
-      args.push(filter.before);
+    if (filter.after !== undefined) {
+      where.push('(j.created_at, j.rowid) < (SELECT created_at, rowid FROM jobs WHERE id = ?)');
+      args.push(filter.after);
     }
     const sql = `${SELECT_JOB}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit) as JobDbRow[]).map(toJob);
+  }
+
+  /** Jobs per status (metrics). */
+  countByStatus(): Record<JobStatus, number> {
+    const out: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+    for (const r of this.stmts.countByStatus.all()) out[r.status] = r.n;
+    return out;
   }
 
   nextRunnable(): JobRow | undefined {
@@ -163,6 +174,7 @@ export class JobsRepo {
       const changed = this.stmts.finish.run(status, error, new Date().toISOString(), jobId).changes > 0;
       // The documents of items that will never run are dead weight.
       if (changed && status !== 'done') this.stmts.dropPayloads.run(jobId);
+      if (changed) this.stmts.dropFinishedItems.run(jobId);
       return changed;
     })();
   }

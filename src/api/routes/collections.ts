@@ -42,7 +42,7 @@ export function collectionRoutes(v1: Router, { engine, json, requireJson }: Rout
     const name = param(req, 'name');
     engine.collection(name); // 404 before 400: an unknown collection is the first thing to fix
     const body = parse(upsertSchema, req.body);
-    res.json(await upsertDocuments(engine, name, body.documents));
+    res.json(await upsertDocuments(engine, name, body.documents, body.chunking && toChunkingSpec(body.chunking)));
   });
   v1.get('/collections/:name/documents', (req, res) => {
     const c = engine.collection(param(req, 'name'));

@@ -1,0 +1,216 @@
+// Owns asynchronous ingest: accepting a job (validated, then recorded durably before the 202),
+// and the runner that works through queued jobs one batch at a time. A batch is planned,
+// embedded and committed under the collection's write lock, and its documents and their item
+// states are committed in one transaction (storage/jobs.ts), so a job killed at any moment
+// resumes at its first uncommitted document. Vectors made for a batch that never committed are
+// in the embedding cache, so resuming does not embed them again.
+import type { Engine } from '../engine/index.js';
+import { createError } from '../errors/index.js';
+import type { Embedder } from '../embedding/index.js';
+import { EmbedError } from '../embedding/index.js';
+import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobRow } from '../storage/index.js';
+import type { DocumentInput } from './pipeline.js';
+import { effectiveChunking, embedTexts, planDocuments, validateDocuments } from './pipeline.js';
+
+/** How long the runner sleeps when idle before looking for work again (it is also woken on submit). */
+const IDLE_POLL_MS = 2_000;
+
+export interface IngestProgress {
+  /** Documents finished (done, skipped or failed) per second, averaged over recent batches. */
+  docsPerSecond: number;
+}
+
+export class JobRunner {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** Exponentially weighted documents/s, for Retry-After and the metrics. */
+  private rate = 0;
+  /** The job being worked on, if any. */
+  current: string | undefined;
+  /** Documents finished since start, by outcome (metrics). */
+  readonly finished = { done: 0, skipped: 0, failed: 0 };
+
+  constructor(private readonly engine: Engine) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in flight; unfinished jobs stay queued or running and resume at the next start. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** A job was submitted or cancelled: look now rather than at the next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  get progress(): IngestProgress {
+    return { docsPerSecond: this.rate };
+  }
+
+  /**
+   * Accepts a job: validates it like a synchronous upsert (all or nothing, 4xx naming the field),
+   * refuses it with 429 when the queue is full, records it durably and wakes the runner.
+   */
+  async submit(collectionName: string, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<JobRow> {
+    const c = this.engine.collection(collectionName);
+    validateDocuments(c, documents);
+    // Loads the model now, so a collection whose model is missing is a 4xx here, not a failed job later.
+    await this.engine.embedderFor(c);
+    const pending = this.engine.jobs.pendingDocuments();
+    const max = this.engine.config.ingest.maxPending;
+    if (pending + documents.length > max) {
+      // Long enough for the queue to shrink by this request's size at the current rate.
+      const retryAfter = Math.min(300, Math.max(1, Math.ceil((pending + documents.length - max) / Math.max(this.rate, 1))));
+      throw createError('QUEUE_FULL', { pending, max, requested: documents.length, retryAfter });
+    }
+    const job = this.engine.jobs.create(c.id, chunking ?? null, documents);
+    this.engine.log.info({ job: job.id, collection: c.name, documents: documents.length }, 'ingest job queued');
+    this.notify();
+    return job;
+  }
+
+  /** Cancels a queued or running job; the batch in flight (if any) still commits. */
+  cancel(jobId: string): JobRow {
+    const job = this.engine.jobs.get(jobId);
+    if (!job) throw createError('JOB_NOT_FOUND', { id: jobId });
+    if (this.engine.jobs.finish(jobId, 'cancelled')) {
+      this.engine.log.info({ job: jobId }, 'ingest job cancelled');
+      this.notify();
+    }
+    return this.engine.jobs.get(jobId)!;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const job = this.engine.jobs.nextRunnable();
+      if (!job) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_POLL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        continue;
+      }
+      this.current = job.id;
+      try {
+        await this.runJob(job);
+      } catch (err) {
+        // Anything unexpected (disk full, a bug) fails this job rather than looping on it forever.
+        const message = err instanceof Error ? err.message : String(err);
+        this.engine.log.error({ job: job.id, err: message }, 'ingest job failed');
+        this.engine.jobs.finish(job.id, 'failed', message);
+      } finally {
+        this.current = undefined;
+      }
+    }
+  }
+
+  private async runJob(job: JobRow): Promise<void> {
+    const c = this.engine.collections.get(job.collection);
+    if (!c || c.id !== job.collectionId) return; // the collection was deleted: its jobs went with it
+    this.engine.jobs.markStarted(job.id);
+    if (job.status === 'queued') this.engine.log.info({ job: job.id, collection: c.name, total: job.total }, 'ingest job started');
+    else this.engine.log.info({ job: job.id, collection: c.name, done: job.done + job.failed, total: job.total }, 'ingest job resumed');
+    let embedder: Embedder | undefined;
+    try {
+      embedder = await this.engine.embedderFor(c);
+    } catch (err) {
+      this.engine.jobs.finish(job.id, 'failed', `the embedding model could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const spec = effectiveChunking(c, job.chunking);
+    while (this.running) {
+      const now = this.engine.jobs.get(job.id);
+      if (!now || now.status !== 'running') return; // cancelled, or deleted with its collection
+      const items = this.engine.jobs.pendingItems(job.id, this.engine.config.ingest.batch);
+      if (items.length === 0) {
+        this.engine.jobs.finish(job.id, 'done');
+        const end = this.engine.jobs.get(job.id)!;
+        this.engine.log.info({ job: job.id, collection: c.name, done: end.done, skipped: end.skipped, failed: end.failed }, 'ingest job done');
+        return;
+      }
+      const started = performance.now();
+      try {
+        await this.runBatch(job.id, c, embedder, spec, items);
+      } catch (err) {
+        if (err instanceof EmbedError && err.kind === 'fatal') {
+          this.engine.jobs.finish(job.id, 'failed', err.reason);
+          this.engine.log.error({ job: job.id, err: err.reason }, 'ingest job failed');
+          return;
+        }
+        throw err;
+      }
+      const perSecond = items.length / Math.max(1e-3, (performance.now() - started) / 1000);
+      this.rate = this.rate === 0 ? perSecond : 0.8 * this.rate + 0.2 * perSecond;
+    }
+  }
+
+  /** One batch: plan, embed (each failure isolated to its document), commit, update the index. */
+  private async runBatch(jobId: string, c: Collection, embedder: Embedder | undefined, spec: ChunkingSpec, items: { position: number; document: unknown }[]): Promise<void> {
+    await this.engine.withWriteLock(c.id, async () => {
+      // The collection may have been deleted while this batch waited for the lock.
+      if (this.engine.collections.get(c.name)?.id !== c.id) return;
+      const outcomes: ItemOutcome[] = [];
+      const valid: { position: number; input: DocumentInput; vector: Float32Array | undefined }[] = [];
+      for (const item of items) {
+        const input = item.document as DocumentInput;
+        try {
+          // Checked at submit; checked again because the stored row is what runs.
+          const [vector] = validateDocuments(c, [input]);
+          valid.push({ position: item.position, input, vector });
+        } catch (err) {
+          outcomes.push({ position: item.position, state: 'failed', error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      const plans = planDocuments(
+        this.engine,
+        c,
+        valid.map((v) => v.input),
+        valid.map((v) => v.vector),
+        spec,
+      );
+      const failedAt = new Map<number, string>();
+      const toEmbed = plans.flatMap((p, i) => p.toEmbed.map((t) => ({ ...t, planIndex: i })));
+      if (toEmbed.length > 0 && embedder) {
+        const retry = { retries: this.engine.config.ingest.retries, baseMs: this.engine.config.ingest.retryBaseMs };
+        const { results } = await embedTexts(
+          this.engine,
+          embedder,
+          toEmbed.map((t) => t.text),
+          true,
+          retry,
+        );
+        toEmbed.forEach((t, i) => {
+          const v = results[i];
+          if (v instanceof EmbedError) {
+            if (!failedAt.has(t.planIndex)) failedAt.set(t.planIndex, t.chunk.index > 0 || plans[t.planIndex]!.toEmbed.length > 1 ? `chunk ${t.chunk.index}: ${v.reason}` : v.reason);
+          } else t.chunk.vector = v ?? null;
+        });
+      }
+      const writes: DocumentWrite[] = [];
+      plans.forEach((p, i) => {
+        const position = valid[i]!.position;
+        const error = failedAt.get(i);
+        if (error !== undefined) outcomes.push({ position, state: 'failed', error });
+        else {
+          if (p.write) writes.push(p.write);
+          outcomes.push({ position, state: p.kind === 'unchanged' ? 'skipped' : 'done' });
+        }
+      });
+      const changes = this.engine.jobs.commitBatch(c.id, jobId, writes, outcomes);
+      for (const o of outcomes) this.finished[o.state]++;
+      await this.engine.indexes.apply(c.id, changes);
+    });
+  }
+}
