@@ -89,6 +89,10 @@ const document = z
     created_at: z.string(),
     updated_at: z.string(),
     vector: z.array(z.number()).nullable().optional(),
+    chunks: z
+      .array(z.object({ index: z.number().int(), start: z.number().int(), end: z.number().int(), text: z.string().nullable(), embedded: z.boolean() }))
+      .optional()
+      .meta({ description: 'With include=chunks: how the text was split; start/end index the text' }),
   })
   .meta({ id: 'Document' });
 const upsertResult = z.object({
@@ -183,7 +187,7 @@ function routes(config: Config): RouteConfig[] {
       path: '/v1/collections/{name}/documents/{id}',
       summary: 'One document',
       tags: ['documents'],
-      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated; "vector" adds the vector' }) }) },
+      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated: "vector" adds the vector, "chunks" the chunks' }) }) },
       responses: { 200: json(z.object({ document }), 'The document'), ...errors(400, 401, 403, 404) },
     }),
     v1({

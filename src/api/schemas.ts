@@ -135,7 +135,7 @@ export const getDocumentQuery = z.strictObject({
     .string()
     .optional()
     .transform((s) => (s ? s.split(',') : []))
-    .pipe(z.array(includeField)),
+    .pipe(z.array(z.enum(['vector', 'chunks']))),
 });
 
 export const backupBody = z.strictObject({

@@ -77,7 +77,7 @@ export class JobRunner {
     return job;
   }
 
-  /** Cancels a queued or running job; the batch in flight (if any) still commits. */
+  /** Cancels a queued or running job: documents already committed stay, the batch in flight is dropped. */
   cancel(jobId: string): JobRow {
     const job = this.engine.jobs.get(jobId);
     if (!job) throw createError('JOB_NOT_FOUND', { id: jobId });
@@ -208,6 +208,9 @@ export class JobRunner {
           outcomes.push({ position, state: p.kind === 'unchanged' ? 'skipped' : 'done' });
         }
       });
+      // Cancelled while this batch was embedding: nothing more of the job is written. No await
+      // between this check and the commit, so a cancel cannot slip in between.
+      if (this.engine.jobs.get(jobId)?.status !== 'running') return;
       const changes = this.engine.jobs.commitBatch(c.id, jobId, writes, outcomes);
       for (const o of outcomes) this.finished[o.state]++;
       await this.engine.indexes.apply(c.id, changes);

@@ -73,6 +73,9 @@ export class DocumentsRepo {
         'INSERT INTO chunks (collection_id, document_pk, chunk_index, start_offset, end_offset, vector, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
       ),
       tombstone: db.prepare<[number, number, number]>('INSERT OR REPLACE INTO tombstones (collection_id, chunk_id, seq) VALUES (?, ?, ?)'),
+      chunksOf: db.prepare<[number], { chunk_index: number; start_offset: number; end_offset: number; has_vector: number }>(
+        'SELECT chunk_index, start_offset, end_offset, vector IS NOT NULL AS has_vector FROM chunks WHERE document_pk = ? ORDER BY chunk_index',
+      ),
       chunkVector: db.prepare<[number], { vector: Buffer | null }>('SELECT vector FROM chunks WHERE document_pk = ? ORDER BY chunk_index LIMIT 1'),
       vectorsAfter: db.prepare<[number, number], { id: number; vector: Buffer }>(
         'SELECT id, vector FROM chunks WHERE collection_id = ? AND seq > ? AND vector IS NOT NULL',
@@ -90,6 +93,11 @@ export class DocumentsRepo {
   }
 
   /** The first chunk's vector: the document's vector when it is not chunked. */
+  /** A document's chunks in order: offsets into its text (JS string units) and whether each has a vector. */
+  chunksOf(pk: number): { index: number; start: number; end: number; hasVector: boolean }[] {
+    return this.stmts.chunksOf.all(pk).map((r) => ({ index: r.chunk_index, start: r.start_offset, end: r.end_offset, hasVector: r.has_vector === 1 }));
+  }
+
   vectorOf(pk: number): Float32Array | null {
     const r = this.stmts.chunkVector.get(pk);
     return r?.vector ? blobToVector(r.vector) : null;

@@ -59,7 +59,20 @@ export function collectionRoutes(v1: Router, { engine, json, requireJson }: Rout
     const q = parse(s.getDocumentQuery, req.query);
     const d = engine.docs.get(c.id, id);
     if (!d) throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
-    res.json({ document: documentView(d, q.include.includes('vector') ? engine.docs.vectorOf(d.pk) : undefined) });
+    const view = documentView(d, q.include.includes('vector') ? engine.docs.vectorOf(d.pk) : undefined);
+    if (!q.include.includes('chunks')) {
+      res.json({ document: view });
+      return;
+    }
+    // How the document was chunked: each chunk's span and text, and whether it has a vector.
+    const chunks = engine.docs.chunksOf(d.pk).map((ch) => ({
+      index: ch.index,
+      start: ch.start,
+      end: ch.end,
+      text: d.text === null ? null : d.text.slice(ch.start, ch.end),
+      embedded: ch.hasVector,
+    }));
+    res.json({ document: { ...view, chunks } });
   });
   v1.delete('/collections/:name/documents/:id', async (req, res) => {
     await deleteDocument(engine, param(req, 'name'), parse(s.documentId, param(req, 'id'), 'id'));
