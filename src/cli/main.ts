@@ -1,8 +1,12 @@
 // The `quiver` command line: one commander program, one module per command.
 //   quiver serve                               start the server (same as npm start)
 //   quiver restore <backup> --data-dir <dir>   restore a backup into an empty data dir
+//   quiver ingest <collection> <paths...>      load files through ingest jobs (a running server)
+//   quiver search <collection> "<text>"        query a collection (a running server)
 import { Command } from 'commander';
+import { ingestCommand } from './ingest.js';
 import { restoreCommand } from './restore.js';
+import { searchCommand } from './search.js';
 
 const program = new Command('quiver').description('Quiver semantic retrieval server').showHelpAfterError();
 
@@ -13,5 +17,7 @@ program
     await import('../main.js');
   });
 program.addCommand(restoreCommand());
+program.addCommand(ingestCommand());
+program.addCommand(searchCommand());
 
 await program.parseAsync(process.argv);
