@@ -49,6 +49,8 @@ export function classifyBedrockError(err: unknown): EmbedError {
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
   const message = `${name}: ${e.message ?? String(err)}`;
+  // No region anywhere (QUIVER_BEDROCK_REGION, AWS_REGION, the profile): no call can succeed.
+  if (e.message === 'Region is missing') return new EmbedError(`${message}; set QUIVER_BEDROCK_REGION or AWS_REGION`, 'fatal');
   if (FATAL.has(name) || status === 401 || status === 403) return new EmbedError(`Bedrock refused access (${message}); check the AWS credentials, region and model access`, 'fatal');
   if (TRANSIENT.has(name) || (status !== undefined && (status >= 500 || status === 429))) return new EmbedError(message, 'transient');
   // No HTTP answer at all (connection refused or reset, DNS): the network, not the text.
@@ -81,12 +83,16 @@ export class BedrockEmbedder implements Embedder {
 
   private async slot<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.opts.concurrency) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      // A waiter is handed this slot (active stays the same): were the count lowered and the
+      // waiter left to raise it when it resumes, a call arriving in between would take the
+      // slot too, and one more request than the concurrency would be in flight.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 

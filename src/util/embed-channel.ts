@@ -16,10 +16,23 @@ export interface EmbedEvent {
 const channel = diagnosticsChannel.channel(EMBED_CHANNEL);
 const wrapped = new WeakMap<Embedder, Embedder>();
 
-/** The same embedder, timing each embed() call onto EMBED_CHANNEL. */
+/** Runs one call to the model, publishing its duration and size when anyone listens. */
+async function timed<T>(e: Embedder, texts: string[], call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const out = await call();
+  if (channel.hasSubscribers) channel.publish({ model: e.id, texts: texts.length, ms: performance.now() - started } satisfies EmbedEvent);
+  return out;
+}
+
+/**
+ * The same embedder, timing each embed() (and embedSettled(), when the embedder has it) call onto
+ * EMBED_CHANNEL. embedSettled must be passed through: without it the ingest pipeline isolates a
+ * bad text by embedding every text of the batch again, one by one.
+ */
 export function instrumentEmbedder(e: Embedder): Embedder {
   let w = wrapped.get(e);
   if (!w) {
+    const settled = e.embedSettled?.bind(e);
     w = {
       get id() {
         return e.id;
@@ -30,12 +43,8 @@ export function instrumentEmbedder(e: Embedder): Embedder {
       get maxBatch() {
         return e.maxBatch;
       },
-      async embed(texts: string[]) {
-        const started = performance.now();
-        const out = await e.embed(texts);
-        if (channel.hasSubscribers) channel.publish({ model: e.id, texts: texts.length, ms: performance.now() - started } satisfies EmbedEvent);
-        return out;
-      },
+      embed: (texts: string[]) => timed(e, texts, () => e.embed(texts)),
+      ...(settled ? { embedSettled: (texts: string[]) => timed(e, texts, () => settled(texts)) } : {}),
       close: () => e.close(),
     };
     wrapped.set(e, w);
