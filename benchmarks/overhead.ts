@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const f32 = qs.map((q) => Float32Array.from(q));
   steps['Array.from(Float32Array) (for hnswlib-node)'] = () => Array.from(f32[next()]!);
   steps['HnswIndex.search (hnswlib searchKnn + wrapper)'] = () => index.search(f32[next()]!, 10, { ef });
-  steps['docs.chunksByLabel (prepare + SQLite join + JSON.parse)'] = () => engine.docs.chunksByLabel(labels[next()]!, false);
+  steps['docs.chunksByLabel (SQLite join, ids only)'] = () => engine.docs.chunksByLabel(labels[next()]!, { text: false, metadata: false, vector: false });
   const out: Record<string, number> = {};
   for (const [name, fn] of Object.entries(steps)) {
     const runs: number[] = [];

@@ -226,7 +226,7 @@ export function fuse(vector: Neighbor[], keyword: Neighbor[], rrfK: number, w: {
 export function toHits(engine: Engine, ranked: Ranked[], opts: { include: IncludeField[]; groupBy: GroupBy; offset: number; k: number; scoreThreshold?: number; hybrid: boolean }): { hits: Hit[]; exhausted: boolean } {
   const rows = engine.docs.chunksByLabel(
     ranked.map((r) => r.label),
-    opts.include.includes('vector'),
+    { text: opts.include.includes('text'), metadata: opts.include.includes('metadata'), vector: opts.include.includes('vector') },
   );
   const seen = new Set<string>();
   const hits: Hit[] = [];

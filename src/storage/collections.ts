@@ -48,9 +48,21 @@ export class CollectionsRepo {
     this.countDocs = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM documents WHERE collection_id = ?');
   }
 
+  /**
+   * Collections by name, kept between calls (every query looks its collection up; the row is
+   * fixed after creation except for `seq`). Cleared on create and delete, the only other changes.
+   */
+  private readonly cache = new Map<string, Collection>();
+
+  /** The collection; its `seq` is as of the first lookup (list() reads the current one). */
   get(name: string): Collection | undefined {
+    const hit = this.cache.get(name);
+    if (hit) return hit;
     const r = this.byName.get(name);
-    return r && toCollection(r);
+    if (!r) return undefined;
+    const c = toCollection(r);
+    this.cache.set(name, c);
+    return c;
   }
 
   list(): Collection[] {
@@ -66,6 +78,7 @@ export class CollectionsRepo {
     hnsw: HnswParams;
     chunking?: ChunkingSpec | null;
   }): Collection | undefined {
+    this.cache.clear();
     try {
       const row = this.insert.get(
         c.name,
@@ -85,6 +98,7 @@ export class CollectionsRepo {
 
   /** Deletes the collection and, by cascade, its documents and chunks. */
   delete(id: number): void {
+    this.cache.clear();
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM tombstones WHERE collection_id = ?').run(id);
       this.remove.run(id);

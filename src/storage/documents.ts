@@ -1,6 +1,7 @@
 // Owns documents, their chunks and the tombstones of deleted chunks. Every write here is one
 // transaction that also takes the collection's next sequence number and returns the matching
 // IndexChanges, so the vector index can follow SQLite exactly, in commit order.
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { blobToVector, vectorToBlob } from './database.js';
 import type { CollectionsRepo } from './collections.js';
@@ -40,9 +41,17 @@ export interface ChunkHit {
   chunkIndex: number;
   start: number;
   end: number;
-  text: string | null;
-  metadata: Metadata;
+  /** Present when asked for (ChunkFields). */
+  text?: string | null;
+  metadata?: Metadata;
   vector: Float32Array | null;
+}
+
+/** Which columns chunksByLabel reads. */
+export interface ChunkFields {
+  text: boolean;
+  metadata: boolean;
+  vector: boolean;
 }
 
 export class DocumentsRepo {
@@ -159,36 +168,43 @@ export class DocumentsRepo {
     this.stmts.deleteChunks.run(pk);
   }
 
-  /** Chunks joined with their documents, for the given labels (order not kept). */
-  chunksByLabel(labels: number[], withVector: boolean): Map<number, ChunkHit> {
+  /** Join statements by the columns they read: preparing one costs more than running it. */
+  private readonly joins = new Map<string, Statement>();
+
+  /**
+   * Chunks joined with their documents, for the given labels (order not kept). Only the columns
+   * asked for are read: a query that returns ids alone neither reads the text nor parses metadata.
+   */
+  chunksByLabel(labels: number[], fields: ChunkFields): Map<number, ChunkHit> {
     const out = new Map<number, ChunkHit>();
     if (labels.length === 0) return out;
-    // SQLite's default limit on bound parameters is 32766; k is at most 1000, so one statement suffices.
-    const sql = `SELECT c.id AS label, d.id AS document_id, c.chunk_index, c.start_offset, c.end_offset, d.text, d.metadata${
-      withVector ? ', c.vector' : ''
-    } FROM chunks c JOIN documents d ON d.pk = c.document_pk WHERE c.id IN (${labels.map(() => '?').join(',')})`;
-    const rows = this.db.prepare(sql).all(...labels) as {
-      label: number;
-      document_id: string;
-      chunk_index: number;
-      start_offset: number;
-      end_offset: number;
-      text: string | null;
-      metadata: string;
-      vector?: Buffer | null;
-    }[];
+    const key = `${fields.text ? 't' : ''}${fields.metadata ? 'm' : ''}${fields.vector ? 'v' : ''}`;
+    let stmt = this.joins.get(key);
+    if (!stmt) {
+      const cols = ['c.id', 'd.id', 'c.chunk_index', 'c.start_offset', 'c.end_offset'];
+      if (fields.text) cols.push('d.text');
+      if (fields.metadata) cols.push('d.metadata');
+      if (fields.vector) cols.push('c.vector');
+      // The labels travel as one JSON array: one statement for any count (an IN list of "?" needs
+      // a statement per count, and stops at SQLite's limit on bound parameters); as fast for k=10.
+      stmt = this.db.prepare(`SELECT ${cols.join(', ')} FROM chunks c JOIN documents d ON d.pk = c.document_pk WHERE c.id IN (SELECT value FROM json_each(?))`).raw(true);
+      this.joins.set(key, stmt);
+    }
+    // Rows as arrays (raw): no object with named keys is built per row.
+    const rows = stmt.all(JSON.stringify(labels)) as unknown[][];
     for (const r of rows) {
-      const whole = r.start_offset === 0 && (r.end_offset === 0 || r.end_offset === r.text?.length);
-      out.set(r.label, {
-        label: r.label,
-        documentId: r.document_id,
-        chunkIndex: r.chunk_index,
-        start: r.start_offset,
-        end: r.end_offset,
-        text: r.text === null || whole ? r.text : r.text.slice(r.start_offset, r.end_offset),
-        metadata: JSON.parse(r.metadata) as Metadata,
-        vector: r.vector ? blobToVector(r.vector) : null,
-      });
+      const start = r[3] as number;
+      const end = r[4] as number;
+      let col = 5;
+      let text: string | null | undefined;
+      if (fields.text) {
+        text = r[col++] as string | null;
+        if (typeof text === 'string' && !(start === 0 && (end === 0 || end === text.length))) text = text.slice(start, end);
+      }
+      const metadata = fields.metadata ? (JSON.parse(r[col++] as string) as Metadata) : undefined;
+      const vector = fields.vector ? (r[col++] as Buffer | null) : null;
+      const label = r[0] as number;
+      out.set(label, { label, documentId: r[1] as string, chunkIndex: r[2] as number, start, end, text, metadata, vector: vector ? blobToVector(vector) : null });
     }
     return out;
   }

@@ -37,6 +37,7 @@ export interface Collection {
   hnsw: HnswParams;
   /** Chunking for documents that do not say otherwise; null: the server default. */
   chunking: ChunkingSpec | null;
+  /** Sequence number of the last write when this row was read (CollectionsRepo.get caches rows: use list() for the current value). */
   seq: number;
   createdAt: string;
 }
