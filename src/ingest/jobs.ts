@@ -67,8 +67,10 @@ export class JobRunner {
     const pending = this.engine.jobs.pendingDocuments();
     const max = this.engine.config.ingest.maxPending;
     if (pending + documents.length > max) {
-      // Long enough for the queue to shrink by this request's size at the current rate.
-      const retryAfter = Math.min(300, Math.max(1, Math.ceil((pending + documents.length - max) / Math.max(this.rate, 1))));
+      // Long enough for the queue to shrink by the excess at the recent rate; 1 s before any
+      // batch has been timed (a guess of 1 document/s would tell clients to wait minutes).
+      const excess = pending + documents.length - max;
+      const retryAfter = this.rate > 0 ? Math.min(60, Math.max(1, Math.ceil(excess / this.rate))) : 1;
       throw createError('QUEUE_FULL', { pending, max, requested: documents.length, retryAfter });
     }
     const job = this.engine.jobs.create(c.id, chunking ?? null, documents);
