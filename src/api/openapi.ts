@@ -68,6 +68,7 @@ const collection = z
 const job = z
   .object({
     id: z.string(),
+    kind: z.enum(['ingest', 'cluster']),
     collection: z.string(),
     status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
     total: z.number().int(),
@@ -79,6 +80,7 @@ const job = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
+    result: z.unknown().optional().meta({ description: 'Cluster jobs: the same answer as a synchronous cluster request, once done' }),
   })
   .meta({ id: 'Job' });
 const document = z
@@ -244,7 +246,7 @@ function routes(config: Config): RouteConfig[] {
       summary: 'k-means clusters of a collection or of the documents a filter selects',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.clusterBody) },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The clusters'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The clusters'), 202: json(z.object({ job }), 'With "async": true, the queued job'), ...errors(400, 401, 403, 404, 415) },
     }),
     v1({
       method: 'post',

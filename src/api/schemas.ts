@@ -69,6 +69,7 @@ export const ingestBody = (maxDocuments: number) =>
 
 export const listJobsQuery = z.strictObject({
   collection: collectionName.optional(),
+  kind: z.enum(['ingest', 'cluster']).optional(),
   status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(1024).optional(),
@@ -164,13 +165,22 @@ export const similarQuery = z.strictObject({
   filter: z.string().max(65_536).optional(),
 });
 
-export const clusterBody = z.strictObject({
-  k: z.union([z.number().int().min(2).max(50), z.literal('auto')]).default('auto'),
-  filter: filter.optional(),
-  sample: z.number().int().min(2).max(20_000).default(5000),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
-  include_members: z.boolean().default(false),
-});
+/** Documents a synchronous cluster request may sample; more only as a job (`async: true`). */
+export const CLUSTER_SYNC_MAX = 20_000;
+export const clusterBody = z
+  .strictObject({
+    k: z.union([z.number().int().min(2).max(50), z.literal('auto')]).default('auto'),
+    filter: filter.optional(),
+    sample: z.number().int().min(2).max(100_000).default(5000),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    include_members: z.boolean().default(false),
+    async: z.boolean().default(false).meta({ description: 'run as a job: 202 with the job; GET /v1/jobs/{id} has the result when done' }),
+  })
+  .superRefine((b, ctx) => {
+    if (!b.async && b.sample > CLUSTER_SYNC_MAX) {
+      ctx.addIssue({ code: 'custom', path: ['sample'], message: `at most ${CLUSTER_SYNC_MAX} in a synchronous request; send "async": true to cluster up to 100000 documents as a job` });
+    }
+  });
 
 export const projectBody = z.strictObject({
   method: z.literal('pca').default('pca'),

@@ -8,7 +8,7 @@ import type { Engine } from '../engine/index.js';
 import { createError } from '../errors/index.js';
 import type { Embedder } from '../embedding/index.js';
 import { EmbedError } from '../embedding/index.js';
-import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobRow } from '../storage/index.js';
+import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobKind, JobRow } from '../storage/index.js';
 import type { DocumentInput } from './pipeline.js';
 import { effectiveChunking, embedTexts, planDocuments, validateDocuments } from './pipeline.js';
 
@@ -20,35 +20,54 @@ export interface IngestProgress {
   docsPerSecond: number;
 }
 
+/**
+ * Computes the answer of a job without items (e.g. clustering) from its stored params. Registered
+ * by the layer that owns the computation (the API wires query/cluster.ts), so ingest does not
+ * depend on query.
+ */
+export type TaskHandler = (collection: Collection, params: unknown) => Promise<unknown>;
+
 export class JobRunner {
   private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loops: Promise<void>[] = [];
+  private readonly wakers = new Set<() => void>();
+  private readonly tasks = new Map<Exclude<JobKind, 'ingest'>, TaskHandler>();
   /** Exponentially weighted documents/s, for Retry-After and the metrics. */
   private rate = 0;
-  /** The job being worked on, if any. */
+  /** The ingest job being worked on, if any. */
   current: string | undefined;
   /** Documents finished since start, by outcome (metrics). */
   readonly finished = { done: 0, skipped: 0, failed: 0 };
 
   constructor(private readonly engine: Engine) {}
 
+  /** Lets jobs of this kind run (one at a time, beside ingest jobs). Register before start(). */
+  registerTask(kind: Exclude<JobKind, 'ingest'>, handler: TaskHandler): void {
+    this.tasks.set(kind, handler);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loops.push(this.run('ingest', (job) => this.runJob(job)));
+    // Task loops are not awaited by stop(): a computation may take minutes and is simply run
+    // again after the restart, so shutdown does not wait for it.
+    for (const [kind, handler] of this.tasks) void this.run(kind, (job) => this.runTask(job, handler));
   }
 
-  /** Stops after the batch in flight; unfinished jobs stay queued or running and resume at the next start. */
+  /**
+   * Stops after the ingest batch in flight; unfinished jobs stay queued or running and resume at
+   * the next start. A running task is abandoned (it writes nothing once stopped) and rerun then.
+   */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loop;
+    this.notify();
+    await Promise.all(this.loops.splice(0));
   }
 
   /** A job was submitted or cancelled: look now rather than at the next poll. */
   notify(): void {
-    this.wake?.();
+    for (const wake of this.wakers) wake();
   }
 
   get progress(): IngestProgress {
@@ -90,31 +109,57 @@ export class JobRunner {
     return this.engine.jobs.get(jobId)!;
   }
 
-  private async run(): Promise<void> {
+  /** Accepts a job without items (a computation); the result is stored on the job. */
+  submitTask(collectionName: string, kind: Exclude<JobKind, 'ingest'>, params: unknown): JobRow {
+    if (!this.tasks.has(kind)) throw new Error(`no handler for ${kind} jobs`);
+    const c = this.engine.collection(collectionName);
+    const job = this.engine.jobs.createTask(c.id, kind, params);
+    this.engine.log.info({ job: job.id, collection: c.name, kind }, 'job queued');
+    this.notify();
+    return job;
+  }
+
+  /** Works through the jobs of one kind, oldest first, until stopped. */
+  private async run(kind: JobKind, work: (job: JobRow) => Promise<void>): Promise<void> {
     while (this.running) {
-      const job = this.engine.jobs.nextRunnable();
+      const job = this.engine.jobs.nextRunnable(kind);
       if (!job) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          this.wake = () => {
+          const wake = () => {
             clearTimeout(timer);
+            this.wakers.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, IDLE_POLL_MS);
+          this.wakers.add(wake);
         });
-        this.wake = undefined;
         continue;
       }
-      this.current = job.id;
+      if (kind === 'ingest') this.current = job.id;
       try {
-        await this.runJob(job);
+        await work(job);
       } catch (err) {
+        if (!this.running) return; // stopping: the database may be closed; the job resumes at the next start
         // Anything unexpected (disk full, a bug) fails this job rather than looping on it forever.
         const message = err instanceof Error ? err.message : String(err);
-        this.engine.log.error({ job: job.id, err: message }, 'ingest job failed');
+        this.engine.log.error({ job: job.id, kind, err: message }, 'job failed');
         this.engine.jobs.finish(job.id, 'failed', message);
       } finally {
-        this.current = undefined;
+        if (kind === 'ingest') this.current = undefined;
       }
+    }
+  }
+
+  /** A job without items: compute, store the answer. Rerun from the start after a restart. */
+  private async runTask(job: JobRow, handler: TaskHandler): Promise<void> {
+    const c = this.engine.collections.get(job.collection);
+    if (!c || c.id !== job.collectionId) return;
+    this.engine.jobs.markStarted(job.id);
+    const started = performance.now();
+    const result = await handler(c, job.params);
+    if (!this.running) return;
+    if (this.engine.jobs.finishTask(job.id, result)) {
+      this.engine.log.info({ job: job.id, kind: job.kind, ms: Math.round(performance.now() - started) }, 'job done');
     }
   }
 

@@ -4,5 +4,5 @@ export { CollectionsRepo } from './collections.js';
 export { DocumentsRepo, type DocumentWrite, type ChunkHit } from './documents.js';
 export { EmbeddingCache } from './embedding-cache.js';
 export { SearchRepo, type SqlWhere, type DocumentVectors, type AnalysisDocument } from './search.js';
-export { JobsRepo, type JobRow, type JobStatus, type JobItem, type ItemOutcome } from './jobs.js';
+export { JobsRepo, type JobRow, type JobStatus, type JobKind, type JobItem, type ItemOutcome } from './jobs.js';
 export type * from './types.js';

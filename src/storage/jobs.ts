@@ -8,10 +8,17 @@ import type { DocumentsRepo, DocumentWrite } from './documents.js';
 import type { ChunkingSpec, IndexChanges } from './types.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** ingest: documents to write (job_items); cluster: one computation whose answer is `result`. */
+export type JobKind = 'ingest' | 'cluster';
 export type ItemState = 'pending' | 'done' | 'skipped' | 'failed';
 
 export interface JobRow {
   id: string;
+  kind: JobKind;
+  /** The request of a job without items (cluster), as given. */
+  params: unknown;
+  /** The answer of a finished job without items. */
+  result: unknown;
   collectionId: number;
   collection: string;
   status: JobStatus;
@@ -40,6 +47,9 @@ export interface ItemOutcome {
 
 interface JobDbRow {
   id: string;
+  kind: JobKind;
+  params: string | null;
+  result: string | null;
   collection_id: number;
   collection: string;
   status: JobStatus;
@@ -57,6 +67,9 @@ interface JobDbRow {
 function toJob(r: JobDbRow): JobRow {
   return {
     id: r.id,
+    kind: r.kind,
+    params: r.params === null ? null : (JSON.parse(r.params) as unknown),
+    result: r.result === null ? null : (JSON.parse(r.result) as unknown),
     collectionId: r.collection_id,
     collection: r.collection,
     status: r.status,
@@ -87,8 +100,14 @@ export class JobsRepo {
       ),
       insertItem: db.prepare<[string, number, string, string]>('INSERT INTO job_items (job_id, position, document, doc_id) VALUES (?, ?, ?, ?)'),
       get: db.prepare<[string], JobDbRow>(`${SELECT_JOB} WHERE j.id = ?`),
-      // Oldest first: jobs run in the order they were accepted.
-      nextRunnable: db.prepare<[], JobDbRow>(`${SELECT_JOB} WHERE j.status IN ('running', 'queued') ORDER BY j.created_at, j.rowid LIMIT 1`),
+      // Oldest first: jobs of a kind run in the order they were accepted.
+      nextRunnable: db.prepare<[JobKind], JobDbRow>(`${SELECT_JOB} WHERE j.kind = ? AND j.status IN ('running', 'queued') ORDER BY j.created_at, j.rowid LIMIT 1`),
+      insertTask: db.prepare<[string, JobKind, number, string, string]>(
+        "INSERT INTO jobs (id, kind, collection_id, status, params, total, created_at) VALUES (?, ?, ?, 'queued', ?, 1, ?)",
+      ),
+      finishTask: db.prepare<[string, string, string]>(
+        "UPDATE jobs SET status = 'done', done = 1, result = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+      ),
       pendingItems: db.prepare<[string, number], { position: number; document: string }>(
         "SELECT position, document FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY position LIMIT ?",
       ),
@@ -104,7 +123,7 @@ export class JobsRepo {
         "SELECT doc_id, error FROM job_items WHERE job_id = ? AND state = 'failed' ORDER BY position LIMIT ?",
       ),
       pendingTotal: db.prepare<[], { n: number | null }>(
-        "SELECT sum(total - done - failed) AS n FROM jobs WHERE status IN ('queued', 'running')",
+        "SELECT sum(total - done - failed) AS n FROM jobs WHERE kind = 'ingest' AND status IN ('queued', 'running')",
       ),
       dropPayloads: db.prepare<[string]>("UPDATE job_items SET document = NULL WHERE job_id = ? AND state = 'pending'"),
       // A finished job keeps only the rows its errors list needs.
@@ -129,9 +148,13 @@ export class JobsRepo {
   }
 
   /** Newest first; `after` is the id of the last job of the previous page. */
-  list(filter: { collectionIds?: number[]; status?: JobStatus; limit: number; after?: string }): JobRow[] {
+  list(filter: { collectionIds?: number[]; status?: JobStatus; kind?: JobKind; limit: number; after?: string }): JobRow[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (filter.kind !== undefined) {
+      where.push('j.kind = ?');
+      args.push(filter.kind);
+    }
     if (filter.collectionIds !== undefined) {
       where.push(`j.collection_id IN (${filter.collectionIds.map(() => '?').join(', ') || 'NULL'})`);
       args.push(...filter.collectionIds);
@@ -155,9 +178,21 @@ export class JobsRepo {
     return out;
   }
 
-  nextRunnable(): JobRow | undefined {
-    const r = this.stmts.nextRunnable.get();
+  nextRunnable(kind: JobKind): JobRow | undefined {
+    const r = this.stmts.nextRunnable.get(kind);
     return r && toJob(r);
+  }
+
+  /** Records a job without items (a computation over the collection); returns it as queued. */
+  createTask(collectionId: number, kind: Exclude<JobKind, 'ingest'>, params: unknown): JobRow {
+    const id = `job_${crypto.randomBytes(12).toString('hex')}`;
+    this.stmts.insertTask.run(id, kind, collectionId, JSON.stringify(params), new Date().toISOString());
+    return this.get(id)!;
+  }
+
+  /** Stores a running task's answer and marks it done; false if it was cancelled meanwhile. */
+  finishTask(jobId: string, result: unknown): boolean {
+    return this.stmts.finishTask.run(JSON.stringify(result), new Date().toISOString(), jobId).changes > 0;
   }
 
   pendingItems(jobId: string, limit: number): JobItem[] {

@@ -139,6 +139,31 @@ describe('cluster', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.issues[0].field).toBe('k');
   });
+
+  it('runs as a job with "async": true, and the job holds the same answer', async () => {
+    const body = { k: 'auto', include_members: true, seed: 1 };
+    const r = await s.request('POST', '/v1/collections/topics/cluster', { ...body, async: true });
+    expect(r.status).toBe(202);
+    expect(r.body.job).toMatchObject({ kind: 'cluster', collection: 'topics', total: 1, result: null });
+    let job = r.body.job;
+    for (let i = 0; i < 600 && !['done', 'failed', 'cancelled'].includes(job.status); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      job = (await s.request('GET', `/v1/jobs/${job.id}`)).body.job;
+    }
+    expect(job).toMatchObject({ status: 'done', done: 1, error: null });
+    const sync = await s.request('POST', '/v1/collections/topics/cluster', body);
+    expect(job.result).toEqual(sync.body);
+    expect(purity(job.result.clusters)).toBeGreaterThanOrEqual(0.9);
+    const listed = await s.request('GET', '/v1/jobs?kind=cluster&collection=topics');
+    expect(listed.body.jobs.map((j: { id: string }) => j.id)).toContain(job.id);
+    // Large samples only as a job; a bad filter is refused before anything is queued.
+    const big = await s.request('POST', '/v1/collections/topics/cluster', { sample: 50_000 });
+    expect(big.status).toBe(400);
+    expect(big.body.error.message).toContain('"async": true');
+    const badFilter = await s.request('POST', '/v1/collections/topics/cluster', { async: true, filter: { topic: { $near: 1 } } });
+    expect(badFilter.status).toBe(400);
+    expect(badFilter.body.error.message).toContain('$near');
+  });
 });
 
 describe('project', () => {

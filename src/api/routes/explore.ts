@@ -3,6 +3,9 @@ import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
 import { recommend } from '../../query/recommend.js';
 import { cluster } from '../../query/cluster.js';
+import { compileOptionalFilter } from '../../query/filter.js';
+import type { ClusterInput } from '../../query/cluster.js';
+import { jobView } from './jobs.js';
 import { project } from '../../query/project.js';
 import { parse } from '../errors.js';
 import * as s from '../schemas.js';
@@ -41,10 +44,19 @@ export function exploreRoutes(v1: Router, { engine, json, requireJson }: RouteCo
     }
   });
 
+  // Large clusterings run as jobs (the runner calls this; it is not a request any more by then).
+  engine.ingest.registerTask('cluster', (c, params) => cluster(engine, c.name, params as ClusterInput));
   v1.post('/collections/:name/cluster', requireJson, json, async (req, res) => {
     const name = param(req, 'name');
     engine.collection(name);
-    res.json(await cluster(engine, name, parse(s.clusterBody, req.body)));
+    const { async: asJob, ...input } = parse(s.clusterBody, req.body);
+    if (asJob) {
+      compileOptionalFilter(input.filter); // a bad filter is a 400 now, not a failed job later
+      const job = engine.ingest.submitTask(name, 'cluster', input);
+      res.status(202).location(`/v1/jobs/${job.id}`).json({ job: jobView(engine, job) });
+      return;
+    }
+    res.json(await cluster(engine, name, input));
   });
 
   v1.post('/collections/:name/project', requireJson, json, (req, res) => {

@@ -7,6 +7,7 @@ import { createError } from '../../errors/index.js';
 import type { JobRunner } from '../../ingest/index.js';
 import { toChunkingSpec } from '../../ingest/index.js';
 import type { JobRow } from '../../storage/index.js';
+import type { Engine } from '../../engine/index.js';
 import { canSeeCollection } from '../auth.js';
 import { parse } from '../errors.js';
 import * as s from '../schemas.js';
@@ -16,13 +17,11 @@ import type { RouteContext } from './context.js';
 /** The most failed documents a job view lists (the counts are always complete). */
 const MAX_ERRORS = 100;
 
-export function jobRoutes(v1: Router, { engine, requireJson }: RouteContext, runner: JobRunner): void {
-  const bodySchema = s.ingestBody(engine.config.ingest.maxDocuments);
-  // Bulk loads are larger than other requests: their own limit (QUIVER_INGEST_MAX_BODY).
-  const json = express.json({ limit: engine.config.ingest.maxBodyBytes, type: () => true });
-
-  const view = (j: JobRow) => ({
+/** A job as the API shows it; jobs without items (cluster) carry their result once done. */
+export function jobView(engine: Engine, j: JobRow) {
+  return {
     id: j.id,
+    kind: j.kind,
     collection: j.collection,
     status: j.status,
     total: j.total,
@@ -34,7 +33,16 @@ export function jobRoutes(v1: Router, { engine, requireJson }: RouteContext, run
     created_at: j.createdAt,
     started_at: j.startedAt,
     finished_at: j.finishedAt,
-  });
+    ...(j.kind === 'ingest' ? {} : { result: j.result }),
+  };
+}
+
+export function jobRoutes(v1: Router, { engine, requireJson }: RouteContext, runner: JobRunner): void {
+  const bodySchema = s.ingestBody(engine.config.ingest.maxDocuments);
+  // Bulk loads are larger than other requests: their own limit (QUIVER_INGEST_MAX_BODY).
+  const json = express.json({ limit: engine.config.ingest.maxBodyBytes, type: () => true });
+
+  const view = (j: JobRow) => jobView(engine, j);
   const visibleJob = (res: Response, id: string): JobRow => {
     const job = engine.jobs.get(id);
     if (!job || !canSeeCollection(res, job.collection)) throw createError('JOB_NOT_FOUND', { id });
@@ -62,7 +70,7 @@ export function jobRoutes(v1: Router, { engine, requireJson }: RouteContext, run
       if (visible.length < all.length) collectionIds = visible.map((c) => c.id);
     }
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    const page = engine.jobs.list({ collectionIds, status: q.status, limit: q.limit + 1, after });
+    const page = engine.jobs.list({ collectionIds, status: q.status, kind: q.kind, limit: q.limit + 1, after });
     const more = page.length > q.limit;
     const jobs = more ? page.slice(0, q.limit) : page;
     res.json({ jobs: jobs.map(view), next_cursor: more ? encodeCursor(jobs[jobs.length - 1]!.id) : null });
