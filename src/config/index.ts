@@ -49,7 +49,7 @@ const envSchema = z.object({
   QUIVER_SNAPSHOT_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   QUIVER_HNSW_M: int(4, 128).default(16),
   QUIVER_HNSW_EF_CONSTRUCTION: int(10, 2000).default(200),
-  QUIVER_HNSW_EF_SEARCH: int(10, 5000).default(100),
+  QUIVER_HNSW_EF_SEARCH: int(10, 5000).default(256),
   QUIVER_EXACT_SEARCH_THRESHOLD: int(0, 10_000_000).default(5000),
   QUIVER_EMBED_CACHE_MAX: int(0, 100_000_000).default(1_000_000),
   QUIVER_EMBED_WORKERS: int(1, 256).optional(),
