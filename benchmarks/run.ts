@@ -29,18 +29,20 @@ interface Job {
 }
 
 const quick = args.quick;
-const plan: { datasets: Record<string, { n?: number; nq?: number }>; hnsw: string[]; peer: string[]; server: string[] } = quick
+const plan: { datasets: Record<string, { n?: number; nq?: number }>; hnsw: string[]; peer: string[]; server: string[]; ingest: string[] } = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
       hnsw: ['--reps', '2', '--min-seconds', '0.1', '--open-reps', '1'],
       peer: ['--reps', '1', '--min-seconds', '0.1', '--exact-queries', '50'],
       server: ['--filter-n', '5000', '--nq', '100', '--docs', '500', '--min-seconds', '0.2'],
+      ingest: ['--quick'],
     }
   : {
       datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
       hnsw: ['--reps', '3', '--min-seconds', '0.3', '--open-reps', '3'],
       peer: ['--reps', '3', '--min-seconds', '0.3', '--exact-queries', '100'],
       server: ['--filter-n', '50000', '--nq', '200', '--docs', '4000', '--min-seconds', '0.5'],
+      ingest: ['--docs', '1000', '--reps', '7', '--big', '20000', '--big-reps', '3'],
     };
 
 function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
@@ -80,7 +82,8 @@ async function main(): Promise<void> {
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
   const resultsDir = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${date}-${host}${quick ? '-quick' : ''}.json`);
+  const suffix = quick ? '-quick' : '';
+  let file = path.join(resultsDir, `${date}-${host}${suffix}.json`);
   const results: Record<string, unknown> = {
     mode: quick ? 'quick' : 'full',
     started_at: new Date(started).toISOString(),
@@ -89,21 +92,25 @@ async function main(): Promise<void> {
     hnsw: {},
     peers: {},
     server: null,
+    ingest: null,
     failures: [] as { job: string; error: string }[],
     job_seconds: {},
   };
-  // --only re-runs some jobs into the existing results of the day (e.g. after a failure), and
+  // --only re-runs some jobs into the newest results file of this host and mode (the day's, or
+  // else the last one: a re-run the next day must not drop the full run's other sections), and
   // says so in the file.
+  if (args.only && !fs.existsSync(file)) {
+    const same = new RegExp(`^\\d{4}-\\d{2}-\\d{2}-${host.replace(/[.]/g, '\\.')}${suffix}\\.json$`);
+    const newest = fs.readdirSync(resultsDir).filter((f) => same.test(f)).sort().pop();
+    if (newest) file = path.join(resultsDir, newest);
+  }
   if (args.only && fs.existsSync(file)) {
     const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     const reruns = [...((previous.reruns as unknown[] | undefined) ?? []), { only: args.only, at: new Date(started).toISOString(), machine: results.machine }];
-    Object.assign(results, previous, { reruns });
+    Object.assign(results, previous, { reruns, plan: { ...(previous.plan as object) } });
     results.failures = (previous.failures as { job: string; error: string }[]).filter((f) => !f.job.includes(args.only!));
   }
   const save = () => fs.writeFileSync(file, JSON.stringify(results, null, 2));
-
-  // Datasets and ground truth first (cached under benchmarks/.cache), so workers only read them.
-  for (const [name, opts] of Object.entries(plan.datasets)) loadDataset(name as 'glove', opts);
 
   const jobs: Job[] = [];
   for (const [name, opts] of Object.entries(plan.datasets)) {
@@ -114,10 +121,25 @@ async function main(): Promise<void> {
     }
   }
   jobs.push({ key: 'server', script: 'worker-server.ts', argv: plan.server, timeoutS: quick ? 90 : 420 });
+  jobs.push({ key: 'ingest', script: 'ingest.ts', argv: plan.ingest, timeoutS: quick ? 90 : 420 });
+  // A re-run records the plan of what it re-ran; the rest of the plan stays that of the sections kept.
+  if (args.only) {
+    for (const job of jobs) {
+      const kind = job.key.split(':')[0] as keyof typeof plan;
+      if (job.key.includes(args.only) && kind in plan) (results.plan as Record<string, unknown>)[kind] = plan[kind];
+    }
+  }
+
+  // Datasets and ground truth first (cached under benchmarks/.cache), so workers only read them;
+  // only those of the jobs that will run (`--only ingest` needs none).
+  const runs = (key: string) => !args.only || key.includes(args.only);
+  for (const [name, opts] of Object.entries(plan.datasets)) {
+    if (jobs.some((j) => runs(j.key) && /^(hnsw|peer):/.test(j.key) && j.key.endsWith(`:${name}`))) loadDataset(name as 'glove', opts);
+  }
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-run-'));
   for (const job of jobs) {
-    if (args.only && !job.key.includes(args.only)) continue;
+    if (!runs(job.key)) continue;
     log(`== ${job.key}`);
     const out = path.join(tmp, `${job.key.replace(/[^a-z0-9-]/gi, '_')}.json`);
     const r = await runJob(job, out);
@@ -130,6 +152,7 @@ async function main(): Promise<void> {
       const [kind, a, b] = job.key.split(':');
       if (kind === 'hnsw') (results.hnsw as Record<string, unknown>)[a!] = data;
       else if (kind === 'peer') (results.peers as Record<string, unknown>)[`${a}:${b}`] = data;
+      else if (kind === 'ingest') results.ingest = data;
       else results.server = data;
     }
     save();
