@@ -28,6 +28,9 @@ export interface OpenReport {
   reason?: string;
 }
 
+/** Longest stretch of index updates before yielding to the event loop. */
+const APPLY_SLICE_MS = 4;
+
 export class IndexManager {
   private readonly entries = new Map<number, Entry>();
 
@@ -113,9 +116,23 @@ export class IndexManager {
   apply(collectionId: number, changes: IndexChanges): Promise<void> {
     const entry = this.entries.get(collectionId);
     if (!entry || (changes.adds.length === 0 && changes.deletes.length === 0)) return Promise.resolve();
-    return entry.lock.run(() => {
-      for (const label of changes.deletes) entry.index.remove(label);
-      for (const { label, vector } of changes.adds) entry.index.add(label, vector);
+    return entry.lock.run(async () => {
+      // HNSW inserts cost ~0.1 ms each: a big batch yields every few ms so requests are served
+      // in between (searches meanwhile see part of the batch, whose rows are already committed).
+      let slice = performance.now();
+      const breathe = async () => {
+        if (performance.now() - slice < APPLY_SLICE_MS) return;
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
+      };
+      for (const label of changes.deletes) {
+        entry.index.remove(label);
+        await breathe();
+      }
+      for (const { label, vector } of changes.adds) {
+        entry.index.add(label, vector);
+        await breathe();
+      }
       entry.appliedSeq = Math.max(entry.appliedSeq, changes.seq);
     });
   }
