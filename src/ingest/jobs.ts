@@ -8,7 +8,8 @@ import type { Engine } from '../engine/index.js';
 import { createError } from '../errors/index.js';
 import type { Embedder } from '../embedding/index.js';
 import { EmbedError } from '../embedding/index.js';
-import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobKind, JobRow } from '../storage/index.js';
+import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobItem, JobKind, JobRow } from '../storage/index.js';
+import { chunkText } from './chunking.js';
 import type { DocumentInput } from './pipeline.js';
 import { effectiveChunking, embedTexts, planDocuments, validateDocuments } from './pipeline.js';
 
@@ -177,10 +178,11 @@ export class JobRunner {
       return;
     }
     const spec = effectiveChunking(c, job.chunking);
+    const size = this.engine.config.ingest.batch;
+    let items = this.engine.jobs.pendingItems(job.id, size);
     while (this.running) {
       const now = this.engine.jobs.get(job.id);
       if (!now || now.status !== 'running') return; // cancelled, or deleted with its collection
-      const items = this.engine.jobs.pendingItems(job.id, this.engine.config.ingest.batch);
       if (items.length === 0) {
         this.engine.jobs.finish(job.id, 'done');
         const end = this.engine.jobs.get(job.id)!;
@@ -188,6 +190,10 @@ export class JobRunner {
         return;
       }
       const started = performance.now();
+      // Pipelining: the next batch is embedded into the cache while this one commits and updates
+      // the index on the main thread, so the workers do not wait for it.
+      const following = this.engine.jobs.pendingItemsAfter(job.id, items[items.length - 1]!.position, size);
+      const warming = embedder ? this.warm(embedder, spec, following) : Promise.resolve();
       try {
         await this.runBatch(job.id, c, embedder, spec, items);
       } catch (err) {
@@ -198,8 +204,29 @@ export class JobRunner {
         }
         throw err;
       }
+      await warming;
       const perSecond = items.length / Math.max(1e-3, (performance.now() - started) / 1000);
       this.rate = this.rate === 0 ? perSecond : 0.8 * this.rate + 0.2 * perSecond;
+      items = following;
+    }
+  }
+
+  /**
+   * Embeds the texts of the next batch into the embedding cache ahead of time. Best effort: any
+   * failure is left for the batch itself to meet and report, per document.
+   */
+  private async warm(embedder: Embedder, spec: ChunkingSpec, items: JobItem[]): Promise<void> {
+    const texts: string[] = [];
+    for (const item of items) {
+      const d = item.document as DocumentInput;
+      if (d.vector !== undefined || typeof d.text !== 'string') continue;
+      for (const span of chunkText(d.text, spec)) texts.push(d.text.slice(span.start, span.end));
+    }
+    if (texts.length === 0) return;
+    try {
+      await embedTexts(this.engine, embedder, texts, true, { retries: 0, baseMs: 1 });
+    } catch {
+      // the batch will embed (and retry) these texts itself
     }
   }
 

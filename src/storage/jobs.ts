@@ -108,6 +108,9 @@ export class JobsRepo {
       finishTask: db.prepare<[string, string, string]>(
         "UPDATE jobs SET status = 'done', done = 1, result = ?, finished_at = ? WHERE id = ? AND status = 'running'",
       ),
+      pendingItemsAfter: db.prepare<[string, number, number], { position: number; document: string }>(
+        "SELECT position, document FROM job_items WHERE job_id = ? AND state = 'pending' AND position > ? ORDER BY position LIMIT ?",
+      ),
       pendingItems: db.prepare<[string, number], { position: number; document: string }>(
         "SELECT position, document FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY position LIMIT ?",
       ),
@@ -193,6 +196,11 @@ export class JobsRepo {
   /** Stores a running task's answer and marks it done; false if it was cancelled meanwhile. */
   finishTask(jobId: string, result: unknown): boolean {
     return this.stmts.finishTask.run(JSON.stringify(result), new Date().toISOString(), jobId).changes > 0;
+  }
+
+  /** The pending items after a position (the batch after the one in flight). */
+  pendingItemsAfter(jobId: string, position: number, limit: number): JobItem[] {
+    return this.stmts.pendingItemsAfter.all(jobId, position, limit).map((r) => ({ position: r.position, document: JSON.parse(r.document) as unknown }));
   }
 
   pendingItems(jobId: string, limit: number): JobItem[] {
