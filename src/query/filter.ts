@@ -1,6 +1,7 @@
 // Owns the metadata filter language and its compilation to SQL: the one place that knows what a
 // filter means. Every endpoint that takes `filter` (query, recommend, cluster, project, list,
-// delete) compiles it here into a WHERE fragment over `d.metadata` (the documents row, aliased d).
+// delete) compiles it here into a WHERE fragment over the documents row (aliased d): value tests
+// read metadata_values (one row per value, indexed by key and value; migrations/005).
 //
 //   {"field": value}                                   equality
 //   {"field": {"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte"|"$in"|"$nin"|"$exists": ...}}
@@ -55,24 +56,23 @@ class FilterCompiler {
 
   private field(name: string, cond: unknown, path: string[]): string {
     if (name.includes('"') || name.includes('\\')) this.fail(path, 'field names with " or \\ cannot be filtered on');
-    const jsonPath = `$."${name}"`;
-    if (isScalar(cond)) return this.eq(jsonPath, cond);
+    if (isScalar(cond)) return this.eq(name, cond);
     if (typeof cond !== 'object' || cond === null || Array.isArray(cond)) {
       this.fail(path, Array.isArray(cond) ? 'an array is not a value; use {"$in": [...]}' : 'expected a string, number, boolean or an object of operators');
     }
     const entries = Object.entries(cond);
     if (entries.length === 0) this.fail(path, 'expected at least one operator');
-    const parts = entries.map(([op, arg]) => this.operator(jsonPath, op, arg, [...path, op]));
+    const parts = entries.map(([op, arg]) => this.operator(name, op, arg, [...path, op]));
     return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
   }
 
-  private operator(jsonPath: string, op: string, arg: unknown, path: string[]): string {
+  private operator(key: string, op: string, arg: unknown, path: string[]): string {
     if (++this.conditions > MAX_CONDITIONS) this.fail(path, `a filter may hold at most ${MAX_CONDITIONS} conditions`);
     switch (op) {
       case '$eq':
       case '$ne': {
         if (!isScalar(arg)) this.fail(path, 'expected a string, number or boolean');
-        const eq = this.eq(jsonPath, arg);
+        const eq = this.eq(key, arg);
         return op === '$eq' ? eq : `NOT ${eq}`;
       }
       case '$gt':
@@ -82,8 +82,7 @@ class FilterCompiler {
         if (typeof arg !== 'number' && typeof arg !== 'string') this.fail(path, 'expected a number or a string');
         if (typeof arg === 'number' && !Number.isFinite(arg)) this.fail(path, 'expected a finite number');
         const sqlOp = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
-        this.params.push(jsonPath, arg);
-        return `EXISTS (SELECT 1 FROM json_each(d.metadata, ?) j WHERE ${typeOf('j.type', arg)} AND j.value ${sqlOp} ?)`;
+        return this.anyValue(key, `${typeOf('j.type', arg)} AND j.value ${sqlOp} ?`, [arg]);
       }
       case '$in':
       case '$nin': {
@@ -91,12 +90,13 @@ class FilterCompiler {
         arg.forEach((v, i) => {
           if (!isScalar(v)) this.fail([...path, String(i)], 'expected a string, number or boolean');
         });
-        const inSql = this.anyOf(jsonPath, arg as Scalar[]);
+        const inSql = this.anyOf(key, arg as Scalar[]);
         return op === '$in' ? inSql : `NOT ${inSql}`;
       }
       case '$exists': {
         if (typeof arg !== 'boolean') this.fail(path, 'expected true or false');
-        this.params.push(jsonPath);
+        // An empty array exists but has no value rows: ask the JSON itself.
+        this.params.push(`$."${key}"`);
         return `(json_type(d.metadata, ?) IS ${arg ? 'NOT ' : ''}NULL)`;
       }
       default:
@@ -104,27 +104,30 @@ class FilterCompiler {
     }
   }
 
-  /** json_each over a scalar yields the scalar itself, over an array its elements: one form covers both. */
-  private eq(jsonPath: string, v: Scalar): string {
-    return this.anyOf(jsonPath, [v]);
+  /**
+   * "Some value of the key satisfies cond": over metadata_values (migrations/005), one row per
+   * scalar or array element, as json_each(metadata, '$."key"') would yield them, so arrays match
+   * by membership. Not correlated with the document: SQLite evaluates it once, from the
+   * (key, value) index, and probes the result per document.
+   */
+  private anyValue(key: string, cond: string, params: (string | number)[]): string {
+    this.params.push(key, ...params);
+    return `d.pk IN (SELECT j.document_pk FROM metadata_values j WHERE j.key = ? AND (${cond}))`;
   }
 
-  private anyOf(jsonPath: string, values: Scalar[]): string {
-    this.params.push(jsonPath);
+  private eq(key: string, v: Scalar): string {
+    return this.anyOf(key, [v]);
+  }
+
+  private anyOf(key: string, values: Scalar[]): string {
     const strings = values.filter((v): v is string => typeof v === 'string');
     const numbers = values.filter((v): v is number => typeof v === 'number');
     const bools = [...new Set(values.filter((v): v is boolean => typeof v === 'boolean'))];
     const ors: string[] = [];
-    if (strings.length > 0) {
-      ors.push(`(j.type = 'text' AND j.value IN (${strings.map(() => '?').join(',')}))`);
-      this.params.push(...strings);
-    }
-    if (numbers.length > 0) {
-      ors.push(`(j.type IN ('integer', 'real') AND j.value IN (${numbers.map(() => '?').join(',')}))`);
-      this.params.push(...numbers);
-    }
+    if (strings.length > 0) ors.push(`(j.type = 'text' AND j.value IN (${strings.map(() => '?').join(',')}))`);
+    if (numbers.length > 0) ors.push(`(j.type IN ('integer', 'real') AND j.value IN (${numbers.map(() => '?').join(',')}))`);
     for (const b of bools) ors.push(`j.type = '${b ? 'true' : 'false'}'`);
-    return `EXISTS (SELECT 1 FROM json_each(d.metadata, ?) j WHERE ${ors.join(' OR ')})`;
+    return this.anyValue(key, ors.join(' OR '), [...strings, ...numbers]);
   }
 }
 

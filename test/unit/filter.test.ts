@@ -1,6 +1,9 @@
 // The filter language's meaning, checked by running compiled filters against SQLite rows, and
 // its errors (each names the offending field).
-import Database from 'better-sqlite3';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../../src/storage/index.js';
+import { tempDir } from '../helpers/server.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileFilter } from '../../src/query/filter.js';
 import { QuiverError } from '../../src/errors/index.js';
@@ -15,15 +18,33 @@ const rows: Record<string, Record<string, unknown>> = {
 
 let db: Database.Database;
 beforeAll(() => {
-  db = new Database(':memory:');
-  db.exec('CREATE TABLE documents (id TEXT, metadata TEXT)');
-  for (const [id, m] of Object.entries(rows)) db.prepare('INSERT INTO documents VALUES (?, ?)').run(id, JSON.stringify(m));
+  // The real schema: filters read metadata_values, which the documents triggers keep.
+  db = openDatabase({ file: path.join(tempDir('quiver-filter-'), 'f.db'), sync: 'normal' });
+  db.prepare("INSERT INTO collections (name, metric, dimension, embedder, hnsw, created_at) VALUES ('c', 'cosine', 2, '{}', '{}', 'now')").run();
+  const insert = db.prepare("INSERT INTO documents (collection_id, id, metadata, content_hash, created_at, updated_at) VALUES (1, ?, ?, '', 'now', 'now')");
+  for (const [id, m] of Object.entries(rows)) insert.run(id, JSON.stringify(m));
 });
 
 function ids(filter: unknown): string[] {
   const w = compileFilter(filter);
   return (db.prepare(`SELECT id FROM documents d WHERE ${w.sql} ORDER BY id`).pluck().all(...w.params) as string[]);
 }
+
+describe('metadata values', () => {
+  it('follow a document through metadata updates and deletes', () => {
+    db.prepare("INSERT INTO documents (collection_id, id, metadata, content_hash, created_at, updated_at) VALUES (1, 'z', ?, '', 'now', 'now')").run(JSON.stringify({ lang: 'fr', tags: ['q'] }));
+    expect(ids({ lang: 'fr' })).toEqual(['z']);
+    db.prepare("UPDATE documents SET metadata = ? WHERE id = 'z'").run(JSON.stringify({ lang: 'it', tags: ['q', 'r'] }));
+    expect(ids({ lang: 'fr' })).toEqual([]);
+    expect(ids({ lang: 'it' })).toEqual(['z']);
+    expect(ids({ tags: 'r' })).toEqual(['z']);
+    db.prepare("DELETE FROM documents WHERE id = 'z'").run();
+    expect(ids({ lang: 'it' })).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM metadata_values mv JOIN documents d ON d.pk = mv.document_pk').pluck().get()).toBe(
+      db.prepare('SELECT count(*) FROM metadata_values').pluck().get(),
+    );
+  });
+});
 
 describe('filter semantics', () => {
   it.each([
