@@ -12,26 +12,25 @@ CREATE TABLE metadata_values (
 CREATE INDEX metadata_values_by_key ON metadata_values (key, value);
 CREATE INDEX metadata_values_by_document ON metadata_values (document_pk);
 
+-- The rows a document's metadata stands for; the one definition the triggers and the backfill use.
+CREATE VIEW metadata_value_rows AS
+  SELECT d.pk AS document_pk, k.key, k.type, k.atom AS value
+    FROM documents d, json_each(d.metadata) k WHERE k.type NOT IN ('array', 'object', 'null')
+  UNION ALL
+  SELECT d.pk, k.key, e.type, e.atom
+    FROM documents d, json_each(d.metadata) k, json_each(k.value) e
+    WHERE k.type = 'array' AND e.type NOT IN ('array', 'object', 'null');
+
 CREATE TRIGGER documents_metadata_insert AFTER INSERT ON documents BEGIN
   INSERT INTO metadata_values (document_pk, key, type, value)
-    SELECT new.pk, k.key, k.type, k.atom FROM json_each(new.metadata) k WHERE k.type NOT IN ('array', 'object', 'null')
-    UNION ALL
-    SELECT new.pk, k.key, e.type, e.atom FROM json_each(new.metadata) k, json_each(k.value) e
-      WHERE k.type = 'array' AND e.type NOT IN ('array', 'object', 'null');
+    SELECT document_pk, key, type, value FROM metadata_value_rows WHERE document_pk = new.pk;
 END;
 
 CREATE TRIGGER documents_metadata_update AFTER UPDATE OF metadata ON documents BEGIN
   DELETE FROM metadata_values WHERE document_pk = old.pk;
   INSERT INTO metadata_values (document_pk, key, type, value)
-    SELECT new.pk, k.key, k.type, k.atom FROM json_each(new.metadata) k WHERE k.type NOT IN ('array', 'object', 'null')
-    UNION ALL
-    SELECT new.pk, k.key, e.type, e.atom FROM json_each(new.metadata) k, json_each(k.value) e
-      WHERE k.type = 'array' AND e.type NOT IN ('array', 'object', 'null');
+    SELECT document_pk, key, type, value FROM metadata_value_rows WHERE document_pk = new.pk;
 END;
 
 -- Documents written before this migration.
-INSERT INTO metadata_values (document_pk, key, type, value)
-  SELECT d.pk, k.key, k.type, k.atom FROM documents d, json_each(d.metadata) k WHERE k.type NOT IN ('array', 'object', 'null')
-  UNION ALL
-  SELECT d.pk, k.key, e.type, e.atom FROM documents d, json_each(d.metadata) k, json_each(k.value) e
-    WHERE k.type = 'array' AND e.type NOT IN ('array', 'object', 'null');
+INSERT INTO metadata_values (document_pk, key, type, value) SELECT document_pk, key, type, value FROM metadata_value_rows;
