@@ -8,9 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
-import { Engine } from '../src/engine/index.js';
-import { upsertDocuments } from '../src/ingest/index.js';
-import { fuse, fuseConvex, queryCollection } from '../src/query/search.js';
+import { fuse, fuseConvex, search } from '../src/query/index.js';
+import { createQuiver } from '../src/server.js';
 import { seededRandom } from '../src/util/random.mjs';
 import { loadFioriCases } from '../scripts/eval-default-model.js';
 
@@ -27,23 +26,23 @@ interface Case {
 async function collect(): Promise<Case[]> {
   const cases = await loadFioriCases();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-fusion-'));
-  const engine = Engine.open(loadConfig({ QUIVER_DATA_DIR: dataDir, QUIVER_LOG_LEVEL: 'warn', QUIVER_SYNC: 'normal' }), createLogger('warn'));
-  await engine.start();
+  const quiver = createQuiver(loadConfig({ QUIVER_DATA_DIR: dataDir, QUIVER_LOG_LEVEL: 'warn', QUIVER_SYNC: 'normal' }), createLogger('warn'));
+  await quiver.lifecycle.start();
   try {
-    await engine.createCollection({ name: 'f', metric: 'cosine', embedder: { provider: 'local' } });
-    for (let i = 0; i < cases.length; i += 100) await upsertDocuments(engine, 'f', cases.slice(i, i + 100).map((c, j) => ({ id: String(i + j), text: c.body })));
+    const col = await quiver.collections.create({ name: 'f', metric: 'cosine', embedder: { provider: 'local' } });
+    for (let i = 0; i < cases.length; i += 100) await col.write(cases.slice(i, i + 100).map((c, j) => ({ id: String(i + j), text: c.body })), { onError: 'reject-batch' });
     const out: Case[] = [];
     for (const [i, c] of cases.entries()) {
       const title = c.title;
       if (!title) continue;
       // Document ids are the numbers 0..n-1, so they stand in for labels in the fusion functions.
       const list = async (mode: 'vector' | 'keyword') =>
-        (await queryCollection(engine, 'f', { text: title, k: 100, include: [], mode })).hits.map((h) => ({ label: Number(h.id), score: h.score }));
+        (await search(col, { text: title, k: 100, include: [], mode })).hits.map((h) => ({ label: Number(h.documentId), score: h.score }));
       out.push({ target: i, vector: await list('vector'), keyword: await list('keyword') });
     }
     return out;
   } finally {
-    await engine.close();
+    await quiver.lifecycle.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

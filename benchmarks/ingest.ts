@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_MODELS_DIR, DEFAULT_LOCAL_MODEL, loadConfig } from '../src/config/index.js';
-import { EmbedderRegistry } from '../src/embedding/index.js';
+import { LocalEmbedder } from '../src/embedding/index.js';
 import type { Embedder } from '../src/embedding/index.js';
 import { embedInBatches } from '../src/embedding/embedder.js';
 import { HttpLoad } from './lib/http.js';
@@ -321,7 +321,7 @@ async function main(): Promise<void> {
   const dirs: string[] = [];
   const servers: RunningServer[] = [];
   const clients: HttpLoad[] = [];
-  const registry = new EmbedderRegistry({ searchDirs: [BUILTIN_MODELS_DIR], allowDownload: false, poolSize: POOL });
+  let loaded: Embedder | undefined;
   try {
     const corpus = (rep: number, kind: number) => englishDocuments(N, 1000 * kind + rep);
     const sample0 = corpus(0, 1);
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
     out.example = sample0[0];
 
     // ---- 1 + 2, interleaved per repetition
-    const embedder = await registry.local(DEFAULT_LOCAL_MODEL);
+    const embedder = (loaded = await LocalEmbedder.load({ modelId: DEFAULT_LOCAL_MODEL, searchDirs: [BUILTIN_MODELS_DIR], allowDownload: false, poolSize: POOL }));
     const startOne = async (env: Record<string, string>, nodeArgs: string[] = []) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-ingest-'));
       dirs.push(dir);
@@ -377,7 +377,8 @@ async function main(): Promise<void> {
     // The probe queries' vectors, from the same model, for the vector-query probe.
     const queries = englishQueries(500, 77);
     const probes: Probes = { texts: queries, vectors: (await embedInBatches(embedder, queries)).map((v) => Array.from(v!)) };
-    await registry.closeAll();
+    await embedder.close();
+    loaded = undefined;
     const ratios = (xs: { docs_per_s: number }[]) => xs.map((x, i) => round(x.docs_per_s / bare[i]!, 3));
     const coresSummary = (xs: { cores?: ReturnType<typeof coresUsed> }[]) =>
       xs.every((x) => x.cores) ? { process: round(median(xs.map((x) => x.cores!.process)), 2), main_thread: round(median(xs.map((x) => x.cores!.main_thread)), 2) } : undefined;
@@ -469,7 +470,7 @@ async function main(): Promise<void> {
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     for (const s of servers) await s.stop().catch(() => undefined);
-    await registry.closeAll();
+    await loaded?.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     clearInterval(keepAlive);
   }

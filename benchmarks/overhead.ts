@@ -1,5 +1,5 @@
 // Where a Quiver query's time goes, beyond hnswlib's own search: times each step that
-// queryCollection and the HTTP layer add, on a GloVe subset, one query at a time.
+// search and the HTTP layer add, on a GloVe subset, one query at a time.
 //   npx tsx benchmarks/overhead.ts [--n 20000] [--ef 64]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,9 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
-import { Engine, checkVector } from '../src/engine/index.js';
-import { upsertDocuments } from '../src/ingest/index.js';
-import { queryCollection } from '../src/query/index.js';
+import { search } from '../src/query/index.js';
+import { createQuiver } from '../src/server.js';
 import { loadDataset } from './lib/datasets.js';
 import { HttpLoad } from './lib/http.js';
 import { startServer } from './lib/server.js';
@@ -22,27 +21,26 @@ async function main(): Promise<void> {
   const { dim, nq } = ds;
   const ef = Number(args.ef);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-overhead-'));
-  const engine = Engine.open(loadConfig({ QUIVER_DATA_DIR: dataDir, QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'warn' }), createLogger('warn'));
-  await engine.start();
-  await engine.createCollection({ name: 'o', metric: 'cosine', embedder: { provider: 'none' }, dimension: dim });
+  const quiver = createQuiver(loadConfig({ QUIVER_DATA_DIR: dataDir, QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'warn' }), createLogger('warn'));
+  await quiver.lifecycle.start();
+  const c = await quiver.collections.create({ name: 'o', metric: 'cosine', embedder: { provider: 'none' }, dimension: dim });
   for (let s = 0; s < ds.n; s += 1000) {
     const docs = [];
     for (let i = s; i < Math.min(ds.n, s + 1000); i++) docs.push({ id: String(i), vector: Array.from(ds.base.subarray(i * dim, i * dim + dim)), metadata: { b: i % 1000 } });
-    await upsertDocuments(engine, 'o', docs);
+    await c.write(docs, { onError: 'reject-batch' });
   }
   const qs = Array.from({ length: nq }, (_, q) => Array.from(ds.queries.subarray(q * dim, q * dim + dim)));
-  const c = engine.collection('o');
-  const index = engine.indexes.get(c.id)!;
-  const labels = qs.map((q) => index.search(Float32Array.from(q), 10, { ef }).map((n) => n.label));
+  const index = c.index;
+  const labels = await Promise.all(qs.map(async (q) => (await index.search(Float32Array.from(q), 10, { ef })).neighbors.map((n) => n.label)));
   const steps: Record<string, () => unknown> = {};
   let i = 0;
   const next = () => (i = (i + 1) % nq);
-  steps['engine.collection(name) (SQLite lookup)'] = () => engine.collection('o');
-  steps['checkVector (number[] → Float32Array, checks)'] = () => checkVector(c, qs[next()]!, 'vector');
+  steps['collections.get(name) (map lookup)'] = () => quiver.collections.get('o');
+  steps['checkVector (number[] → Float32Array, checks)'] = () => c.checkVector(qs[next()]!, 'vector');
   const f32 = qs.map((q) => Float32Array.from(q));
   steps['Array.from(Float32Array) (for hnswlib-node)'] = () => Array.from(f32[next()]!);
-  steps['HnswIndex.search (hnswlib searchKnn + wrapper)'] = () => index.search(f32[next()]!, 10, { ef });
-  steps['docs.chunksByLabel (SQLite join, ids only)'] = () => engine.docs.chunksByLabel(labels[next()]!, { text: false, metadata: false, vector: false });
+  steps['VectorIndex.search (hnswlib searchKnn + wrapper; a promise)'] = () => index.search(f32[next()]!, 10, { ef });
+  steps['collection.chunks (SQLite join, ids only)'] = () => c.chunks(labels[next()]!, { text: false, metadata: false, vector: false });
   const out: Record<string, number> = {};
   for (const [name, fn] of Object.entries(steps)) {
     const runs: number[] = [];
@@ -56,11 +54,11 @@ async function main(): Promise<void> {
   const runs: number[] = [];
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
-    for (let j = 0; j < 2000; j++) await queryCollection(engine, 'o', { vector: qs[next()]!, k: 10, include: [], ef });
+    for (let j = 0; j < 2000; j++) await search(c, { vector: qs[next()]!, k: 10, include: [], ef });
     runs.push(((performance.now() - t0) / 2000) * 1000);
   }
-  out['queryCollection, whole (include: [])'] = median(runs);
-  await engine.close();
+  out['search, whole (include: [])'] = median(runs);
+  await quiver.lifecycle.close();
 
   try {
     const srv = await startServer(dataDir, { QUIVER_LOG_LEVEL: args.log });
@@ -70,7 +68,7 @@ async function main(): Promise<void> {
     const r = await http.run('/v1/collections/o/query', bodies, 1, 2);
     const took = r.bodies.map((b) => (b as { took_ms: number }).took_ms * 1000);
     out[`HTTP round trip, c=1 (QUIVER_LOG_LEVEL=${args.log})`] = median(r.latenciesMs.map((x) => x * 1000));
-    out['  of which took_ms reported by the server (queryCollection)'] = median(took);
+    out['  of which took_ms reported by the server (search)'] = median(took);
     await http.close();
     await srv.stop();
   } catch (err) {

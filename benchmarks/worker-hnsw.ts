@@ -1,7 +1,7 @@
 // One data set, three ways of searching the same HNSW parameters, interleaved in one process so
 // their ratios share the machine's noise:
 //  - raw hnswlib-node in-process (the floor),
-//  - Quiver in-process (Engine + upsertDocuments + queryCollection, provider "none"),
+//  - Quiver in-process (createQuiver + Collection.write + search, provider "none"),
 //  - Quiver over HTTP (the real server on the same data folder, concurrency 1 and 8),
 // then the open time from the saved snapshot and after deleting it (rebuild from SQLite).
 //   node --import tsx benchmarks/worker-hnsw.ts --dataset glove --out file.json [--n N] [--nq N]
@@ -12,9 +12,8 @@ import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
-import { Engine } from '../src/engine/index.js';
-import { upsertDocuments } from '../src/ingest/index.js';
-import { queryCollection } from '../src/query/index.js';
+import { search } from '../src/query/index.js';
+import { createQuiver } from '../src/server.js';
 import type { DatasetName } from './lib/datasets.js';
 import { bucketOf, loadDataset } from './lib/datasets.js';
 import { HttpLoad } from './lib/http.js';
@@ -74,14 +73,14 @@ async function main(): Promise<void> {
   // --- Quiver in-process ---
   const dataDir = path.join(tmp, 'quiver');
   const config = loadConfig({ QUIVER_DATA_DIR: dataDir, QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'warn', QUIVER_SYNC: 'full' });
-  const engine = Engine.open(config, createLogger('warn'));
-  await engine.start();
-  await engine.createCollection({ name: 'bench', metric: 'cosine', embedder: { provider: 'none' }, dimension: dim });
+  const quiver = createQuiver(config, createLogger('warn'));
+  await quiver.lifecycle.start();
+  const col = await quiver.collections.create({ name: 'bench', metric: 'cosine', embedder: { provider: 'none' }, dimension: dim });
   t0 = performance.now();
   for (let s = 0; s < n; s += 1000) {
     const docs = [];
     for (let i = s; i < Math.min(n, s + 1000); i++) docs.push({ id: String(i), vector: vec(i), metadata: { b: bucketOf(i) } });
-    await upsertDocuments(engine, 'bench', docs);
+    await col.write(docs, { onError: 'reject-batch' });
   }
   const quiverIngestS = (performance.now() - t0) / 1000;
   log(`quiver ingest ${quiverIngestS.toFixed(1)} s (${Math.round(n / quiverIngestS)} vectors/s)`);
@@ -108,8 +107,8 @@ async function main(): Promise<void> {
     const deadline = start + minSeconds * 1000;
     do {
       for (let q = 0; q < nq; q++) {
-        const r = await queryCollection(engine, 'bench', { vector: qArrays[q]!, k: K, include: [], ef });
-        if (recallNeeded && count < nq) recall += recallOf(ds.truth, q, K, r.hits.map((h) => Number(h.id)));
+        const r = await search(col, { vector: qArrays[q]!, k: K, include: [], ef });
+        if (recallNeeded && count < nq) recall += recallOf(ds.truth, q, K, r.hits.map((h) => Number(h.documentId)));
         count++;
       }
     } while (performance.now() < deadline);
@@ -149,12 +148,12 @@ async function main(): Promise<void> {
   // Recall at the server's default search breadth (QUIVER_HNSW_EF_SEARCH, 100): no ef given.
   let defaultEfRecall = 0;
   for (let q = 0; q < nq; q++) {
-    const r = await queryCollection(engine, 'bench', { vector: qArrays[q]!, k: K, include: [] });
-    defaultEfRecall += recallOf(ds.truth, q, K, r.hits.map((h) => Number(h.id)));
+    const r = await search(col, { vector: qArrays[q]!, k: K, include: [] });
+    defaultEfRecall += recallOf(ds.truth, q, K, r.hits.map((h) => Number(h.documentId)));
   }
   defaultEfRecall /= nq;
   const inprocRss = peakRss();
-  await engine.close();
+  await quiver.lifecycle.close();
   const quiverBytes = dirBytes(dataDir);
   const dbBytes = dirBytes(path.join(dataDir, 'quiver.db')) + dirBytes(path.join(dataDir, 'quiver.db-wal'));
   const indexBytes = dirBytes(path.join(dataDir, 'indexes'));

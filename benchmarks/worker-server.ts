@@ -12,9 +12,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_MODELS_DIR, DEFAULT_LOCAL_MODEL, loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
-import { Engine } from '../src/engine/index.js';
-import { EmbedderRegistry } from '../src/embedding/index.js';
-import { upsertDocuments } from '../src/ingest/index.js';
+import { LocalEmbedder } from '../src/embedding/index.js';
+import { createQuiver } from '../src/server.js';
 import { loadFioriCases } from '../scripts/eval-default-model.js';
 import { bucketOf, loadDataset } from './lib/datasets.js';
 import { HttpLoad } from './lib/http.js';
@@ -41,15 +40,15 @@ async function filtered(): Promise<Record<string, unknown>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-filter-'));
   try {
     const config = loadConfig({ QUIVER_DATA_DIR: dataDir, QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'warn' });
-    const engine = Engine.open(config, createLogger('warn'));
-    await engine.start();
-    await engine.createCollection({ name: 'f', metric: 'cosine', embedder: { provider: 'none' }, dimension: dim });
+    const quiver = createQuiver(config, createLogger('warn'));
+    await quiver.lifecycle.start();
+    const col = await quiver.collections.create({ name: 'f', metric: 'cosine', embedder: { provider: 'none' }, dimension: dim });
     for (let s = 0; s < ds.n; s += 1000) {
       const docs = [];
       for (let i = s; i < Math.min(ds.n, s + 1000); i++) docs.push({ id: String(i), vector: Array.from(ds.base.subarray(i * dim, i * dim + dim)), metadata: { b: bucketOf(i) } });
-      await upsertDocuments(engine, 'f', docs);
+      await col.write(docs, { onError: 'reject-batch' });
     }
-    await engine.close();
+    await quiver.lifecycle.close();
     const srv = await startServer(dataDir);
     const http = new HttpLoad(srv.url, 1);
     const rows: Record<string, unknown>[] = [];
@@ -110,13 +109,12 @@ async function ingest(): Promise<Record<string, unknown>> {
   const avgChars = Math.round(syncTexts.reduce((s, t) => s + t.length, 0) / count);
 
   // Bare embedder, in this process (same model, same worker-thread code path), batches of 100.
-  const registry = new EmbedderRegistry({ searchDirs: [BUILTIN_MODELS_DIR], allowDownload: false });
-  const embedder = await registry.local(DEFAULT_LOCAL_MODEL);
+  const embedder = await LocalEmbedder.load({ modelId: DEFAULT_LOCAL_MODEL, searchDirs: [BUILTIN_MODELS_DIR], allowDownload: false });
   await embedder.embed(syncTexts.slice(0, 50)); // warm-up
   let t0 = performance.now();
   for (let i = 0; i < count; i += 100) await embedder.embed(syncTexts.slice(i, i + 100));
   const bareDocsPerS = count / ((performance.now() - t0) / 1000);
-  await registry.closeAll();
+  await embedder.close();
   log(`bare embedder: ${bareDocsPerS.toFixed(0)} docs/s`);
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-ingest-'));

@@ -1,11 +1,10 @@
-// Wiring only: read the config, open the engine, serve HTTP, shut down cleanly on a signal.
-import type { Server } from 'node:http';
+// The process: read the config, build the server (server.ts), listen, load, and shut down
+// cleanly on a signal.
 import { ConfigError, loadConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { createLogger } from './log.js';
-import { Engine } from './engine/index.js';
-import { createApp } from './api/index.js';
-import { installShutdown, isLoopback } from './ops/shutdown.js';
+import { isLoopback } from './ops/shutdown.js';
+import { createQuiver, installShutdown, listen } from './server.js';
 
 function readConfig(): Config {
   try {
@@ -22,29 +21,19 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger(config.logLevel);
-  const engine = Engine.open(config, log);
-  const app = createApp(engine, log);
+  const quiver = createQuiver(config, log);
 
   // Listen before loading indexes and models: /healthz answers at once, /readyz when loaded.
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const { server, port } = await listen(quiver);
   log.info({ host: config.host, port, dataDir: config.dataDir }, `listening on http://${config.host}:${port}`);
-
   if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
     log.warn({ host: config.host }, 'listening on a non-loopback address without API keys: anyone who can reach it can read and change every collection; set QUIVER_API_KEYS');
   }
-  // Receiving a whole request is bounded too (Node answers 408), not only handling it.
-  server.requestTimeout = config.requestTimeoutMs;
-  server.headersTimeout = Math.min(60_000, config.requestTimeoutMs);
   // A signal during start-up waits for loading to end before closing what it opened.
   let starting: Promise<void> = Promise.resolve();
-  installShutdown({ server, engine, log, timeoutMs: config.shutdownTimeoutMs, hooks: [() => starting.catch(() => undefined)] });
+  installShutdown({ server, lifecycle: quiver.lifecycle, log, timeoutMs: config.shutdownTimeoutMs, hooks: [() => starting.catch(() => undefined)] });
 
-  starting = engine.start();
+  starting = quiver.lifecycle.start();
   await starting;
   log.info('ready');
 }

@@ -1,17 +1,13 @@
-// The express application: middleware, then one module per group of routes (routes/*.ts), which
-// only wire validated requests to engine, ingest and query calls; errors of every kind leave
+// The express application: middleware, then each API surface's routes (v1/ today), which only
+// translate validated requests into calls on the services in ApiDeps; errors of every kind leave
 // through errorHandler.
 import express from 'express';
 import type { RequestHandler } from 'express';
-import type { Logger } from 'pino';
-import type { Engine } from '../engine/index.js';
-import { createError } from '../errors/index.js';
-import { errorHandler, notFound } from './errors.js';
-import type { RouteContext } from './routes/context.js';
-import { collectionRoutes } from './routes/collections.js';
-import { queryRoutes } from './routes/query.js';
-import { exploreRoutes } from './routes/explore.js';
 import crypto from 'node:crypto';
+import { createError } from '../errors/index.js';
+import type { ApiDeps } from './deps.js';
+import { errorHandler, notFound } from './errors.js';
+import { v1Routes } from './v1/index.js';
 import cors from 'cors';
 import helmet from 'helmet';
 import { requestContext } from '../log.js';
@@ -19,10 +15,9 @@ import { authenticate, principalOf } from './auth.js';
 import { createMetrics } from './metrics.js';
 import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
 import type { RouteRecord } from './openapi.js';
-import { adminRoutes } from './routes/admin.js';
-import { jobRoutes } from './routes/jobs.js';
 
-export function createApp(engine: Engine, log: Logger): express.Express {
+export function createApp(deps: ApiDeps): express.Express {
+  const { config, log, readiness } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -32,7 +27,7 @@ export function createApp(engine: Engine, log: Logger): express.Express {
   const routes: RouteRecord[] = [];
   app.locals.routes = routes;
   recordRoutes(app, '', routes);
-  const metrics = createMetrics(engine);
+  const metrics = createMetrics(deps);
   app.locals.metrics = metrics;
   app.use(metrics.middleware);
   // A request id on every log line of the request (log.ts mixin) and in the x-request-id header;
@@ -55,9 +50,9 @@ export function createApp(engine: Engine, log: Logger): express.Express {
     });
   });
   app.use(helmet());
-  if (engine.config.corsOrigins.length > 0) {
-    const any = engine.config.corsOrigins.includes('*');
-    app.use(cors({ origin: any ? '*' : engine.config.corsOrigins, exposedHeaders: ['x-request-id'], maxAge: 600 }));
+  if (config.corsOrigins.length > 0) {
+    const any = config.corsOrigins.includes('*');
+    app.use(cors({ origin: any ? '*' : config.corsOrigins, exposedHeaders: ['x-request-id'], maxAge: 600 }));
   }
   // A handler still running after QUIVER_REQUEST_TIMEOUT_MS gets a 503 instead of a hanging client.
   // Backups are exempt: they are long by nature and answer only when the copy is complete.
@@ -69,21 +64,21 @@ export function createApp(engine: Engine, log: Logger): express.Express {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       res.locals.timedOut = true;
-      const e = createError('REQUEST_TIMEOUT', { ms: engine.config.requestTimeoutMs });
+      const e = createError('REQUEST_TIMEOUT', { ms: config.requestTimeoutMs });
       res.setHeader('connection', 'close');
       res.status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
-    }, engine.config.requestTimeoutMs);
+    }, config.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
     next();
   });
   // While shutting down, answered keep-alive connections are closed so clients go elsewhere.
   app.use((_req, res, next) => {
-    if (!engine.isReady && engine.status !== 'starting') res.setHeader('connection', 'close');
+    if (!readiness.isReady && readiness.status !== 'starting') res.setHeader('connection', 'close');
     next();
   });
-  app.use(authenticate(engine.config.apiKeys));
+  app.use(authenticate(config.apiKeys));
   app.get('/metrics', metrics.handler);
-  const openapi = buildOpenApiDocument(engine.config);
+  const openapi = buildOpenApiDocument(config);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -97,7 +92,7 @@ export function createApp(engine: Engine, log: Logger): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    res.status(engine.isReady ? 200 : 503).json({ status: engine.status });
+    res.status(readiness.isReady ? 200 : 503).json({ status: readiness.status });
   });
 
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -105,21 +100,17 @@ export function createApp(engine: Engine, log: Logger): express.Express {
     next();
   };
   const ready: RequestHandler = (_req, _res, next) => {
-    if (!engine.isReady) throw createError('NOT_READY', { reason: `server is ${engine.status}` });
+    if (!readiness.isReady) throw createError('NOT_READY', { reason: `server is ${readiness.status}` });
     next();
   };
-  const ctx: RouteContext = { engine, log, requireJson, json: express.json({ limit: engine.config.maxBodyBytes, type: () => true }) };
+  const json = express.json({ limit: config.maxBodyBytes, type: () => true });
 
   const v1 = recordRoutes(express.Router(), '/v1', routes);
   v1.use(ready);
-  collectionRoutes(v1, ctx);
-  queryRoutes(v1, ctx);
-  exploreRoutes(v1, ctx);
-  adminRoutes(v1, ctx);
-  jobRoutes(v1, ctx, engine.ingest);
+  v1Routes(v1, { ...deps, requireJson, json });
 
   app.use('/v1', v1);
   app.use(notFound);
-  app.use(errorHandler(log, engine.config.maxBodyBytes));
+  app.use(errorHandler(log, config.maxBodyBytes));
   return app;
 }

@@ -2,17 +2,14 @@
 // latency by route and status, embedding latency and batch size (published by whoever embeds on
 // the diagnostics channel EMBED_CHANNEL by util/embed-channel.ts, which the engine wraps around
 // every embedder, so the embedding code needs no import from here), and
-// gauges read from the engine at scrape time: documents, vectors and index memory per
-// collection, SQLite file size, readiness. One registry per app, so tests can build several.
+// gauges read at scrape time: documents, vectors and index memory per collection, SQLite file
+// size, readiness, ingest jobs. One registry per app, so tests can build several.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { RequestHandler, Response } from 'express';
 import client from 'prom-client';
-import type { Engine } from '../engine/index.js';
-
-import { EMBED_CHANNEL } from '../util/embed-channel.js';
-import type { EmbedEvent } from '../util/embed-channel.js';
+import { EMBED_CHANNEL } from '../embedding/index.js';
+import type { EmbedEvent } from '../embedding/index.js';
+import type { ApiDeps } from './deps.js';
 
 export interface Metrics {
   registry: client.Registry;
@@ -33,7 +30,8 @@ function routeLabel(res: Response): string {
   return res.statusCode === 404 ? 'unmatched' : 'none';
 }
 
-export function createMetrics(engine: Engine): Metrics {
+export function createMetrics(deps: ApiDeps): Metrics {
+  const { collections, readiness, jobs, runner } = deps;
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'quiver_' });
 
@@ -67,7 +65,7 @@ export function createMetrics(engine: Engine): Metrics {
   };
   diagnosticsChannel.subscribe(EMBED_CHANNEL, onEmbed);
 
-  const live = () => engine.status !== 'closed';
+  const live = () => readiness.status !== 'closed';
   new client.Gauge({
     name: 'quiver_collection_documents',
     help: 'Documents stored per collection',
@@ -75,7 +73,7 @@ export function createMetrics(engine: Engine): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      if (live()) for (const c of engine.collections.list()) this.set({ collection: c.name }, engine.collections.documentCount(c.id));
+      if (live()) for (const c of collections.list()) this.set({ collection: c.name }, c.documentCount());
     },
   });
   new client.Gauge({
@@ -83,9 +81,9 @@ export function createMetrics(engine: Engine): Metrics {
     help: 'Vectors in the live index per collection',
     labelNames: ['collection'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      if (live()) for (const c of engine.collections.list()) this.set({ collection: c.name }, engine.indexes.get(c.id)?.size ?? 0);
+      if (live()) for (const c of collections.list()) this.set({ collection: c.name }, (await c.stats()).size);
     },
   });
   new client.Gauge({
@@ -93,27 +91,20 @@ export function createMetrics(engine: Engine): Metrics {
     help: 'Estimated memory held by each collection index (capacity x (vector + links + labels))',
     labelNames: ['collection'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      if (live()) for (const c of engine.collections.list()) this.set({ collection: c.name }, engine.indexes.memoryEstimate(c.id));
+      if (live()) for (const c of collections.list()) this.set({ collection: c.name }, (await c.stats()).memoryBytes);
     },
   });
-  const dbFile = path.join(engine.config.dataDir, 'quiver.db');
   new client.Gauge({
     name: 'quiver_sqlite_bytes',
     help: 'Size of the SQLite database files',
     labelNames: ['file'],
     registers: [registry],
     collect() {
-      for (const [label, suffix] of [['db', ''], ['wal', '-wal']] as const) {
-        let size = 0;
-        try {
-          size = fs.statSync(dbFile + suffix).size;
-        } catch {
-          // no WAL right after a checkpoint: 0 is the truth
-        }
-        this.set({ file: label }, size);
-      }
+      const size = deps.storeSize();
+      this.set({ file: 'db' }, size.db);
+      this.set({ file: 'wal' }, size.wal);
     },
   });
   new client.Gauge({
@@ -121,7 +112,7 @@ export function createMetrics(engine: Engine): Metrics {
     help: '1 when the server is ready to serve, 0 while starting or shutting down',
     registers: [registry],
     collect() {
-      this.set(engine.isReady ? 1 : 0);
+      this.set(readiness.isReady ? 1 : 0);
     },
   });
 
@@ -133,7 +124,7 @@ export function createMetrics(engine: Engine): Metrics {
     registers: [registry],
     collect() {
       if (!live()) return;
-      for (const [status, n] of Object.entries(engine.jobs.countByStatus())) this.set({ status }, n);
+      for (const [status, n] of Object.entries(jobs.countByStatus())) this.set({ status }, n);
     },
   });
   new client.Gauge({
@@ -141,7 +132,7 @@ export function createMetrics(engine: Engine): Metrics {
     help: 'Documents accepted by ingest jobs and not yet processed (POST .../ingest answers 429 above QUIVER_INGEST_MAX_PENDING)',
     registers: [registry],
     collect() {
-      if (live()) this.set(engine.jobs.pendingDocuments());
+      if (live()) this.set(jobs.pendingDocuments());
     },
   });
   new client.Gauge({
@@ -149,7 +140,7 @@ export function createMetrics(engine: Engine): Metrics {
     help: 'Recent ingest throughput (moving average over batches)',
     registers: [registry],
     collect() {
-      this.set(engine.ingest.progress.docsPerSecond);
+      this.set(runner.progress.docsPerSecond);
     },
   });
   new client.Counter({
@@ -160,7 +151,7 @@ export function createMetrics(engine: Engine): Metrics {
     collect() {
       // The runner counts; a counter's value can only be set by resetting and adding.
       this.reset();
-      for (const [outcome, n] of Object.entries(engine.ingest.finished)) this.inc({ outcome }, n);
+      for (const [outcome, n] of Object.entries(runner.finished)) this.inc({ outcome }, n);
     },
   });
 

@@ -8,7 +8,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
-import * as s from './schemas.js';
+import * as s from './v1/schemas.js';
 
 export interface RouteRecord {
   method: string;

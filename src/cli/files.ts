@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { z } from 'zod';
-import type { documentInput } from '../api/schemas.js';
+import type { documentInput } from '../api/v1/schemas.js';
 import { UsageError } from './http.js';
 
 export type DocumentInput = z.output<typeof documentInput>;
@@ -105,7 +105,7 @@ export async function findInputs(paths: string[]): Promise<InputFile[]> {
 let schema: Promise<typeof documentInput> | undefined;
 /** The server's document schema, loaded on first use (it pulls in the server's modules). */
 function documentSchema(): Promise<typeof documentInput> {
-  return (schema ??= import('../api/schemas.js').then((m) => m.documentInput));
+  return (schema ??= import('../api/v1/schemas.js').then((m) => m.documentInput));
 }
 
 /** Checks a document like the server does; returns the problem, naming the field, or the document. */

@@ -67,16 +67,6 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
   }
 }
 
-/** A vector is usable when every component is finite and it is not all zeros. */
-export function usableVector(v: Float32Array): boolean {
-  let norm = 0;
-  for (const x of v) {
-    if (!Number.isFinite(x)) return false;
-    norm += x * x;
-  }
-  return norm > 0;
-}
-
 /**
  * Splits a call into maxBatch-sized calls and joins the results. The calls are issued together,
  * so a pool of workers (or a provider's concurrency) embeds them in parallel.

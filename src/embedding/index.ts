@@ -1,6 +1,11 @@
-// The embedding layer's public face.
-export type { Embedder } from './embedder.js';
-export { usableVector, embedInBatches, EmbedError, failureKind, withRetry, type EmbedFailure, type RetryOptions } from './embedder.js';
+// The embedding layer's public face: the Embedder contract, the provider plug-ins and the
+// service that loads them, and embedding through the cache.
+export type { Embedder, EmbedFailure, RetryOptions } from './embedder.js';
+export { embedInBatches, EmbedError, failureKind, withRetry } from './embedder.js';
+export type { EmbeddingProvider, ProviderContext } from './provider.js';
+export { PROVIDERS } from './providers/index.js';
+export { Embedders } from './embedders.js';
+export { embedThroughCache, sha256, type EmbedOutcome } from './cached.js';
 export { LocalEmbedder, resolveModelDir, MODEL_ID_PATTERN, PACKAGED_MODELS } from './local.js';
 export { BedrockEmbedder, TITAN_MODELS, TITAN_V2_DIMENSIONS, titanDimensions, classifyBedrockError, type TitanModel, type BedrockOptions } from './bedrock.js';
-export { EmbedderRegistry, embedCached, sha256, type VectorCache, type CachedEmbedResult } from './registry.js';
+export { EMBED_CHANNEL, instrumentEmbedder, type EmbedEvent } from './instrument.js';

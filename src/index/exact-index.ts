@@ -1,10 +1,10 @@
 // Exact nearest neighbours by scanning every vector: the reference that HNSW recall is measured
-// against, and the right tool for small or heavily filtered sets.
-import type { Metric } from '../storage/index.js';
-import type { Neighbor, SearchOptions, VectorIndex } from './vector-index.js';
-import { similarity } from './vector-index.js';
+// against, and (through exactSearch) the scan the planner uses for small or heavily filtered sets.
+import type { Metric, Neighbor } from '../domain/types.js';
+import type { IndexCore, SearchOptions } from './vector-index.js';
+import { labelTest, similarity } from './vector-index.js';
 
-export class ExactIndex implements VectorIndex {
+export class ExactIndex implements IndexCore {
   private readonly vectors = new Map<number, Float32Array>();
 
   constructor(
@@ -29,8 +29,12 @@ export class ExactIndex implements VectorIndex {
     this.vectors.delete(label);
   }
 
+  vector(label: number): Float32Array | undefined {
+    return this.vectors.get(label);
+  }
+
   search(query: Float32Array, k: number, opts: SearchOptions = {}): Neighbor[] {
-    return exactSearch(this.metric, query, this.vectors, k, opts.filter);
+    return exactSearch(this.metric, query, this.vectors, k, labelTest(opts));
   }
 
   labels(): Iterable<number> {
@@ -44,11 +48,12 @@ export function exactSearch(
   query: Float32Array,
   vectors: Iterable<[number, Float32Array]>,
   k: number,
-  filter?: (label: number) => boolean,
+  test?: (label: number) => boolean,
 ): Neighbor[] {
   const top: Neighbor[] = [];
+  if (k <= 0) return top;
   for (const [label, v] of vectors) {
-    if (filter && !filter(label)) continue;
+    if (test && !test(label)) continue;
     const score = similarity(metric, query, v);
     if (top.length < k) {
       top.push({ label, score });

@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import hnswlib from 'hnswlib-node';
-import type { HnswParams, Metric } from '../storage/index.js';
-import type { Neighbor, SearchOptions, VectorIndex } from './vector-index.js';
-import { hnswDistanceToScore } from './vector-index.js';
+import type { HnswParams, Metric, Neighbor } from '../domain/types.js';
+import type { IndexCore, SearchOptions } from './vector-index.js';
+import { hnswDistanceToScore, labelTest } from './vector-index.js';
 
 const FORMAT = 1;
 const MIN_CAPACITY = 1024;
@@ -27,7 +27,7 @@ export interface SnapshotManifest {
   labelsSha256: string;
 }
 
-export class HnswIndex implements VectorIndex {
+export class HnswIndex implements IndexCore {
   private readonly index: hnswlib.HierarchicalNSW;
   private readonly live = new Set<number>();
 
@@ -82,11 +82,17 @@ export class HnswIndex implements VectorIndex {
     this.index.markDelete(label);
   }
 
+  vector(label: number): Float32Array | undefined {
+    if (!this.live.has(label)) return undefined;
+    return Float32Array.from(this.index.getPoint(label));
+  }
+
   search(query: Float32Array, k: number, opts: SearchOptions = {}): Neighbor[] {
     if (this.live.size === 0 || k <= 0) return [];
     const n = Math.min(k, this.live.size);
     this.index.setEf(Math.max(opts.ef ?? 0, n));
-    const res = this.index.searchKnn(Array.from(query), n, opts.filter);
+    // hnswlib takes the filter as a callback; it stays inside this thread.
+    const res = this.index.searchKnn(Array.from(query), n, labelTest(opts));
     return res.neighbors.map((label, i) => ({ label, score: hnswDistanceToScore(this.metric, res.distances[i]!) }));
   }
 
@@ -126,13 +132,21 @@ export class HnswIndex implements VectorIndex {
   ): Promise<{ index: HnswIndex; seq: number } | { reason: string }> {
     let manifest: SnapshotManifest;
     try {
-      manifest = JSON.parse(await fs.promises.readFile(`${base}.json`, 'utf8')) as SnapshotManifest;
+      const parsed = JSON.parse(await fs.promises.readFile(`${base}.json`, 'utf8')) as unknown;
+      const why = manifestProblem(parsed);
+      if (why) return { reason: `unreadable manifest (${why})` };
+      manifest = parsed as SnapshotManifest;
     } catch (err) {
       return { reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no snapshot' : `unreadable manifest (${(err as Error).message})` };
     }
     if (manifest.format !== FORMAT) return { reason: `snapshot format ${manifest.format}, expected ${FORMAT}` };
     if (manifest.dimension !== expect.dimension || manifest.metric !== expect.metric) {
       return { reason: `snapshot is ${manifest.metric}/${manifest.dimension}, collection is ${expect.metric}/${expect.dimension}` };
+    }
+    if (manifest.m !== expect.params.m || manifest.efConstruction !== expect.params.efConstruction) {
+      return {
+        reason: `snapshot was built with M ${manifest.m}, efConstruction ${manifest.efConstruction}; the collection has M ${expect.params.m}, efConstruction ${expect.params.efConstruction}`,
+      };
     }
     for (const [file, sum] of [
       [`${base}.hnsw`, manifest.hnswSha256],
@@ -149,7 +163,13 @@ export class HnswIndex implements VectorIndex {
     const labelsBuf = await fs.promises.readFile(`${base}.labels`);
     if (labelsBuf.byteLength !== manifest.live * 8) return { reason: 'label file size does not match the manifest' };
     const idx = new HnswIndex(expect.dimension, expect.metric, { m: manifest.m, efConstruction: manifest.efConstruction });
-    await idx.index.readIndex(`${base}.hnsw`, true);
+    try {
+      await idx.index.readIndex(`${base}.hnsw`, true);
+    } catch (err) {
+      // A file with a matching checksum can still be one hnswlib cannot read (written by
+      // another version, or damaged before its checksum was taken): rebuild, do not crash.
+      return { reason: `hnswlib could not read ${base}.hnsw (${err instanceof Error ? err.message : String(err)})` };
+    }
     // Copy into an aligned buffer: readFile's Buffer need not start on an 8-byte boundary.
     const labels = new Float64Array(manifest.live);
     new Uint8Array(labels.buffer).set(labelsBuf);
@@ -162,6 +182,17 @@ export class HnswIndex implements VectorIndex {
       ['.hnsw', '.labels', '.json', '.hnsw.tmp', '.labels.tmp', '.json.tmp'].map((ext) => fs.promises.rm(`${base}${ext}`, { force: true })),
     );
   }
+}
+
+/** Why a parsed manifest cannot be used, or undefined when its fields have the right types. */
+function manifestProblem(m: unknown): string | undefined {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not a JSON object';
+  const r = m as Record<string, unknown>;
+  for (const key of ['format', 'seq', 'dimension', 'm', 'efConstruction', 'live'] as const) {
+    if (typeof r[key] !== 'number' || !Number.isInteger(r[key]) || r[key] < 0) return `"${key}" is not a whole number`;
+  }
+  for (const key of ['metric', 'hnswSha256', 'labelsSha256'] as const) if (typeof r[key] !== 'string') return `"${key}" is not a string`;
+  return undefined;
 }
 
 async function sha256File(file: string): Promise<string> {

@@ -1,6 +1,6 @@
-// The vector index layer's public face.
-export type { VectorIndex, Neighbor, SearchOptions } from './vector-index.js';
+// The vector index layer's public face: the async VectorIndex seam and its in-thread implementation.
+export type { VectorIndex, IndexCore, SearchOptions, SearchOutcome, SearchPlan, IndexStats, Neighbor } from './vector-index.js';
 export { hnswDistanceToScore, similarity } from './vector-index.js';
 export { ExactIndex, exactSearch } from './exact-index.js';
 export { HnswIndex, type SnapshotManifest } from './hnsw-index.js';
-export { IndexManager, type OpenReport } from './index-manager.js';
+export { LocalVectorIndex, type IndexSource, type LocalIndexOptions, type OpenReport } from './local-index.js';

@@ -1,4 +1,2 @@
-// The ingest layer's public face.
-export { upsertDocuments, deleteDocument, type DocumentInput, type UpsertResult } from './upsert.js';
-export { toChunkingSpec } from './chunking.js';
-export { JobRunner } from './jobs.js';
+// The ingest layer's public face: asynchronous ingest jobs and the runner of job tasks.
+export { JobRunner, type JobRunnerOptions, type TaskHandler, type IngestProgress } from './jobs.js';

@@ -4,14 +4,12 @@
 // states are committed in one transaction (storage/jobs.ts), so a job killed at any moment
 // resumes at its first uncommitted document. Vectors made for a batch that never committed are
 // in the embedding cache, so resuming does not embed them again.
-import type { Engine } from '../engine/index.js';
-import { createError } from '../errors/index.js';
-import type { Embedder } from '../embedding/index.js';
+import type { Logger } from 'pino';
+import type { Collection, CollectionRegistry } from '../collection/index.js';
+import type { ChunkingSpec, DocumentInput, ItemOutcome, Job, JobItem, JobKind, TaskKind } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
-import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobItem, JobKind, JobRow } from '../storage/index.js';
-import { chunkText } from './chunking.js';
-import type { DocumentInput } from './pipeline.js';
-import { effectiveChunking, embedTexts, planDocuments, validateDocuments } from './pipeline.js';
+import { createError } from '../errors/index.js';
+import type { JobStore } from '../storage/index.js';
 
 /** How long the runner sleeps when idle before looking for work again (it is also woken on submit). */
 const IDLE_POLL_MS = 2_000;
@@ -23,27 +21,42 @@ export interface IngestProgress {
 
 /**
  * Computes the answer of a job without items (e.g. clustering) from its stored params. Registered
- * by the layer that owns the computation (the API wires query/cluster.ts), so ingest does not
- * depend on query.
+ * by the composition root (main wires query/cluster.ts), so ingest does not depend on query.
  */
 export type TaskHandler = (collection: Collection, params: unknown) => Promise<unknown>;
+
+export interface JobRunnerOptions {
+  jobs: JobStore;
+  collections: CollectionRegistry;
+  log: Logger;
+  /** Documents per batch (one embedding round and one transaction). */
+  batch: number;
+  /** Accepted-but-unprocessed documents above which submissions answer 429. */
+  maxPending: number;
+}
 
 export class JobRunner {
   private running = false;
   private readonly loops: Promise<void>[] = [];
   private readonly wakers = new Set<() => void>();
-  private readonly tasks = new Map<Exclude<JobKind, 'ingest'>, TaskHandler>();
+  private readonly tasks = new Map<TaskKind, TaskHandler>();
   /** Exponentially weighted documents/s, for Retry-After and the metrics. */
   private rate = 0;
-  /** The ingest job being worked on, if any. */
-  current: string | undefined;
   /** Documents finished since start, by outcome (metrics). */
   readonly finished = { done: 0, skipped: 0, failed: 0 };
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly opts: JobRunnerOptions) {}
+
+  private get jobs(): JobStore {
+    return this.opts.jobs;
+  }
+
+  private get log(): Logger {
+    return this.opts.log;
+  }
 
   /** Lets jobs of this kind run (one at a time, beside ingest jobs). Register before start(). */
-  registerTask(kind: Exclude<JobKind, 'ingest'>, handler: TaskHandler): void {
+  registerTask(kind: TaskKind, handler: TaskHandler): void {
     this.tasks.set(kind, handler);
   }
 
@@ -79,13 +92,13 @@ export class JobRunner {
    * Accepts a job: validates it like a synchronous upsert (all or nothing, 4xx naming the field),
    * refuses it with 429 when the queue is full, records it durably and wakes the runner.
    */
-  async submit(collectionName: string, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<JobRow> {
-    const c = this.engine.collection(collectionName);
-    validateDocuments(c, documents);
+  async submit(collectionName: string, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<Job> {
+    const c = this.opts.collections.get(collectionName);
+    c.validate(documents);
     // Loads the model now, so a collection whose model is missing is a 4xx here, not a failed job later.
-    await this.engine.embedderFor(c);
-    const pending = this.engine.jobs.pendingDocuments();
-    const max = this.engine.config.ingest.maxPending;
+    await c.embedder();
+    const pending = this.jobs.pendingDocuments();
+    const max = this.opts.maxPending;
     if (pending + documents.length > max) {
       // Long enough for the queue to shrink by the excess at the recent rate; 1 s before any
       // batch has been timed (a guess of 1 document/s would tell clients to wait minutes).
@@ -93,37 +106,37 @@ export class JobRunner {
       const retryAfter = this.rate > 0 ? Math.min(60, Math.max(1, Math.ceil(excess / this.rate))) : 1;
       throw createError('QUEUE_FULL', { pending, max, requested: documents.length, retryAfter });
     }
-    const job = this.engine.jobs.create(c.id, chunking ?? null, documents);
-    this.engine.log.info({ job: job.id, collection: c.name, documents: documents.length }, 'ingest job queued');
+    const job = this.jobs.create(c.info.id, chunking ?? null, documents);
+    this.log.info({ job: job.id, collection: c.name, documents: documents.length }, 'ingest job queued');
     this.notify();
     return job;
   }
 
   /** Cancels a queued or running job: documents already committed stay, the batch in flight is dropped. */
-  cancel(jobId: string): JobRow {
-    const job = this.engine.jobs.get(jobId);
+  cancel(jobId: string): Job {
+    const job = this.jobs.get(jobId);
     if (!job) throw createError('JOB_NOT_FOUND', { id: jobId });
-    if (this.engine.jobs.finish(jobId, 'cancelled')) {
-      this.engine.log.info({ job: jobId }, 'ingest job cancelled');
+    if (this.jobs.finish(jobId, 'cancelled')) {
+      this.log.info({ job: jobId }, 'ingest job cancelled');
       this.notify();
     }
-    return this.engine.jobs.get(jobId)!;
+    return this.jobs.get(jobId)!;
   }
 
   /** Accepts a job without items (a computation); the result is stored on the job. */
-  submitTask(collectionName: string, kind: Exclude<JobKind, 'ingest'>, params: unknown): JobRow {
-    if (!this.tasks.has(kind)) throw new Error(`no handler for ${kind} jobs`);
-    const c = this.engine.collection(collectionName);
-    const job = this.engine.jobs.createTask(c.id, kind, params);
-    this.engine.log.info({ job: job.id, collection: c.name, kind }, 'job queued');
+  submitTask(collectionName: string, kind: TaskKind, params: unknown): Job {
+    if (!this.tasks.has(kind)) throw createError('NOT_READY', { reason: `no runner for ${kind} jobs in this process` });
+    const c = this.opts.collections.get(collectionName);
+    const job = this.jobs.createTask(c.info.id, kind, params);
+    this.log.info({ job: job.id, collection: c.name, kind }, 'job queued');
     this.notify();
     return job;
   }
 
   /** Works through the jobs of one kind, oldest first, until stopped. */
-  private async run(kind: JobKind, work: (job: JobRow) => Promise<void>): Promise<void> {
+  private async run(kind: JobKind, work: (job: Job) => Promise<void>): Promise<void> {
     while (this.running) {
-      const job = this.engine.jobs.nextRunnable(kind);
+      const job = this.jobs.nextRunnable(kind);
       if (!job) {
         await new Promise<void>((resolve) => {
           const wake = () => {
@@ -136,70 +149,71 @@ export class JobRunner {
         });
         continue;
       }
-      if (kind === 'ingest') this.current = job.id;
       try {
         await work(job);
       } catch (err) {
         if (!this.running) return; // stopping: the database may be closed; the job resumes at the next start
         // Anything unexpected (disk full, a bug) fails this job rather than looping on it forever.
         const message = err instanceof Error ? err.message : String(err);
-        this.engine.log.error({ job: job.id, kind, err: message }, 'job failed');
-        this.engine.jobs.finish(job.id, 'failed', message);
-      } finally {
-        if (kind === 'ingest') this.current = undefined;
+        this.log.error({ job: job.id, kind, err: message }, 'job failed');
+        this.jobs.finish(job.id, 'failed', message);
       }
     }
   }
 
+  /** The collection a job belongs to, unless it was deleted (its jobs went with it). */
+  private collectionOf(job: Job): Collection | undefined {
+    const c = this.opts.collections.find(job.collection);
+    return c && c.info.id === job.collectionId ? c : undefined;
+  }
+
   /** A job without items: compute, store the answer. Rerun from the start after a restart. */
-  private async runTask(job: JobRow, handler: TaskHandler): Promise<void> {
-    const c = this.engine.collections.get(job.collection);
-    if (!c || c.id !== job.collectionId) return;
-    this.engine.jobs.markStarted(job.id);
+  private async runTask(job: Job, handler: TaskHandler): Promise<void> {
+    const c = this.collectionOf(job);
+    if (!c) return;
+    this.jobs.markStarted(job.id);
     const started = performance.now();
     const result = await handler(c, job.params);
     if (!this.running) return;
-    if (this.engine.jobs.finishTask(job.id, result)) {
-      this.engine.log.info({ job: job.id, kind: job.kind, ms: Math.round(performance.now() - started) }, 'job done');
+    if (this.jobs.finishTask(job.id, result)) {
+      this.log.info({ job: job.id, kind: job.kind, ms: Math.round(performance.now() - started) }, 'job done');
     }
   }
 
-  private async runJob(job: JobRow): Promise<void> {
-    const c = this.engine.collections.get(job.collection);
-    if (!c || c.id !== job.collectionId) return; // the collection was deleted: its jobs went with it
-    this.engine.jobs.markStarted(job.id);
-    if (job.status === 'queued') this.engine.log.info({ job: job.id, collection: c.name, total: job.total }, 'ingest job started');
-    else this.engine.log.info({ job: job.id, collection: c.name, done: job.done + job.failed, total: job.total }, 'ingest job resumed');
-    let embedder: Embedder | undefined;
+  private async runJob(job: Job): Promise<void> {
+    const c = this.collectionOf(job);
+    if (!c) return;
+    this.jobs.markStarted(job.id);
+    if (job.status === 'queued') this.log.info({ job: job.id, collection: c.name, total: job.total }, 'ingest job started');
+    else this.log.info({ job: job.id, collection: c.name, done: job.done + job.failed, total: job.total }, 'ingest job resumed');
     try {
-      embedder = await this.engine.embedderFor(c);
+      await c.embedder();
     } catch (err) {
-      this.engine.jobs.finish(job.id, 'failed', `the embedding model could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+      this.jobs.finish(job.id, 'failed', `the embedding model could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    const spec = effectiveChunking(c, job.chunking);
-    const size = this.engine.config.ingest.batch;
-    let items = this.engine.jobs.pendingItems(job.id, size);
+    const size = this.opts.batch;
+    let items = this.jobs.pendingItems(job.id, size);
     while (this.running) {
-      const now = this.engine.jobs.get(job.id);
+      const now = this.jobs.get(job.id);
       if (!now || now.status !== 'running') return; // cancelled, or deleted with its collection
       if (items.length === 0) {
-        this.engine.jobs.finish(job.id, 'done');
-        const end = this.engine.jobs.get(job.id)!;
-        this.engine.log.info({ job: job.id, collection: c.name, done: end.done, skipped: end.skipped, failed: end.failed }, 'ingest job done');
+        this.jobs.finish(job.id, 'done');
+        const end = this.jobs.get(job.id)!;
+        this.log.info({ job: job.id, collection: c.name, done: end.done, skipped: end.skipped, failed: end.failed }, 'ingest job done');
         return;
       }
       const started = performance.now();
       // Pipelining: the next batch is embedded into the cache while this one commits and updates
-      // the index on the main thread, so the workers do not wait for it.
-      const following = this.engine.jobs.pendingItemsAfter(job.id, items[items.length - 1]!.position, size);
-      const warming = embedder ? this.warm(embedder, spec, following) : Promise.resolve();
+      // the index, so the embedding workers do not wait for it.
+      const following = this.jobs.pendingItemsAfter(job.id, items[items.length - 1]!.position, size);
+      const warming = c.warm(following.map((i) => i.document as DocumentInput), job.chunking);
       try {
-        await this.runBatch(job.id, c, embedder, spec, items);
+        await this.runBatch(job, c, items);
       } catch (err) {
         if (err instanceof EmbedError && err.kind === 'fatal') {
-          this.engine.jobs.finish(job.id, 'failed', err.reason);
-          this.engine.log.error({ job: job.id, err: err.reason }, 'ingest job failed');
+          this.jobs.finish(job.id, 'failed', err.reason);
+          this.log.error({ job: job.id, err: err.reason }, 'ingest job failed');
           return;
         }
         throw err;
@@ -211,83 +225,26 @@ export class JobRunner {
     }
   }
 
-  /**
-   * Embeds the texts of the next batch into the embedding cache ahead of time. Best effort: any
-   * failure is left for the batch itself to meet and report, per document.
-   */
-  private async warm(embedder: Embedder, spec: ChunkingSpec, items: JobItem[]): Promise<void> {
-    const texts: string[] = [];
-    for (const item of items) {
-      const d = item.document as DocumentInput;
-      if (d.vector !== undefined || typeof d.text !== 'string') continue;
-      for (const span of chunkText(d.text, spec)) texts.push(d.text.slice(span.start, span.end));
-    }
-    if (texts.length === 0) return;
-    try {
-      await embedTexts(this.engine, embedder, texts, true, { retries: 0, baseMs: 1 });
-    } catch {
-      // the batch will embed (and retry) these texts itself
-    }
-  }
-
-  /** One batch: plan, embed (each failure isolated to its document), commit, update the index. */
-  private async runBatch(jobId: string, c: Collection, embedder: Embedder | undefined, spec: ChunkingSpec, items: { position: number; document: unknown }[]): Promise<void> {
-    await this.engine.withWriteLock(c.id, async () => {
-      // The collection may have been deleted while this batch waited for the lock.
-      if (this.engine.collections.get(c.name)?.id !== c.id) return;
-      const outcomes: ItemOutcome[] = [];
-      const valid: { position: number; input: DocumentInput; vector: Float32Array | undefined }[] = [];
-      for (const item of items) {
-        const input = item.document as DocumentInput;
-        try {
-          // Checked at submit; checked again because the stored row is what runs.
-          const [vector] = validateDocuments(c, [input]);
-          valid.push({ position: item.position, input, vector });
-        } catch (err) {
-          outcomes.push({ position: item.position, state: 'failed', error: err instanceof Error ? err.message : String(err) });
-        }
-      }
-      const plans = planDocuments(
-        this.engine,
-        c,
-        valid.map((v) => v.input),
-        valid.map((v) => v.vector),
-        spec,
-      );
-      const failedAt = new Map<number, string>();
-      const toEmbed = plans.flatMap((p, i) => p.toEmbed.map((t) => ({ ...t, planIndex: i })));
-      if (toEmbed.length > 0 && embedder) {
-        const retry = { retries: this.engine.config.ingest.retries, baseMs: this.engine.config.ingest.retryBaseMs };
-        const { results } = await embedTexts(
-          this.engine,
-          embedder,
-          toEmbed.map((t) => t.text),
-          true,
-          retry,
-        );
-        toEmbed.forEach((t, i) => {
-          const v = results[i];
-          if (v instanceof EmbedError) {
-            if (!failedAt.has(t.planIndex)) failedAt.set(t.planIndex, t.chunk.index > 0 || plans[t.planIndex]!.toEmbed.length > 1 ? `chunk ${t.chunk.index}: ${v.reason}` : v.reason);
-          } else t.chunk.vector = v ?? null;
-        });
-      }
-      const writes: DocumentWrite[] = [];
-      plans.forEach((p, i) => {
-        const position = valid[i]!.position;
-        const error = failedAt.get(i);
-        if (error !== undefined) outcomes.push({ position, state: 'failed', error });
-        else {
-          if (p.write) writes.push(p.write);
-          outcomes.push({ position, state: p.kind === 'unchanged' ? 'skipped' : 'done' });
-        }
-      });
-      // Cancelled while this batch was embedding: nothing more of the job is written. No await
-      // between this check and the commit, so a cancel cannot slip in between.
-      if (this.engine.jobs.get(jobId)?.status !== 'running') return;
-      const changes = this.engine.jobs.commitBatch(c.id, jobId, writes, outcomes);
-      for (const o of outcomes) this.finished[o.state]++;
-      await this.engine.indexes.apply(c.id, changes);
-    });
+  /** One batch through the collection's write door: each failure isolated to its document, item states committed with the documents. */
+  private async runBatch(job: Job, c: Collection, items: JobItem[]): Promise<void> {
+    const result = await c.write(
+      items.map((i) => i.document as DocumentInput),
+      {
+        onError: 'isolate-document',
+        chunking: job.chunking,
+        // Cancelled while this batch was embedding: nothing more of the job is written.
+        proceed: () => this.jobs.get(job.id)?.status === 'running',
+        record: (outcomes) => {
+          const states: ItemOutcome[] = outcomes.map((o) => ({
+            position: items[o.index]!.position,
+            state: o.kind === 'failed' ? 'failed' : o.kind === 'unchanged' ? 'skipped' : 'done',
+            ...(o.error === undefined ? {} : { error: o.error }),
+          }));
+          this.jobs.recordOutcomes(job.id, states);
+        },
+      },
+    );
+    if (!result.committed) return;
+    for (const o of result.outcomes) this.finished[o.kind === 'failed' ? 'failed' : o.kind === 'unchanged' ? 'skipped' : 'done']++;
   }
 }

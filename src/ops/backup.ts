@@ -10,10 +10,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import type { Engine } from '../engine/index.js';
+import type { Logger } from 'pino';
+import type { CollectionRegistry } from '../collection/index.js';
 import { createError } from '../errors/index.js';
-import { CollectionsRepo } from '../storage/index.js';
+import type { Store } from '../storage/index.js';
+import { checkDatabaseFile } from '../storage/index.js';
 
 const FORMAT = 1;
 const MANIFEST = 'backup.json';
@@ -33,7 +34,15 @@ export interface BackupResult {
   took_ms: number;
 }
 
-const running = new WeakSet<Engine>();
+export interface BackupDeps {
+  store: Store;
+  collections: CollectionRegistry;
+  log: Logger;
+  /** Backups are written only inside this folder. */
+  backupDir: string;
+}
+
+const running = new WeakSet<Store>();
 
 function invalidPath(message: string) {
   return createError('VALIDATION_FAILED', { issues: [{ field: 'path', message }] });
@@ -91,41 +100,31 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return out.sort();
 }
 
-/** Writes an online backup of the running engine. One at a time per engine. */
-export async function createBackup(engine: Engine, requested?: string): Promise<BackupResult> {
-  const target = resolveBackupTarget(engine.config.backupDir, requested);
+/** Writes an online backup of the running server. One at a time per store. */
+export async function createBackup(deps: BackupDeps, requested?: string): Promise<BackupResult> {
+  const { store, log } = deps;
+  const target = resolveBackupTarget(deps.backupDir, requested);
   if (fs.existsSync(target) && (!fs.statSync(target).isDirectory() || fs.readdirSync(target).length > 0)) {
     throw createError('BACKUP_TARGET_EXISTS', { path: target });
   }
-  if (running.has(engine)) throw createError('BACKUP_IN_PROGRESS', {});
-  running.add(engine);
+  if (running.has(store)) throw createError('BACKUP_IN_PROGRESS', {});
+  running.add(store);
   const started = Date.now();
   const tmp = `${target}.partial-${crypto.randomBytes(4).toString('hex')}`;
   try {
     await fs.promises.mkdir(path.join(tmp, 'indexes'), { recursive: true });
     const indexSeqs = new Map<number, number | undefined>();
-    for (const c of engine.collections.list()) {
+    for (const c of deps.collections.list()) {
       try {
-        indexSeqs.set(c.id, await engine.indexes.copySnapshot(c.id, path.join(tmp, 'indexes')));
+        indexSeqs.set(c.info.id, await c.index.copySnapshot(path.join(tmp, 'indexes')));
       } catch (err) {
         // A missing snapshot costs the restored server a rebuild, not data: SQLite has every row.
-        engine.log.warn({ collection: c.name, err: (err as Error).message }, 'backup: index snapshot not copied; restore will rebuild it');
+        log.warn({ collection: c.name, err: (err as Error).message }, 'backup: index snapshot not copied; restore will rebuild it');
       }
     }
-    // SQLite's online backup copies page by page between event-loop turns; writes on this
-    // connection during the copy are carried into it, so the copy is one consistent state.
-    const dbFile = path.join(tmp, 'quiver.db');
-    await engine.db.backup(dbFile);
-
-    const copy = new Database(dbFile);
-    let collections: BackupManifest['collections'];
-    try {
-      copy.pragma('journal_mode = DELETE');
-      const repo = new CollectionsRepo(copy);
-      collections = repo.list().map((c) => ({ id: c.id, name: c.name, seq: c.seq, documents: repo.documentCount(c.id), index_seq: indexSeqs.get(c.id) ?? null }));
-    } finally {
-      copy.close();
-    }
+    // Taken after the snapshots, so a snapshot's seq is never ahead of the copy.
+    const summary = await store.backupTo(path.join(tmp, 'quiver.db'));
+    const collections: BackupManifest['collections'] = summary.collections.map((c) => ({ ...c, index_seq: indexSeqs.get(c.id) ?? null }));
     // Drop snapshots of collections the copy does not have (deleted during the backup).
     const ids = new Set(collections.map((c) => c.id));
     for (const f of await fs.promises.readdir(path.join(tmp, 'indexes'))) {
@@ -149,13 +148,13 @@ export async function createBackup(engine: Engine, requested?: string): Promise<
       documents: collections.reduce((n, c) => n + c.documents, 0),
       took_ms: Date.now() - started,
     };
-    engine.log.info(result, 'backup written');
+    log.info(result, 'backup written');
     return result;
   } catch (err) {
     await fs.promises.rm(tmp, { recursive: true, force: true });
     throw err;
   } finally {
-    running.delete(engine);
+    running.delete(store);
   }
 }
 
@@ -202,13 +201,8 @@ export async function restoreBackup(backupDir: string, dataDir: string): Promise
   const staged = path.join(dest, `quiver.db.restoring-${crypto.randomBytes(4).toString('hex')}`);
   await fs.promises.copyFile(path.join(src, 'quiver.db'), staged);
   try {
-    const db = new Database(staged);
-    try {
-      const check = db.pragma('integrity_check', { simple: true });
-      if (check !== 'ok') throw new RestoreError(`quiver.db failed SQLite's integrity check: ${String(check)}`);
-    } finally {
-      db.close();
-    }
+    const check = checkDatabaseFile(staged);
+    if (check !== 'ok') throw new RestoreError(`quiver.db failed SQLite's integrity check: ${check}`);
     await fs.promises.rename(staged, path.join(dest, 'quiver.db'));
   } catch (err) {
     await fs.promises.rm(staged, { force: true });

@@ -1,24 +1,24 @@
 // Owns the order of a clean stop (SIGTERM/SIGINT): turn unready (/readyz 503, new /v1 requests
 // 503), stop accepting connections, let in-flight requests finish within a bound, run the
-// registered stop hooks (e.g. the job queue's checkpoint), save indexes and close the database,
-// exit 0. Acknowledged writes are already durable in SQLite; this only makes the next start fast.
+// registered stop hooks (waiting for a start-up in progress), then the lifecycle's close (stop
+// the job runner, save indexes, close the database), exit 0. Acknowledged writes are already durable in SQLite; this only makes the next start fast.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/index.js';
+import type { Lifecycle } from './lifecycle.js';
 
 export interface ShutdownOptions {
   server: Server;
-  engine: Engine;
+  lifecycle: Pick<Lifecycle, 'drain' | 'close'>;
   log: Logger;
   /** How long in-flight requests may take before their connections are cut. */
   timeoutMs: number;
-  /** Run after requests drained and before the engine closes, in order. */
+  /** Run after requests drained and before the lifecycle closes, in order. */
   hooks?: (() => Promise<void> | void)[];
   exit?: (code: number) => void;
 }
 
 export function installShutdown(opts: ShutdownOptions): (signal: string) => Promise<void> {
-  const { server, engine, log, timeoutMs } = opts;
+  const { server, lifecycle, log, timeoutMs } = opts;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let stopping: Promise<void> | undefined;
 
@@ -47,12 +47,12 @@ export function installShutdown(opts: ShutdownOptions): (signal: string) => Prom
       return stopping;
     }
     log.info({ signal }, 'shutting down');
-    engine.drain();
+    lifecycle.drain();
     stopping = (async () => {
       try {
         await drainConnections();
         for (const hook of opts.hooks ?? []) await hook();
-        await engine.close();
+        await lifecycle.close();
         log.info('stopped');
         exit(0);
       } catch (err) {

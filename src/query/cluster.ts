@@ -4,11 +4,9 @@
 // index tokenises, so Chinese terms are words). Cosine collections are clustered on unit
 // vectors, where euclidean k-means orders points as cosine would.
 import { Worker } from 'node:worker_threads';
-import type { Engine } from '../engine/index.js';
-import type { AnalysisDocument, SqlWhere } from '../storage/index.js';
+import type { Collection } from '../collection/index.js';
+import type { AnalysisDocument, CompiledFilter } from '../storage/index.js';
 import { terms } from '../text/segment.js';
-import { compileOptionalFilter } from './filter.js';
-import { searchRepo } from './search.js';
 import { seededRandom as rng } from '../util/random.mjs';
 
 export interface ClusterInput {
@@ -28,8 +26,8 @@ export interface ClusterOut {
 }
 
 /** Up to `limit` documents passing the filter, a seeded uniform sample when there are more. */
-export function sampleDocuments(engine: Engine, collectionId: number, where: SqlWhere | undefined, limit: number, seed: number, maxText: number) {
-  let pks = searchRepo(engine).documentPks(collectionId, where);
+export function sampleDocuments(c: Collection, filter: CompiledFilter | undefined, limit: number, seed: number, maxText: number) {
+  let pks = c.analysisPks(filter);
   const total = pks.length;
   if (pks.length > limit) {
     const r = rng(seed);
@@ -39,7 +37,7 @@ export function sampleDocuments(engine: Engine, collectionId: number, where: Sql
     }
     pks = pks.slice(0, limit).sort((a, b) => a - b);
   }
-  return { docs: searchRepo(engine).analysisDocuments(pks, maxText), total };
+  return { docs: c.analysisDocuments(pks, maxText), total };
 }
 
 function dist2(a: number[], b: number[]): number {
@@ -100,17 +98,12 @@ function topTerms(docs: AnalysisDocument[], labels: number[], k: number, n: numb
   return out;
 }
 
-export async function cluster(
-  engine: Engine,
-  collectionName: string,
-  q: ClusterInput,
-): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
-  const c = engine.collection(collectionName);
-  const { docs, total } = sampleDocuments(engine, c.id, compileOptionalFilter(q.filter), q.sample, q.seed, 20_000);
+export async function cluster(c: Collection, q: ClusterInput): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
+  const { docs, total } = sampleDocuments(c, c.compileFilter(q.filter), q.sample, q.seed, 20_000);
   if (docs.length === 0) return { clusters: [], k: 0, silhouette: null, documents: 0, total };
   const data = docs.map((d) => {
     const v = Array.from(d.vector);
-    if (c.metric !== 'cosine') return v;
+    if (c.info.metric !== 'cosine') return v;
     const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
     return v.map((x) => x / norm);
   });

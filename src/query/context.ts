@@ -1,10 +1,9 @@
 // Owns RAG context: the best chunks for a question, deduplicated, in rank order, packed under a
 // token budget, each with what a citation needs, plus the assembled context string.
 import crypto from 'node:crypto';
-import type { Engine } from '../engine/index.js';
-import type { Metadata } from '../storage/index.js';
-import type { SearchMode } from './search.js';
-import { queryCollection } from './search.js';
+import type { Collection } from '../collection/index.js';
+import type { Metadata, SearchMode } from '../domain/types.js';
+import { search } from './search.js';
 
 export interface ContextInput {
   text: string;
@@ -15,8 +14,8 @@ export interface ContextInput {
 }
 
 export interface ContextChunk {
-  document_id: string;
-  chunk_index: number;
+  documentId: string;
+  chunkIndex: number;
   score: number;
   tokens: number;
   text: string;
@@ -36,14 +35,14 @@ export function estimateTokens(text: string): number {
 
 const SEPARATOR = '\n\n';
 
-export async function buildContext(engine: Engine, collectionName: string, q: ContextInput) {
-  const res = await queryCollection(engine, collectionName, {
+export async function buildContext(c: Collection, q: ContextInput) {
+  const res = await search(c, {
     text: q.text,
     k: q.candidates,
     include: ['text', 'metadata'],
     filter: q.filter,
     mode: q.mode,
-    group_by: 'none',
+    groupBy: 'none',
   });
   const chunks: ContextChunk[] = [];
   const seen = new Set<string>();
@@ -54,14 +53,14 @@ export async function buildContext(engine: Engine, collectionName: string, q: Co
     // The same passage stored under two ids (or overlapping re-ingests) would waste the budget.
     const key = crypto.createHash('sha256').update(text.replace(/\s+/g, ' ').toLowerCase()).digest('hex');
     if (seen.has(key)) continue;
-    const label = `[${chunks.length + 1}] (${h.document_id}#${h.chunk_index})\n`;
+    const label = `[${chunks.length + 1}] (${h.documentId}#${h.chunkIndex})\n`;
     const tokens = estimateTokens(label + text) + (chunks.length > 0 ? 1 : 0);
     // Skip what does not fit and keep going: a later, shorter chunk may still fit.
     if (used + tokens > q.max_tokens) continue;
     seen.add(key);
     used += tokens;
-    chunks.push({ document_id: h.document_id, chunk_index: h.chunk_index, score: h.score, tokens, text, metadata: h.metadata ?? {} });
+    chunks.push({ documentId: h.documentId, chunkIndex: h.chunkIndex, score: h.score, tokens, text, metadata: h.metadata ?? {} });
   }
-  const context = chunks.map((ch, i) => `[${i + 1}] (${ch.document_id}#${ch.chunk_index})\n${ch.text}`).join(SEPARATOR);
+  const context = chunks.map((ch, i) => `[${i + 1}] (${ch.documentId}#${ch.chunkIndex})\n${ch.text}`).join(SEPARATOR);
   return { context, chunks, tokens: used, mode: res.mode, ...(res.warning ? { warning: res.warning } : {}) };
 }

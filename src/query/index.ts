@@ -1,12 +1,8 @@
-// The query layer's public face.
-export {
-  queryCollection,
-  defaultMode,
-  searchRepo,
-  type QueryInput,
-  type QueryResult,
-  type Hit,
-  type IncludeField,
-  type SearchMode,
-} from './search.js';
-export { compileFilter, compileOptionalFilter } from './filter.js';
+// The query layer's public face: search (vector, keyword, hybrid) and fusion, recommendation,
+// clustering, projection and RAG context over an open collection.
+export { search, defaultMode, toHits, vectorCandidates, resolveMode, DEFAULT_TEXT_MODE, MAX_WINDOW } from './search.js';
+export { fuse, fuseConvex, fuseFor, DEFAULT_FUSION, DEFAULT_CONVEX_WEIGHTS, type Ranked } from './fusion.js';
+export { recommend, type RecommendInput } from './recommend.js';
+export { cluster, type ClusterInput } from './cluster.js';
+export { project, type ProjectInput } from './project.js';
+export { buildContext, estimateTokens, type ContextInput } from './context.js';

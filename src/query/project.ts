@@ -1,8 +1,7 @@
 // Owns 2-D/3-D projection of a collection's document vectors (PCA, ml-pca), for drawing a map
 // of the collection. Documents with several chunks are placed by their mean chunk vector.
 import { PCA } from 'ml-pca';
-import type { Engine } from '../engine/index.js';
-import { compileOptionalFilter } from './filter.js';
+import type { Collection } from '../collection/index.js';
 import { sampleDocuments } from './cluster.js';
 
 export interface ProjectInput {
@@ -20,9 +19,8 @@ export interface Point {
   z?: number;
 }
 
-export function project(engine: Engine, collectionName: string, p: ProjectInput): { points: Point[]; explained_variance: number[]; total: number } {
-  const c = engine.collection(collectionName);
-  const { docs, total } = sampleDocuments(engine, c.id, compileOptionalFilter(p.filter), p.limit, p.seed, 0);
+export function project(c: Collection, p: ProjectInput): { points: Point[]; explained_variance: number[]; total: number } {
+  const { docs, total } = sampleDocuments(c, c.compileFilter(p.filter), p.limit, p.seed, 0);
   if (docs.length < 2) {
     return { points: docs.map((d) => ({ id: d.id, x: 0, y: 0, ...(p.dimensions === 3 ? { z: 0 } : {}) })), explained_variance: [], total };
   }

@@ -2,14 +2,12 @@
 // documents never come back. average_vector searches with avg(pos) + (avg(pos) − avg(neg));
 // best_score ranks candidates by their best similarity to a positive, and pushes below every
 // such candidate those closer to a negative (Qdrant's best_score).
-import type { Engine } from '../engine/index.js';
+import type { Collection } from '../collection/index.js';
+import type { IncludeField, Neighbor, Plan, SearchResult } from '../domain/types.js';
 import { createError } from '../errors/index.js';
-import type { Collection, DocumentVectors } from '../storage/index.js';
-import { similarity } from '../index/vector-index.js';
-import type { Neighbor } from '../index/vector-index.js';
-import { compileOptionalFilter } from './filter.js';
-import type { IncludeField, QueryResult, Plan } from './search.js';
-import { searchRepo, toHits, vectorCandidates } from './search.js';
+import { similarity } from '../index/index.js';
+import type { DocumentVectors } from '../storage/index.js';
+import { toHits, vectorCandidates } from './search.js';
 
 export interface RecommendInput {
   positive: string[];
@@ -27,8 +25,8 @@ function mean(vectors: Float32Array[]): Float32Array {
   return out;
 }
 
-function load(engine: Engine, c: Collection, ids: string[], field: string): DocumentVectors[] {
-  const found = searchRepo(engine).documentVectors(c.id, [...new Set(ids)]);
+function load(c: Collection, ids: string[], field: string): DocumentVectors[] {
+  const found = c.documentVectors([...new Set(ids)]);
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length > 0) throw createError('DOCUMENTS_NOT_FOUND', { field, collection: c.name, ids: missing });
   const docs = ids.map((id) => found.get(id)!);
@@ -41,12 +39,11 @@ function load(engine: Engine, c: Collection, ids: string[], field: string): Docu
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-export function recommend(engine: Engine, collectionName: string, r: RecommendInput): QueryResult {
+export async function recommend(c: Collection, r: RecommendInput): Promise<SearchResult> {
   const started = performance.now();
-  const c = engine.collection(collectionName);
-  const where = compileOptionalFilter(r.filter);
-  const pos = load(engine, c, r.positive, 'positive');
-  const neg = load(engine, c, r.negative, 'negative');
+  const filter = c.compileFilter(r.filter);
+  const pos = load(c, r.positive, 'positive');
+  const neg = load(c, r.negative, 'negative');
   const exclude = new Set([...pos, ...neg].flatMap((d) => d.labels));
   const plan: Plan = {};
   // Chunks of one document can fill several places; ask for more than k and group.
@@ -59,18 +56,18 @@ export function recommend(engine: Engine, collectionName: string, r: RecommendIn
       const n = mean(neg.map((d) => mean(d.vectors)));
       q = p.map((x, i) => 2 * x - n[i]!);
     }
-    if (c.metric === 'cosine' && q.every((x) => x === 0)) ranked = [];
-    else ranked = vectorCandidates(engine, c, q, depth, { where, ef: r.ef, exclude }, plan);
+    if (c.info.metric === 'cosine' && q.every((x) => x === 0)) ranked = [];
+    else ranked = await vectorCandidates(c, q, depth, { filter, ef: r.ef, exclude }, plan);
   } else {
     const posVectors = pos.flatMap((d) => d.vectors);
     const negVectors = neg.flatMap((d) => d.vectors);
     const candidates = new Set<number>();
     for (const v of [...posVectors, ...negVectors]) {
-      for (const n of vectorCandidates(engine, c, v, depth, { where, ef: r.ef, exclude }, plan)) candidates.add(n.label);
+      for (const n of await vectorCandidates(c, v, depth, { filter, ef: r.ef, exclude }, plan)) candidates.add(n.label);
     }
-    const vectors = searchRepo(engine).vectorsByLabel([...candidates]);
+    const vectors = c.vectorsByLabel([...candidates]);
     // Similarities are squashed to (0, 1) so "-(best negative)²" always sorts below any positive score.
-    const best = (v: Float32Array, set: Float32Array[]) => Math.max(...set.map((x) => sigmoid(similarity(c.metric, v, x))));
+    const best = (v: Float32Array, set: Float32Array[]) => Math.max(...set.map((x) => sigmoid(similarity(c.info.metric, v, x))));
     ranked = [...vectors]
       .map(([label, v]) => {
         const bp = best(v, posVectors);
@@ -79,6 +76,6 @@ export function recommend(engine: Engine, collectionName: string, r: RecommendIn
       })
       .sort((a, b) => b.score - a.score || a.label - b.label);
   }
-  const { hits } = toHits(engine, ranked, { include: r.include, groupBy: 'document', offset: 0, k: r.k, hybrid: false });
-  return { hits, mode: 'vector', plan, took_ms: Math.round((performance.now() - started) * 1000) / 1000 };
+  const { hits } = toHits(c, ranked, { include: r.include, groupBy: 'document', offset: 0, k: r.k, hybrid: false });
+  return { hits, mode: 'vector', plan, tookMs: Math.round((performance.now() - started) * 1000) / 1000 };
 }

@@ -1,6 +1,6 @@
 // Owns the collections table.
 import type { Db } from './database.js';
-import type { ChunkingSpec, Collection, EmbedderSpec, HnswParams, Metric } from './types.js';
+import type { ChunkingSpec, CollectionInfo, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
 
 interface CollectionDbRow {
   id: number;
@@ -14,7 +14,7 @@ interface CollectionDbRow {
   created_at: string;
 }
 
-function toCollection(r: CollectionDbRow): Collection {
+function toCollection(r: CollectionDbRow): CollectionInfo {
   const hnsw = JSON.parse(r.hnsw) as { m: number; ef_construction: number };
   return {
     id: r.id,
@@ -52,10 +52,10 @@ export class CollectionsRepo {
    * Collections by name, kept between calls (every query looks its collection up; the row is
    * fixed after creation except for `seq`). Cleared on create and delete, the only other changes.
    */
-  private readonly cache = new Map<string, Collection>();
+  private readonly cache = new Map<string, CollectionInfo>();
 
   /** The collection; its `seq` is as of the first lookup (list() reads the current one). */
-  get(name: string): Collection | undefined {
+  get(name: string): CollectionInfo | undefined {
     const hit = this.cache.get(name);
     if (hit) return hit;
     const r = this.byName.get(name);
@@ -65,7 +65,7 @@ export class CollectionsRepo {
     return c;
   }
 
-  list(): Collection[] {
+  list(): CollectionInfo[] {
     return this.all.all().map(toCollection);
   }
 
@@ -77,7 +77,7 @@ export class CollectionsRepo {
     embedder: EmbedderSpec;
     hnsw: HnswParams;
     chunking?: ChunkingSpec | null;
-  }): Collection | undefined {
+  }): CollectionInfo | undefined {
     this.cache.clear();
     try {
       const row = this.insert.get(

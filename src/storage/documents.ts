@@ -5,7 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { blobToVector, vectorToBlob } from './database.js';
 import type { CollectionsRepo } from './collections.js';
-import type { ChunkInput, DocumentRow, IndexChanges, Metadata } from './types.js';
+import type { ChunkFields, ChunkHit, ChunkSpan, DocumentWrite, IndexChanges, Metadata, StoredDocument } from '../domain/types.js';
 
 export interface DocumentDbRow {
   pk: number;
@@ -17,7 +17,7 @@ export interface DocumentDbRow {
   updated_at: string;
 }
 
-export function toDocument(r: DocumentDbRow): DocumentRow {
+export function toDocument(r: DocumentDbRow): StoredDocument {
   return {
     pk: r.pk,
     id: r.id,
@@ -29,30 +29,6 @@ export function toDocument(r: DocumentDbRow): DocumentRow {
   };
 }
 
-/** One document of an upsert, after the service decided what to do with it. */
-export type DocumentWrite =
-  | { kind: 'metadata'; pk: number; metadata: Metadata }
-  | { kind: 'content'; id: string; existingPk?: number; text: string | null; metadata: Metadata; contentHash: string; chunks: ChunkInput[] };
-
-/** A chunk joined with its document, as search results need it. */
-export interface ChunkHit {
-  label: number;
-  documentId: string;
-  chunkIndex: number;
-  start: number;
-  end: number;
-  /** Present when asked for (ChunkFields). */
-  text?: string | null;
-  metadata?: Metadata;
-  vector: Float32Array | null;
-}
-
-/** Which columns chunksByLabel reads. */
-export interface ChunkFields {
-  text: boolean;
-  metadata: boolean;
-  vector: boolean;
-}
 
 export class DocumentsRepo {
   private readonly stmts;
@@ -96,29 +72,29 @@ export class DocumentsRepo {
     };
   }
 
-  get(collectionId: number, id: string): DocumentRow | undefined {
+  get(collectionId: number, id: string): StoredDocument | undefined {
     const r = this.stmts.get.get(collectionId, id);
     return r && toDocument(r);
   }
 
-  /** The first chunk's vector: the document's vector when it is not chunked. */
   /** A document's chunks in order: offsets into its text (JS string units) and whether each has a vector. */
-  chunksOf(pk: number): { index: number; start: number; end: number; hasVector: boolean }[] {
+  chunksOf(pk: number): ChunkSpan[] {
     return this.stmts.chunksOf.all(pk).map((r) => ({ index: r.chunk_index, start: r.start_offset, end: r.end_offset, hasVector: r.has_vector === 1 }));
   }
 
+  /** The first chunk's vector: the document's vector when it is not chunked. */
   vectorOf(pk: number): Float32Array | null {
     const r = this.stmts.chunkVector.get(pk);
     return r?.vector ? blobToVector(r.vector) : null;
   }
 
   /** Documents in id order after `afterId` (exclusive): stable under concurrent inserts. */
-  page(collectionId: number, afterId: string, limit: number): DocumentRow[] {
+  page(collectionId: number, afterId: string, limit: number): StoredDocument[] {
     return this.stmts.page.all(collectionId, afterId, limit).map(toDocument);
   }
 
-  /** Writes a batch of documents in one transaction; returns what the index must do. */
-  write(collectionId: number, writes: DocumentWrite[]): IndexChanges {
+  /** Writes a batch of documents in one transaction (`also` runs inside it); returns what the index must do. */
+  write(collectionId: number, writes: DocumentWrite[], also?: () => void): IndexChanges {
     return this.db.transaction((): IndexChanges => {
       const now = new Date().toISOString();
       const changes: IndexChanges = { seq: 0, adds: [], deletes: [] };
@@ -142,6 +118,7 @@ export class DocumentsRepo {
           if (c.vector) changes.adds.push({ label: id, vector: c.vector });
         }
       }
+      also?.();
       return changes;
     })();
   }

@@ -4,46 +4,7 @@
 // written) or finished (and it was): resuming never writes or embeds a document twice.
 import crypto from 'node:crypto';
 import type { Db } from './database.js';
-import type { DocumentsRepo, DocumentWrite } from './documents.js';
-import type { ChunkingSpec, IndexChanges } from './types.js';
-
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-/** ingest: documents to write (job_items); cluster: one computation whose answer is `result`. */
-export type JobKind = 'ingest' | 'cluster';
-export type ItemState = 'pending' | 'done' | 'skipped' | 'failed';
-
-export interface JobRow {
-  id: string;
-  kind: JobKind;
-  /** The request of a job without items (cluster), as given. */
-  params: unknown;
-  /** The answer of a finished job without items. */
-  result: unknown;
-  collectionId: number;
-  collection: string;
-  status: JobStatus;
-  chunking: ChunkingSpec | null;
-  total: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface JobItem {
-  position: number;
-  /** The document as the client sent it (parsed JSON). */
-  document: unknown;
-}
-
-export interface ItemOutcome {
-  position: number;
-  state: Exclude<ItemState, 'pending'>;
-  error?: string;
-}
+import type { ChunkingSpec, ItemOutcome, ItemState, Job, JobItem, JobKind, JobStatus, TaskKind } from '../domain/types.js';
 
 interface JobDbRow {
   id: string;
@@ -64,7 +25,7 @@ interface JobDbRow {
   finished_at: string | null;
 }
 
-function toJob(r: JobDbRow): JobRow {
+function toJob(r: JobDbRow): Job {
   return {
     id: r.id,
     kind: r.kind,
@@ -90,10 +51,7 @@ const SELECT_JOB = 'SELECT j.*, c.name AS collection FROM jobs j JOIN collection
 export class JobsRepo {
   private readonly stmts;
 
-  constructor(
-    private readonly db: Db,
-    private readonly docs: DocumentsRepo,
-  ) {
+  constructor(private readonly db: Db) {
     this.stmts = {
       insertJob: db.prepare<[string, number, string | null, number, string]>(
         "INSERT INTO jobs (id, collection_id, status, chunking, total, created_at) VALUES (?, ?, 'queued', ?, ?, ?)",
@@ -136,7 +94,7 @@ export class JobsRepo {
   }
 
   /** Records a job and all its documents in one transaction; returns the job as queued. */
-  create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): JobRow {
+  create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): Job {
     const id = `job_${crypto.randomBytes(12).toString('hex')}`;
     this.db.transaction(() => {
       this.stmts.insertJob.run(id, collectionId, chunking ? JSON.stringify(chunking) : null, documents.length, new Date().toISOString());
@@ -145,13 +103,13 @@ export class JobsRepo {
     return this.get(id)!;
   }
 
-  get(id: string): JobRow | undefined {
+  get(id: string): Job | undefined {
     const r = this.stmts.get.get(id);
     return r && toJob(r);
   }
 
   /** Newest first; `after` is the id of the last job of the previous page. */
-  list(filter: { collectionIds?: number[]; status?: JobStatus; kind?: JobKind; limit: number; after?: string }): JobRow[] {
+  list(filter: { collectionIds?: number[]; status?: JobStatus; kind?: JobKind; limit: number; after?: string }): Job[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (filter.kind !== undefined) {
@@ -181,13 +139,13 @@ export class JobsRepo {
     return out;
   }
 
-  nextRunnable(kind: JobKind): JobRow | undefined {
+  nextRunnable(kind: JobKind): Job | undefined {
     const r = this.stmts.nextRunnable.get(kind);
     return r && toJob(r);
   }
 
   /** Records a job without items (a computation over the collection); returns it as queued. */
-  createTask(collectionId: number, kind: Exclude<JobKind, 'ingest'>, params: unknown): JobRow {
+  createTask(collectionId: number, kind: TaskKind, params: unknown): Job {
     const id = `job_${crypto.randomBytes(12).toString('hex')}`;
     this.stmts.insertTask.run(id, kind, collectionId, JSON.stringify(params), new Date().toISOString());
     return this.get(id)!;
@@ -223,12 +181,12 @@ export class JobsRepo {
   }
 
   /**
-   * Writes the batch's documents and records the items' outcomes in one transaction: either both
-   * are durable or neither is. Returns what the vector index must do.
+   * Records the outcomes of a batch of items and moves the job's counts. Call inside the
+   * transaction that writes the batch's documents (Collection.write's `record`), so either both
+   * are durable or neither is.
    */
-  commitBatch(collectionId: number, jobId: string, writes: DocumentWrite[], outcomes: ItemOutcome[]): IndexChanges {
-    return this.db.transaction((): IndexChanges => {
-      const changes = writes.length > 0 ? this.docs.write(collectionId, writes) : { seq: 0, adds: [], deletes: [] };
+  recordOutcomes(jobId: string, outcomes: ItemOutcome[]): void {
+    this.db.transaction(() => {
       let done = 0;
       let skipped = 0;
       let failed = 0;
@@ -241,13 +199,12 @@ export class JobsRepo {
         }
       }
       this.stmts.addCounts.run(done, skipped, failed, jobId);
-      return changes;
     })();
   }
 
   /** The first `limit` failed documents with their messages. */
-  errors(jobId: string, limit: number): { document_id: string; message: string }[] {
-    return this.stmts.errors.all(jobId, limit).map((r) => ({ document_id: r.doc_id, message: r.error }));
+  errors(jobId: string, limit: number): { documentId: string; message: string }[] {
+    return this.stmts.errors.all(jobId, limit).map((r) => ({ documentId: r.doc_id, message: r.error }));
   }
 
   /** Documents accepted but not yet processed, over all unfinished jobs (for backpressure). */

@@ -2,17 +2,14 @@
 // filter (the planner's count and the exact-search set), BM25 keyword search over chunks_fts,
 // document vectors for recommendation, filtered document pages, sampled sets for clustering and
 // projection, and delete-by-filter (one transaction over DocumentsRepo.delete). Filters arrive
-// compiled (src/query/filter.ts) as a WHERE fragment over `d.metadata`.
+// compiled by filter-sql.ts as a WHERE fragment over the documents row `d`.
+import type { IndexChanges, StoredDocument } from '../domain/types.js';
 import type { Db } from './database.js';
 import { blobToVector } from './database.js';
 import type { DocumentDbRow, DocumentsRepo } from './documents.js';
 import { toDocument } from './documents.js';
-import type { DocumentRow, IndexChanges } from './types.js';
-
-export interface SqlWhere {
-  sql: string;
-  params: (string | number)[];
-}
+import type { SqlWhere } from './filter-sql.js';
+import { ftsQuery } from '../text/segment.js';
 
 const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
 const params = (w: SqlWhere | undefined) => (w ? w.params : []);
@@ -60,7 +57,9 @@ export class SearchRepo {
   }
 
   /** BM25 over chunk text, best first; score = -bm25 so that higher is better. */
-  keyword(collectionId: number, match: string, where: SqlWhere | undefined, limit: number): { label: number; score: number }[] {
+  keyword(collectionId: number, text: string, where: SqlWhere | undefined, limit: number): { label: number; score: number }[] {
+    const match = ftsQuery(text);
+    if (!match) return [];
     const sql = `SELECT f.rowid AS label, -bm25(chunks_fts) AS score FROM chunks_fts f
       JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.pk = c.document_pk
       WHERE chunks_fts MATCH ? AND c.collection_id = ? ${all(where)}
@@ -88,13 +87,13 @@ export class SearchRepo {
   }
 
   /** Documents in id order after `afterId` that pass the filter. */
-  page(collectionId: number, afterId: string, limit: number, where: SqlWhere | undefined): DocumentRow[] {
+  page(collectionId: number, afterId: string, limit: number, where: SqlWhere | undefined): StoredDocument[] {
     const sql = `SELECT d.* FROM documents d WHERE d.collection_id = ? AND d.id > ? ${all(where)} ORDER BY d.id LIMIT ?`;
     return (this.db.prepare(sql).all(collectionId, afterId, ...params(where), limit) as DocumentDbRow[]).map(toDocument);
   }
 
   /** pks of the documents with at least one vector that pass the filter, in pk order. */
-  documentPks(collectionId: number, where: SqlWhere | undefined): number[] {
+  analysisPks(collectionId: number, where: SqlWhere | undefined): number[] {
     const sql = `SELECT d.pk FROM documents d WHERE d.collection_id = ? ${all(where)}
       AND EXISTS (SELECT 1 FROM chunks c WHERE c.document_pk = d.pk AND c.vector IS NOT NULL) ORDER BY d.pk`;
     return this.db
@@ -135,7 +134,7 @@ export class SearchRepo {
   }
 
   /** Ids of the documents that pass the filter (for delete-by-filter). */
-  documentIds(collectionId: number, where: SqlWhere | undefined): string[] {
+  idsWhere(collectionId: number, where: SqlWhere | undefined): string[] {
     return this.db
       .prepare(`SELECT d.id FROM documents d WHERE d.collection_id = ? ${all(where)}`)
       .pluck()

@@ -6,10 +6,10 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/index.js';
 import type { RouteRecord } from '../../src/api/openapi.js';
 import { loadConfig } from '../../src/config/index.js';
-import { Engine } from '../../src/engine/index.js';
+import { createQuiver } from '../../src/server.js';
+import type { Quiver } from '../../src/server.js';
 import { TestServer, tempDir } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
 
@@ -17,7 +17,7 @@ let s: TestServer;
 let doc: Json;
 let registered: string[];
 let layerCount: number;
-let engine: Engine;
+let quiver: Quiver;
 
 /** Express's own router stack, for a count independent of the recorder (express 5 / router 2). */
 interface Layer {
@@ -30,14 +30,14 @@ beforeAll(async () => {
   s = await TestServer.start({ env: { QUIVER_EMBEDDER: 'none' } });
   doc = (await s.request('GET', '/openapi.json')).body;
   // The app as main.ts builds it, in this process, to read the routes it registers.
-  engine = Engine.open(loadConfig({ QUIVER_DATA_DIR: path.join(tempDir(), 'd'), QUIVER_EMBEDDER: 'none' }), pino({ level: 'silent' }));
-  const app = createApp(engine, pino({ level: 'silent' }));
+  quiver = createQuiver(loadConfig({ QUIVER_DATA_DIR: path.join(tempDir(), 'd'), QUIVER_EMBEDDER: 'none' }), pino({ level: 'silent' }));
+  const app = quiver.app;
   layerCount = countRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack);
   registered = (app.locals.routes as RouteRecord[]).map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
 });
 afterAll(async () => {
   await s.stop();
-  await engine.close();
+  await quiver.lifecycle.close();
 });
 
 const operations = (d: Json): string[] =>

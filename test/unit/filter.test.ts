@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/server.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileFilter } from '../../src/query/filter.js';
+import { compileFilter } from '../../src/storage/filter-sql.js';
 import { QuiverError } from '../../src/errors/index.js';
 
 const rows: Record<string, Record<string, unknown>> = {

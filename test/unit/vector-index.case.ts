@@ -1,13 +1,13 @@
-// One suite for every VectorIndex implementation (HNSW and exact), in the manner of
+// One suite for every IndexCore implementation (HNSW and exact), in the manner of
 // hono's common.case.test.ts: each implementation must keep the same contract.
 import { describe, expect, it } from 'vitest';
-import type { Metric } from '../../src/storage/index.js';
-import type { VectorIndex } from '../../src/index/index.js';
+import type { Metric } from '../../src/domain/types.js';
+import type { IndexCore } from '../../src/index/index.js';
 import { exactSearch } from '../../src/index/index.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
-export function runVectorIndexSuite(name: string, make: (dimension: number, metric: Metric) => VectorIndex): void {
-  describe(`VectorIndex contract: ${name}`, () => {
+export function runVectorIndexSuite(name: string, make: (dimension: number, metric: Metric) => IndexCore): void {
+  describe(`IndexCore contract: ${name}`, () => {
     it('adds, finds, replaces and removes', () => {
       const idx = make(3, 'cosine');
       idx.add(1, Float32Array.of(1, 0, 0));
@@ -55,12 +55,26 @@ export function runVectorIndexSuite(name: string, make: (dimension: number, metr
       });
     }
 
-    it('keeps only labels that pass the filter', () => {
+    it('keeps only labels of the allow-set, and none of the exclude-set', () => {
       const idx = make(4, 'cosine');
       randomVectors(200, 4, 9).forEach((v, i) => idx.add(i, Float32Array.from(v)));
-      const got = idx.search(Float32Array.of(1, 0, 0, 0), 10, { filter: (l) => l % 7 === 0, ef: 200 });
+      const allow = new Set(Array.from({ length: 200 }, (_, i) => i).filter((l) => l % 7 === 0));
+      const got = idx.search(Float32Array.of(1, 0, 0, 0), 10, { allow, ef: 200 });
       expect(got.length).toBe(10);
       expect(got.every((n) => n.label % 7 === 0)).toBe(true);
+      const exclude = new Set(got.slice(0, 3).map((n) => n.label));
+      const without = idx.search(Float32Array.of(1, 0, 0, 0), 10, { allow, exclude, ef: 200 });
+      expect(without.map((n) => n.label)).toEqual(got.slice(3).map((n) => n.label).concat(without.slice(7).map((n) => n.label)));
+      expect(without.some((n) => exclude.has(n.label))).toBe(false);
+    });
+
+    it('gives back a stored vector (normalised for cosine) and nothing for an absent label', () => {
+      const idx = make(2, 'l2');
+      idx.add(3, Float32Array.of(3, 4));
+      expect(Array.from(idx.vector(3)!)).toEqual([3, 4]);
+      expect(idx.vector(4)).toBeUndefined();
+      idx.remove(3);
+      expect(idx.vector(3)).toBeUndefined();
     });
 
     it('grows past its initial capacity and reuses deleted slots', () => {

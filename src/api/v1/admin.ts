@@ -1,10 +1,9 @@
 // Routes for operators (admin role): online backup.
 import type { RequestHandler, Router } from 'express';
 import { createError } from '../../errors/index.js';
-import { createBackup } from '../../ops/backup.js';
 import { parse } from '../errors.js';
-import * as s from '../schemas.js';
 import type { RouteContext } from './context.js';
+import * as s from './schemas.js';
 
 /** The body is optional, so no body is fine (req.is gives null); a body that is not JSON is a 415. */
 const jsonIfAny: RequestHandler = (req, _res, next) => {
@@ -12,9 +11,9 @@ const jsonIfAny: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export function adminRoutes(v1: Router, { engine, json }: RouteContext): void {
+export function adminRoutes(v1: Router, { backup, json }: RouteContext): void {
   v1.post('/admin/backup', jsonIfAny, json, async (req, res) => {
     const body = parse(s.backupBody, req.body ?? {});
-    res.status(201).json({ backup: await createBackup(engine, body.path) });
+    res.status(201).json({ backup: await backup(body.path) });
   });
 }

@@ -1,7 +1,9 @@
 // Owns the metadata filter language and its compilation to SQL: the one place that knows what a
 // filter means. Every endpoint that takes `filter` (query, recommend, cluster, project, list,
-// delete) compiles it here into a WHERE fragment over the documents row (aliased d): value tests
-// read metadata_values (one row per value, indexed by key and value; migrations/005).
+// delete) compiles it here into a WHERE fragment over the documents row (aliased d) that only
+// this folder's queries read: value tests read metadata_values (one row per value, indexed by
+// key and value; migrations/005). Callers above storage hold the result as an opaque
+// CompiledFilter.
 //
 //   {"field": value}                                   equality
 //   {"field": {"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte"|"$in"|"$nin"|"$exists": ...}}
@@ -12,9 +14,12 @@
 // no element does; a missing field never matches $eq/$in/ranges and always matches $ne/$nin.
 // Values are typed: "1" does not equal 1, and true does not equal 1.
 import { createError } from '../errors/index.js';
-import type { SqlWhere } from '../storage/index.js';
 
-export type { SqlWhere };
+/** A compiled filter: a WHERE fragment over `documents d` and its parameters. Opaque above storage. */
+export interface SqlWhere {
+  sql: string;
+  params: (string | number)[];
+}
 
 type Scalar = string | number | boolean;
 
@@ -140,7 +145,7 @@ function typeOf(column: string, v: string | number): string {
 }
 
 /**
- * Compiles a filter into SQL over d.metadata; throws VALIDATION_FAILED naming the offending
+ * Compiles a filter into SQL over the documents row; throws VALIDATION_FAILED naming the offending
  * field (e.g. "filter.price.$foo") for anything outside the language. `field` is the request
  * field the filter came from, for those messages.
  */

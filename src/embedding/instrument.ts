@@ -1,8 +1,8 @@
 // Publishes one message per call to an embedding model on a diagnostics channel, so metrics
-// (api/metrics.ts) can observe embedding latency and batch size without the embedding or engine
+// (api/metrics.ts) can observe embedding latency and batch size without the embedding or collection
 // code importing anything from the API layer. Publishing costs nothing while nobody subscribes.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { Embedder } from '../embedding/index.js';
+import type { Embedder } from './embedder.js';
 
 export const EMBED_CHANNEL = 'quiver:embed';
 

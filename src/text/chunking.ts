@@ -2,29 +2,10 @@
 // size units (characters, or tokens counted on Intl.Segmenter word segments) and overlap.
 // Intl.Segmenter (ICU, built into Node) finds sentence ends in any script — including 。！？ in
 // Chinese, which has no spaces — and word boundaries inside CJK runs, so no dictionary ships here.
-import type { ChunkingSpec } from '../storage/index.js';
+import type { ChunkingSpec } from '../domain/types.js';
 
 /** Used when neither the request nor the collection names a chunking: ~1 short paragraph. */
 export const DEFAULT_CHUNKING: ChunkingSpec = { strategy: 'sentence', unit: 'tokens', max: 256, overlap: 0 };
-
-/** The API's shape: `{strategy, max_tokens | max_chars, overlap}`. */
-export interface ChunkingInput {
-  strategy: 'none' | 'fixed' | 'sentence';
-  max_tokens?: number;
-  max_chars?: number;
-  overlap?: number;
-}
-
-export function toChunkingSpec(input: ChunkingInput): ChunkingSpec {
-  if (input.strategy === 'none') return { strategy: 'none', unit: 'chars', max: 0, overlap: 0 };
-  if (input.max_chars !== undefined) return { strategy: input.strategy, unit: 'chars', max: input.max_chars, overlap: input.overlap ?? 0 };
-  return { strategy: input.strategy, unit: 'tokens', max: input.max_tokens ?? DEFAULT_CHUNKING.max, overlap: input.overlap ?? 0 };
-}
-
-export function chunkingView(spec: ChunkingSpec): ChunkingInput {
-  if (spec.strategy === 'none') return { strategy: 'none' };
-  return { strategy: spec.strategy, [spec.unit === 'chars' ? 'max_chars' : 'max_tokens']: spec.max, overlap: spec.overlap };
-}
 
 /** A chunk is text[start, end). */
 export interface TextSpan {

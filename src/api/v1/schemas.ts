@@ -1,7 +1,10 @@
 // Request schemas (zod), one per route body or query string. The same schemas validate requests
 // and, later, describe the API (OpenAPI), so they are the single statement of what is accepted.
 import { z } from 'zod';
-import { MODEL_ID_PATTERN } from '../embedding/index.js';
+import { PROVIDERS } from '../../embedding/index.js';
+
+/** zod's discriminatedUnion wants object schemas with a literal `provider`; each provider's schema is one. */
+type ProviderSchema = z.ZodObject<{ provider: z.ZodLiteral<string> }>;
 
 export const collectionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters from A-Z, a-z, 0-9, "_" and "-"');
 export const documentId = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
@@ -16,7 +19,7 @@ export const metadata = z
 
 const vector = z.array(z.number({ error: 'expected numbers' })).min(1, 'must not be empty').max(65_536);
 
-/** `{strategy, max_tokens | max_chars, overlap}` (src/ingest/chunking.ts). */
+/** `{strategy, max_tokens | max_chars, overlap}` (src/text/chunking.ts). */
 export const chunkingInput = z
   .strictObject({
     strategy: z.enum(['none', 'fixed', 'sentence']),
@@ -32,31 +35,11 @@ export const chunkingInput = z
     if (c.overlap !== undefined && c.overlap >= max) ctx.addIssue({ code: 'custom', path: ['overlap'], message: `must be less than the chunk size (${max})` });
   });
 
-const bedrockEmbedder = z
-  .strictObject({
-    provider: z.literal('bedrock'),
-    model: z.enum(['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1']),
-    dimensions: z.union([z.literal(256), z.literal(512), z.literal(1024)], { error: 'expected 256, 512 or 1024' }).optional(),
-    normalize: z.boolean().optional(),
-  })
-  .superRefine((e, ctx) => {
-    if (e.model === 'amazon.titan-embed-text-v1' && (e.dimensions !== undefined || e.normalize !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['dimensions'], message: 'dimensions and normalize are Titan v2 options' });
-    }
-  });
-
 export const createCollectionBody = z.strictObject({
   name: collectionName,
   metric: z.enum(['cosine', 'l2', 'ip']).default('cosine'),
-  embedder: z
-    .discriminatedUnion('provider', [
-      z.strictObject({
-        provider: z.enum(['local', 'none']),
-        model: z.string().regex(MODEL_ID_PATTERN, 'expected a model id such as "my-model" or "org/my-model"').optional(),
-      }),
-      bedrockEmbedder,
-    ])
-    .optional(),
+  // One arm per registered provider (src/embedding/providers/index.ts), each with its own schema.
+  embedder: z.discriminatedUnion('provider', PROVIDERS.map((p) => p.schema) as unknown as [ProviderSchema, ...ProviderSchema[]]).optional(),
   dimension: z.number().int().min(1).max(65_536).optional(),
   chunking: chunkingInput.optional(),
 });
@@ -94,7 +77,7 @@ export const upsertBody = (maxDocuments: number) =>
 
 export const includeField = z.enum(['text', 'metadata', 'vector']);
 
-/** A metadata filter; its grammar is checked where it is compiled (src/query/filter.ts), which names the bad field. */
+/** A metadata filter; its grammar is checked where it is compiled (src/storage/filter-sql.ts), which names the bad field. */
 export const filter = z.unknown();
 
 export const queryBody = z

@@ -1,0 +1,22 @@
+// What the HTTP layer is given by the composition root (src/server.ts): the services its routes
+// call, each by its own interface. Routes reach nothing else.
+import type { Logger } from 'pino';
+import type { CollectionRegistry } from '../collection/index.js';
+import type { Config } from '../config/index.js';
+import type { JobRunner } from '../ingest/index.js';
+import type { BackupResult } from '../ops/backup.js';
+import type { Readiness } from '../ops/lifecycle.js';
+import type { JobStore } from '../storage/index.js';
+
+export interface ApiDeps {
+  config: Config;
+  log: Logger;
+  readiness: Readiness;
+  collections: CollectionRegistry;
+  /** Job reads (list, progress, failed documents). */
+  jobs: JobStore;
+  /** Job submission and cancellation. */
+  runner: JobRunner;
+  backup: (requested: string | undefined) => Promise<BackupResult>;
+  storeSize: () => { db: number; wal: number };
+}

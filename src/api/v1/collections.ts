@@ -1,0 +1,78 @@
+// Routes for collections and their documents.
+import type { Router } from 'express';
+import { createError } from '../../errors/index.js';
+import { canSeeCollection } from '../auth.js';
+import { parse } from '../errors.js';
+import type { RouteContext } from './context.js';
+import * as s from './schemas.js';
+import { collectionView, decodeCursor, documentView, encodeCursor, filterFromQueryString, param, toChunkingSpec } from './views.js';
+
+export function collectionRoutes(v1: Router, { config, collections, json, requireJson }: RouteContext): void {
+  const upsertSchema = s.upsertBody(config.maxDocumentsPerRequest);
+
+  v1.post('/collections', requireJson, json, async (req, res) => {
+    const body = parse(s.createCollectionBody, req.body);
+    const c = await collections.create({
+      name: body.name,
+      metric: body.metric,
+      embedder: body.embedder ?? { provider: config.defaultEmbedder },
+      dimension: body.dimension,
+      chunking: body.chunking && toChunkingSpec(body.chunking),
+    });
+    res.status(201).json({ collection: await collectionView(c) });
+  });
+  v1.get('/collections', async (_req, res) => {
+    // A key scoped to collections does not learn that others exist.
+    const visible = collections.list().filter((c) => canSeeCollection(res, c.name));
+    res.json({ collections: await Promise.all(visible.map(collectionView)) });
+  });
+  v1.get('/collections/:name', async (req, res) => {
+    res.json({ collection: await collectionView(collections.get(param(req, 'name'))) });
+  });
+  v1.delete('/collections/:name', async (req, res) => {
+    await collections.delete(param(req, 'name'));
+    res.status(204).end();
+  });
+
+  v1.put('/collections/:name/documents', requireJson, json, async (req, res) => {
+    const c = collections.get(param(req, 'name')); // 404 before 400: an unknown collection is the first thing to fix
+    const body = parse(upsertSchema, req.body);
+    const r = await c.write(body.documents, { onError: 'reject-batch', chunking: body.chunking && toChunkingSpec(body.chunking) });
+    res.json({ created: r.created, updated: r.updated, unchanged: r.unchanged, embedded: r.embedded, not_embedded: r.notEmbedded });
+  });
+  v1.get('/collections/:name/documents', (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const q = parse(s.listDocumentsQuery, req.query);
+    const filter = c.compileFilter(filterFromQueryString(q.filter));
+    const page = c.page(decodeCursor(q.cursor), q.limit + 1, filter);
+    const more = page.length > q.limit;
+    const docs = more ? page.slice(0, q.limit) : page;
+    res.json({ documents: docs.map((d) => documentView(d)), next_cursor: more ? encodeCursor(docs[docs.length - 1]!.id) : null });
+  });
+  v1.get('/collections/:name/documents/:id', (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const id = parse(s.documentId, param(req, 'id'), 'id');
+    const q = parse(s.getDocumentQuery, req.query);
+    const d = c.get(id);
+    if (!d) throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
+    const view = documentView(d, q.include.includes('vector') ? c.vectorOf(d) : undefined);
+    if (!q.include.includes('chunks')) {
+      res.json({ document: view });
+      return;
+    }
+    // How the document was chunked: each chunk's span and text, and whether it has a vector.
+    const chunks = c.chunksOf(d).map((ch) => ({
+      index: ch.index,
+      start: ch.start,
+      end: ch.end,
+      text: d.text === null ? null : d.text.slice(ch.start, ch.end),
+      embedded: ch.hasVector,
+    }));
+    res.json({ document: { ...view, chunks } });
+  });
+  v1.delete('/collections/:name/documents/:id', async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    await c.deleteDocument(parse(s.documentId, param(req, 'id'), 'id'));
+    res.status(204).end();
+  });
+}

@@ -1,0 +1,50 @@
+// Routes that explore a collection by example and by shape: recommend, similar, cluster, project.
+import type { Router } from 'express';
+import { createError } from '../../errors/index.js';
+import { cluster } from '../../query/cluster.js';
+import { project } from '../../query/project.js';
+import { recommend } from '../../query/recommend.js';
+import { parse } from '../errors.js';
+import type { RouteContext } from './context.js';
+import { jobView } from './jobs.js';
+import * as s from './schemas.js';
+import { filterFromQueryString, param, searchView } from './views.js';
+
+export function exploreRoutes(v1: Router, ctx: RouteContext): void {
+  const { collections, runner, json, requireJson } = ctx;
+  v1.post('/collections/:name/recommend', requireJson, json, async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    res.json(searchView(await recommend(c, parse(s.recommendBody, req.body))));
+  });
+
+  v1.get('/collections/:name/documents/:id/similar', async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const id = parse(s.documentId, param(req, 'id'), 'id');
+    const q = parse(s.similarQuery, req.query);
+    const filter = filterFromQueryString(q.filter);
+    try {
+      res.json(searchView(await recommend(c, { positive: [id], negative: [], k: q.k, filter, strategy: 'average_vector', include: ['text', 'metadata'] })));
+    } catch (err) {
+      // The id is in the path here: answer as for GET .../documents/{id}.
+      if ((err as { code?: string }).code === 'DOCUMENTS_NOT_FOUND') throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
+      throw err;
+    }
+  });
+
+  v1.post('/collections/:name/cluster', requireJson, json, async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const { async: asJob, ...input } = parse(s.clusterBody, req.body);
+    if (asJob) {
+      c.compileFilter(input.filter); // a bad filter is a 400 now, not a failed job later
+      const job = runner.submitTask(c.name, 'cluster', input);
+      res.status(202).location(`/v1/jobs/${job.id}`).json({ job: jobView(ctx, job) });
+      return;
+    }
+    res.json(await cluster(c, input));
+  });
+
+  v1.post('/collections/:name/project', requireJson, json, (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    res.json(project(c, parse(s.projectBody, req.body)));
+  });
+}

@@ -1,0 +1,17 @@
+// Quiver's own HTTP API, version 1: routes, request schemas (schemas.ts) and views (views.ts)
+// that translate its JSON shapes to and from the domain types the services speak.
+import type { Router } from 'express';
+import { adminRoutes } from './admin.js';
+import { collectionRoutes } from './collections.js';
+import type { RouteContext } from './context.js';
+import { exploreRoutes } from './explore.js';
+import { jobRoutes } from './jobs.js';
+import { queryRoutes } from './query.js';
+
+export function v1Routes(v1: Router, ctx: RouteContext): void {
+  collectionRoutes(v1, ctx);
+  queryRoutes(v1, ctx);
+  exploreRoutes(v1, ctx);
+  adminRoutes(v1, ctx);
+  jobRoutes(v1, ctx);
+}

@@ -1,0 +1,30 @@
+// Routes that search a collection or act on the documents a filter selects: query (vector,
+// keyword, hybrid), RAG context, and delete-by-filter.
+import type { Router } from 'express';
+import { buildContext } from '../../query/context.js';
+import { search } from '../../query/search.js';
+import { parse } from '../errors.js';
+import type { RouteContext } from './context.js';
+import * as s from './schemas.js';
+import { param, searchView, toSearchQuery } from './views.js';
+
+export function queryRoutes(v1: Router, { collections, json, requireJson }: RouteContext): void {
+  v1.post('/collections/:name/query', requireJson, json, async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const q = parse(s.queryBody, req.body);
+    res.json(searchView(await search(c, toSearchQuery(q))));
+  });
+
+  v1.post('/collections/:name/context', requireJson, json, async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const r = await buildContext(c, parse(s.contextBody, req.body));
+    res.json({ ...r, chunks: r.chunks.map(({ documentId, chunkIndex, ...rest }) => ({ document_id: documentId, chunk_index: chunkIndex, ...rest })) });
+  });
+
+  v1.post('/collections/:name/documents/delete', requireJson, json, async (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const body = parse(s.deleteByFilterBody, req.body);
+    // The schema refuses an empty filter; one that selects everything ({"$and": [{}]}) deletes everything.
+    res.json({ deleted: await c.deleteWhere(c.compileFilter(body.filter)) });
+  });
+}

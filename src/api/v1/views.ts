@@ -1,0 +1,123 @@
+// The v1 JSON shapes: domain types to what the API returns (snake_case), the API's chunking and
+// query shapes to domain types, and opaque cursors.
+import type { Request } from 'express';
+import type { Collection } from '../../collection/index.js';
+import type { ChunkingSpec, Hit, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
+import { createError } from '../../errors/index.js';
+import { DEFAULT_CHUNKING } from '../../text/chunking.js';
+import type { z } from 'zod';
+import type { chunkingInput, queryBody } from './schemas.js';
+
+type ChunkingInput = z.output<typeof chunkingInput>;
+
+export function toChunkingSpec(input: ChunkingInput): ChunkingSpec {
+  if (input.strategy === 'none') return { strategy: 'none', unit: 'chars', max: 0, overlap: 0 };
+  if (input.max_chars !== undefined) return { strategy: input.strategy, unit: 'chars', max: input.max_chars, overlap: input.overlap ?? 0 };
+  return { strategy: input.strategy, unit: 'tokens', max: input.max_tokens ?? DEFAULT_CHUNKING.max, overlap: input.overlap ?? 0 };
+}
+
+export function chunkingView(spec: ChunkingSpec): ChunkingInput {
+  if (spec.strategy === 'none') return { strategy: 'none' };
+  return { strategy: spec.strategy, [spec.unit === 'chars' ? 'max_chars' : 'max_tokens']: spec.max, overlap: spec.overlap };
+}
+
+export async function collectionView(c: Collection) {
+  const { info } = c;
+  return {
+    name: info.name,
+    metric: info.metric,
+    dimension: info.dimension,
+    embedder: info.embedder,
+    document_count: c.documentCount(),
+    vector_count: (await c.stats()).size,
+    hnsw: { m: info.hnsw.m, ef_construction: info.hnsw.efConstruction },
+    chunking: info.chunking ? chunkingView(info.chunking) : null,
+    created_at: info.createdAt,
+  };
+}
+
+export function documentView(d: StoredDocument, vector?: Float32Array | null) {
+  return {
+    id: d.id,
+    text: d.text,
+    metadata: d.metadata,
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
+    ...(vector !== undefined ? { vector: vector ? Array.from(vector) : null } : {}),
+  };
+}
+
+export function toSearchQuery(q: z.output<typeof queryBody>): SearchQuery {
+  return {
+    text: q.text,
+    vector: q.vector,
+    k: q.k,
+    offset: q.offset,
+    include: q.include,
+    ef: q.ef,
+    filter: q.filter,
+    mode: q.mode,
+    rrfK: q.rrf_k,
+    fusion: q.fusion,
+    weights: q.weights,
+    scoreThreshold: q.score_threshold,
+    groupBy: q.group_by,
+  };
+}
+
+export function hitView(h: Hit) {
+  return {
+    // `id` is the document id, kept for clients of the first API version.
+    id: h.documentId,
+    document_id: h.documentId,
+    chunk_index: h.chunkIndex,
+    score: h.score,
+    ...(h.vectorRank === undefined ? {} : { vector_rank: h.vectorRank }),
+    ...(h.keywordRank === undefined ? {} : { keyword_rank: h.keywordRank }),
+    ...(h.text === undefined ? {} : { text: h.text }),
+    ...(h.metadata === undefined ? {} : { metadata: h.metadata }),
+    ...(h.vector === undefined ? {} : { vector: h.vector }),
+  };
+}
+
+export function searchView(r: SearchResult) {
+  return {
+    hits: r.hits.map(hitView),
+    mode: r.mode,
+    plan: {
+      ...(r.plan.vector === undefined ? {} : { vector: r.plan.vector }),
+      ...(r.plan.filteredChunks === undefined ? {} : { filtered_chunks: r.plan.filteredChunks }),
+    },
+    took_ms: r.tookMs,
+    ...(r.warning ? { warning: r.warning } : {}),
+  };
+}
+
+/** Opaque cursors: clients pass back what they got; the encoding may change. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ a: lastId })).toString('base64url');
+}
+export function decodeCursor(cursor: string | undefined): string {
+  if (cursor === undefined) return '';
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
+    if (typeof v.a === 'string') return v.a;
+  } catch {
+    // fall through
+  }
+  throw createError('VALIDATION_FAILED', { issues: [{ field: 'cursor', message: 'not a cursor returned by this endpoint' }] });
+}
+
+export function param(req: Request, name: string): string {
+  return String(req.params[name]);
+}
+
+/** A filter passed in a query string, as JSON. */
+export function filterFromQueryString(raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw createError('VALIDATION_FAILED', { issues: [{ field: 'filter', message: 'expected a JSON object (URL-encoded)' }] });
+  }
+}

@@ -1,0 +1,4 @@
+// The collection layer's public face: open collections (the one write door per collection) and
+// the registry that opens, creates and deletes them.
+export { Collection, type CollectionDeps, type DocumentOutcome, type FailurePolicy, type VectorSearchOptions, type WriteOptions, type WriteResult } from './collection.js';
+export { CollectionRegistry, type CreateCollectionInput, type RegistryOptions } from './registry.js';

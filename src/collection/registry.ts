@@ -1,0 +1,127 @@
+// Owns the open collections: opening each one's index at start-up (snapshot + replay, or a
+// rebuild), creating and deleting collections, periodic and final index snapshots.
+import type { Logger } from 'pino';
+import type { ChunkingSpec, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
+import type { Embedders } from '../embedding/index.js';
+import { createError } from '../errors/index.js';
+import { LocalVectorIndex } from '../index/index.js';
+import type { Store } from '../storage/index.js';
+import type { CollectionDeps } from './collection.js';
+import { Collection } from './collection.js';
+
+export interface CreateCollectionInput {
+  name: string;
+  metric: Metric;
+  embedder: EmbedderSpec;
+  dimension?: number;
+  /** The collection's default chunking; absent: the server default. */
+  chunking?: ChunkingSpec;
+}
+
+export interface RegistryOptions extends CollectionDeps {
+  /** Folder of the index snapshots. */
+  indexDir: string;
+  /** Filtered searches whose filter passes at most this many chunks scan them exactly. */
+  exactThreshold: number;
+  /** HNSW build parameters of new collections. */
+  hnsw: HnswParams;
+}
+
+export class CollectionRegistry {
+  private readonly open = new Map<string, Collection>();
+
+  constructor(private readonly opts: RegistryOptions) {}
+
+  private get store(): Store {
+    return this.opts.store;
+  }
+
+  private get log(): Logger {
+    return this.opts.log;
+  }
+
+  private get embedders(): Embedders {
+    return this.opts.embedders;
+  }
+
+  /** Opens every stored collection's index; then loads the models in use (a missing model is logged, not fatal). */
+  async openAll(defaultSpec: EmbedderSpec | undefined): Promise<void> {
+    const specs = new Map<string, EmbedderSpec>();
+    if (defaultSpec) specs.set(JSON.stringify(defaultSpec), defaultSpec);
+    for (const info of this.store.collections.list()) {
+      const { index } = await LocalVectorIndex.open(info, { dir: this.opts.indexDir, source: this.store.documents, log: this.log, exactThreshold: this.opts.exactThreshold });
+      this.open.set(info.name, new Collection(info, index, this.opts));
+      specs.set(JSON.stringify(info.embedder), info.embedder);
+    }
+    for (const spec of specs.values()) {
+      const started = Date.now();
+      try {
+        const e = await this.embedders.forSpec(spec);
+        if (e) this.log.info({ model: spec.model ?? e.id, dimensions: e.dimensions, ms: Date.now() - started }, 'embedding model loaded');
+      } catch (err) {
+        // A collection whose model is gone still serves vector queries and reads; say so loudly.
+        this.log.error({ embedder: spec, err: (err as Error).message }, 'embedding model could not be loaded');
+      }
+    }
+  }
+
+  /** The open collection, or 404 COLLECTION_NOT_FOUND. */
+  get(name: string): Collection {
+    const c = this.open.get(name);
+    if (!c) throw createError('COLLECTION_NOT_FOUND', { name });
+    return c;
+  }
+
+  find(name: string): Collection | undefined {
+    return this.open.get(name);
+  }
+
+  /** Open collections by name. */
+  list(): Collection[] {
+    return [...this.open.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async create(input: CreateCollectionInput): Promise<Collection> {
+    const { spec, dimension } = await this.embedders.resolve(input.embedder, input.dimension);
+    const info = this.store.collections.create({
+      name: input.name,
+      metric: input.metric,
+      dimension,
+      embedder: spec,
+      hnsw: { m: this.opts.hnsw.m, efConstruction: this.opts.hnsw.efConstruction },
+      chunking: input.chunking ?? null,
+    });
+    if (!info) throw createError('COLLECTION_EXISTS', { name: input.name });
+    const { index } = await LocalVectorIndex.open(info, { dir: this.opts.indexDir, source: this.store.documents, log: this.log, exactThreshold: this.opts.exactThreshold });
+    const c = new Collection(info, index, this.opts);
+    this.open.set(info.name, c);
+    this.log.info({ collection: info.name, dimension, metric: info.metric, embedder: spec }, 'collection created');
+    return c;
+  }
+
+  async delete(name: string): Promise<void> {
+    const c = this.get(name);
+    await c.drop(() => this.store.collections.delete(c.info.id));
+    if (this.open.get(name) === c) this.open.delete(name);
+    this.log.info({ collection: name }, 'collection deleted');
+  }
+
+  /** Saves every index that changed since its last snapshot; a failure is logged (SQLite has every write). */
+  async saveAll(): Promise<number> {
+    let saved = 0;
+    for (const c of this.list()) {
+      try {
+        if (await c.index.save()) saved++;
+      } catch (err) {
+        this.log.error({ err, collection: c.name }, 'index snapshot failed; SQLite still has every write');
+      }
+    }
+    return saved;
+  }
+
+  /** Lets queued writes finish, then writes the last snapshots. */
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((c) => c.settle()));
+    await this.saveAll();
+  }
+}

@@ -1,0 +1,115 @@
+// Owns the steps every write of documents shares, whoever calls it (a synchronous upsert, an
+// ingest job, a replica applying a log): validate a batch, decide per document what changed
+// (content hash), chunk the text, and build the DocumentWrites of one transaction.
+import crypto from 'node:crypto';
+import type { ChunkingSpec, ChunkInput, CollectionInfo, DocumentInput, DocumentWrite } from '../domain/types.js';
+import { createError } from '../errors/index.js';
+import type { FieldIssue } from '../errors/index.js';
+import type { DocumentStore } from '../storage/index.js';
+import { DEFAULT_CHUNKING, chunkText } from '../text/chunking.js';
+
+/** Checks a client vector against the collection; returns it as float32. */
+export function checkVector(c: CollectionInfo, v: number[], field: string): Float32Array {
+  if (v.length !== c.dimension) throw createError('DIMENSION_MISMATCH', { field, expected: c.dimension, got: v.length });
+  const out = Float32Array.from(v);
+  if (c.metric === 'cosine' && out.every((x) => x === 0)) throw createError('ZERO_VECTOR', { field });
+  for (const x of out) {
+    if (!Number.isFinite(x)) {
+      throw createError('VALIDATION_FAILED', { issues: [{ field, message: 'a component is out of float32 range' }] });
+    }
+  }
+  return out;
+}
+
+/** The checks of a document beyond its vector: something to embed, and a model to embed it. */
+function checkContent(c: CollectionInfo, d: DocumentInput, field: string): void {
+  if (d.text === undefined && d.vector === undefined) throw createError('TEXT_REQUIRED', { field });
+  if (d.vector === undefined && c.embedder.provider === 'none') throw createError('NO_EMBEDDER', { field: `${field}.vector`, collection: c.name });
+}
+
+/** Checks one document; returns its vector as float32. `field` is where it sits in the request. */
+export function validateDocument(c: CollectionInfo, d: DocumentInput, field: string): Float32Array | undefined {
+  const vector = d.vector ? checkVector(c, d.vector, `${field}.vector`) : undefined;
+  checkContent(c, d, field);
+  return vector;
+}
+
+/** Checks a batch before anything is written or queued: all or nothing. Returns float32 vectors. */
+export function validateDocuments(c: CollectionInfo, inputs: DocumentInput[]): (Float32Array | undefined)[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Map<string, number>();
+  inputs.forEach((d, i) => {
+    const first = seen.get(d.id);
+    if (first !== undefined) issues.push({ field: `documents.${i}.id`, message: `"${d.id}" also appears at documents.${first}` });
+    seen.set(d.id, i);
+  });
+  if (issues.length > 0) throw createError('VALIDATION_FAILED', { issues });
+  // Vectors first, for every document: a wrong dimension is the likelier mistake to report.
+  const vectors = inputs.map((d, i) => (d.vector ? checkVector(c, d.vector, `documents.${i}.vector`) : undefined));
+  inputs.forEach((d, i) => checkContent(c, d, `documents.${i}`));
+  return vectors;
+}
+
+/** The chunking that applies: the request's, else the collection's, else the server default. */
+export function effectiveChunking(c: CollectionInfo, requested: ChunkingSpec | null | undefined): ChunkingSpec {
+  return requested ?? c.chunking ?? DEFAULT_CHUNKING;
+}
+
+/** The texts of a document's chunks, as the model sees them; none for a client vector. */
+export function chunkTexts(d: DocumentInput, chunking: ChunkingSpec): string[] {
+  if (d.vector !== undefined || typeof d.text !== 'string') return [];
+  const text = d.text;
+  return chunkText(text, chunking).map((span) => text.slice(span.start, span.end));
+}
+
+function contentHash(text: string | undefined, vector: Float32Array | undefined, chunking: ChunkingSpec): string {
+  const h = crypto.createHash('sha256');
+  h.update(text === undefined ? '\u0000no-text' : `t:${text}`);
+  if (vector) h.update(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
+  // Text is chunked, so the same text chunked another way is other content.
+  else if (text !== undefined) h.update(`\u0000c:${JSON.stringify(chunking)}`);
+  return h.digest('hex');
+}
+
+export type PlanKind = 'created' | 'updated' | 'metadata' | 'unchanged';
+
+export interface DocumentPlan {
+  id: string;
+  kind: PlanKind;
+  /** Absent for "unchanged". */
+  write?: DocumentWrite;
+  /** Chunks whose vector the model must make: their text, for the content write's chunks. */
+  toEmbed: { chunk: ChunkInput; text: string }[];
+}
+
+/** Decides per document what to write; reads the stored rows, so call it under the write lock. */
+export function planDocuments(
+  docs: Pick<DocumentStore, 'get'>,
+  c: CollectionInfo,
+  inputs: DocumentInput[],
+  vectors: (Float32Array | undefined)[],
+  chunking: ChunkingSpec,
+): DocumentPlan[] {
+  return inputs.map((d, i) => {
+    const vector = vectors[i];
+    const hash = contentHash(d.text, vector, chunking);
+    const metadata = d.metadata ?? {};
+    const existing = docs.get(c.id, d.id);
+    if (existing && existing.contentHash === hash) {
+      if (JSON.stringify(existing.metadata) === JSON.stringify(metadata)) return { id: d.id, kind: 'unchanged', toEmbed: [] };
+      return { id: d.id, kind: 'metadata', write: { kind: 'metadata', pk: existing.pk, metadata }, toEmbed: [] };
+    }
+    const text = d.text ?? null;
+    const toEmbed: DocumentPlan['toEmbed'] = [];
+    let chunks: ChunkInput[];
+    if (vector || text === null) {
+      // A client vector stands for the whole document.
+      chunks = [{ index: 0, start: 0, end: text?.length ?? 0, vector: vector ?? null }];
+    } else {
+      chunks = chunkText(text, chunking).map((span, index) => ({ index, start: span.start, end: span.end, vector: null }));
+      for (const chunk of chunks) toEmbed.push({ chunk, text: text.slice(chunk.start, chunk.end) });
+    }
+    const write: DocumentWrite = { kind: 'content', id: d.id, existingPk: existing?.pk, text, metadata, contentHash: hash, chunks };
+    return { id: d.id, kind: existing ? 'updated' : 'created', write, toEmbed };
+  });
+}

@@ -1,0 +1,215 @@
+// The types the engine speaks, free of HTTP naming (camelCase, no wire shapes): collections,
+// documents and chunks, what a write changes in a vector index, searches and their hits, jobs.
+// Every layer may import this file; it imports nothing.
+
+export type Metric = 'cosine' | 'l2' | 'ip';
+
+/**
+ * Which embedding provider makes a collection's vectors, and its settings, as stored with the
+ * collection. Each provider (src/embedding/providers/<name>.ts) owns the schema of its own
+ * settings; `provider` names it in the registry.
+ */
+export interface EmbedderSpec {
+  provider: string;
+  /** Model id, for providers that have one. */
+  model?: string;
+  /** Output size, for providers whose models offer several (Titan v2: 256, 512 or 1024). */
+  dimensions?: number;
+  /** Ask the model for unit-length vectors (Titan v2). */
+  normalize?: boolean;
+}
+
+/** How documents are split into chunks before embedding (src/text/chunking.ts). */
+export interface ChunkingSpec {
+  strategy: 'none' | 'fixed' | 'sentence';
+  /** Size unit: characters, or tokens (word-like segments; each CJK character counts as one). */
+  unit: 'chars' | 'tokens';
+  /** Largest chunk, in `unit`. */
+  max: number;
+  /** How much of the previous chunk a chunk repeats at its start, in `unit`. */
+  overlap: number;
+}
+
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+}
+
+/** A collection as stored: fixed at creation except `seq`. */
+export interface CollectionInfo {
+  id: number;
+  name: string;
+  metric: Metric;
+  dimension: number;
+  embedder: EmbedderSpec;
+  hnsw: HnswParams;
+  /** Chunking for documents that do not say otherwise; null: the server default. */
+  chunking: ChunkingSpec | null;
+  /** Sequence number of the last write when this row was read (rows are cached: ask the store for the current value). */
+  seq: number;
+  createdAt: string;
+}
+
+export type MetadataValue = string | number | boolean | (string | number | boolean)[];
+export type Metadata = Record<string, MetadataValue>;
+
+/** A document as a client gives it to a write. */
+export interface DocumentInput {
+  id: string;
+  text?: string;
+  vector?: number[];
+  metadata?: Metadata;
+}
+
+export interface StoredDocument {
+  pk: number;
+  id: string;
+  text: string | null;
+  metadata: Metadata;
+  contentHash: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChunkInput {
+  index: number;
+  start: number;
+  end: number;
+  /** null: nothing embeddable (e.g. only unknown words); stored, but not in the vector index. */
+  vector: Float32Array | null;
+}
+
+/** A document's chunk as stored: its span in the text and whether it has a vector. */
+export interface ChunkSpan {
+  index: number;
+  start: number;
+  end: number;
+  hasVector: boolean;
+}
+
+/** One document of a write, after the write pipeline decided what to do with it. */
+export type DocumentWrite =
+  | { kind: 'metadata'; pk: number; metadata: Metadata }
+  | { kind: 'content'; id: string; existingPk?: number; text: string | null; metadata: Metadata; contentHash: string; chunks: ChunkInput[] };
+
+/** What one committed write means for the vector index of its collection. */
+export interface IndexChanges {
+  seq: number;
+  adds: { label: number; vector: Float32Array }[];
+  deletes: number[];
+}
+
+/** A chunk joined with its document, as search results need it. */
+export interface ChunkHit {
+  label: number;
+  documentId: string;
+  chunkIndex: number;
+  start: number;
+  end: number;
+  /** Present when asked for (ChunkFields). */
+  text?: string | null;
+  metadata?: Metadata;
+  vector: Float32Array | null;
+}
+
+/** Which columns a join of hits reads. */
+export interface ChunkFields {
+  text: boolean;
+  metadata: boolean;
+  vector: boolean;
+}
+
+/** One (chunk label, score) of a ranking; higher scores are better for every metric. */
+export interface Neighbor {
+  label: number;
+  score: number;
+}
+
+export type IncludeField = 'text' | 'metadata' | 'vector';
+export type SearchMode = 'vector' | 'keyword' | 'hybrid';
+export type GroupBy = 'document' | 'none';
+/** rrf: reciprocal rank fusion; convex: weighted sum of min-max normalised scores. */
+export type Fusion = 'rrf' | 'convex';
+
+export interface SearchQuery {
+  text?: string;
+  vector?: number[];
+  k: number;
+  offset?: number;
+  include: IncludeField[];
+  ef?: number;
+  filter?: unknown;
+  mode?: SearchMode;
+  rrfK?: number;
+  fusion?: Fusion;
+  weights?: { vector?: number; keyword?: number };
+  scoreThreshold?: number;
+  groupBy?: GroupBy;
+}
+
+export interface Hit {
+  documentId: string;
+  chunkIndex: number;
+  score: number;
+  /** 1-based rank in each component ranking (hybrid only); null when absent from it. */
+  vectorRank?: number | null;
+  keywordRank?: number | null;
+  text?: string | null;
+  metadata?: Metadata;
+  vector?: number[];
+}
+
+export interface Plan {
+  /** hnsw: plain HNSW; hnsw_filtered: HNSW restricted to an allow-set; exact: a scan of the allowed set. */
+  vector?: 'hnsw' | 'hnsw_filtered' | 'exact';
+  /** Chunks with a vector that pass the filter (only counted when there is a filter). */
+  filteredChunks?: number;
+}
+
+export interface SearchResult {
+  hits: Hit[];
+  mode: SearchMode;
+  plan: Plan;
+  tookMs: number;
+  /** Present when the query text had nothing the model could embed. */
+  warning?: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** ingest: documents to write (job items); cluster: one computation whose answer is `result`. */
+export type JobKind = 'ingest' | 'cluster';
+export type TaskKind = Exclude<JobKind, 'ingest'>;
+export type ItemState = 'pending' | 'done' | 'skipped' | 'failed';
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  /** The request of a job without items (cluster), as given. */
+  params: unknown;
+  /** The answer of a finished job without items. */
+  result: unknown;
+  collectionId: number;
+  collection: string;
+  status: JobStatus;
+  chunking: ChunkingSpec | null;
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface JobItem {
+  position: number;
+  /** The document as the client sent it (parsed JSON). */
+  document: unknown;
+}
+
+export interface ItemOutcome {
+  position: number;
+  state: Exclude<ItemState, 'pending'>;
+  error?: string;
+}

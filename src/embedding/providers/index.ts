@@ -1,0 +1,8 @@
+// The embedding providers Quiver knows, one line each. The API's `embedder` schema, collection
+// creation and the model cache are built from this list (see ../provider.ts).
+import type { EmbeddingProvider } from '../provider.js';
+import { bedrockProvider } from './bedrock.js';
+import { localProvider } from './local.js';
+import { noneProvider } from './none.js';
+
+export const PROVIDERS: readonly EmbeddingProvider[] = [localProvider, noneProvider, bedrockProvider];

@@ -1,0 +1,32 @@
+// Provider "local": a model run in-process (worker threads) with transformers.js or USE-lite,
+// loaded from the models folder with no network (src/embedding/local.ts). The built-in model
+// is the default; its size is the model's, so finding it loads the model.
+import path from 'node:path';
+import { z } from 'zod';
+import { BUILTIN_MODELS_DIR } from '../../config/index.js';
+import { LocalEmbedder, MODEL_ID_PATTERN } from '../local.js';
+import type { EmbeddingProvider, ProviderContext } from '../provider.js';
+
+function searchDirs(ctx: ProviderContext): string[] {
+  const dirs = [ctx.config.modelsDir];
+  if (path.resolve(BUILTIN_MODELS_DIR) !== ctx.config.modelsDir) dirs.push(BUILTIN_MODELS_DIR);
+  return dirs;
+}
+
+export const localProvider: EmbeddingProvider = {
+  name: 'local',
+  schema: z.strictObject({
+    provider: z.literal('local'),
+    model: z.string().regex(MODEL_ID_PATTERN, 'expected a model id such as "my-model" or "org/my-model"').optional(),
+  }),
+  normalize: (spec, ctx) => ({ provider: 'local', model: spec.model ?? ctx.config.defaultModel }),
+  dimensions: async (spec, ctx) => (await ctx.load(spec))?.dimensions,
+  create: async (spec, ctx) =>
+    LocalEmbedder.load({
+      modelId: spec.model ?? ctx.config.defaultModel,
+      searchDirs: searchDirs(ctx),
+      allowDownload: ctx.config.allowModelDownload,
+      poolSize: ctx.config.ingest.embedWorkers,
+    }),
+  key: (spec) => `local:${spec.model ?? ''}`,
+};

@@ -1,0 +1,114 @@
+// The SQLite implementation of the Store interface: one connection (WAL), the repositories
+// over it, the filter compiler, size and online backup.
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import type { DocumentWrite } from '../domain/types.js';
+import { CollectionsRepo } from './collections.js';
+import type { Db } from './database.js';
+import { openDatabase } from './database.js';
+import { DocumentsRepo } from './documents.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { compileOptionalFilter } from './filter-sql.js';
+import type { SqlWhere } from './filter-sql.js';
+import { JobsRepo } from './jobs.js';
+import { SearchRepo } from './search.js';
+import type { BackupSummary, CompiledFilter, DocumentStore, Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  file: string;
+  /** "full" fsyncs every commit: an acknowledged write survives power loss, not only a process crash. */
+  sync: 'full' | 'normal';
+  /** Embedding cache entries kept (least recently used dropped first); 0 disables it. */
+  embedCacheMax: number;
+}
+
+/** A compiled filter came from this store: its SQL is ours. */
+const where = (f: CompiledFilter | undefined) => f as SqlWhere | undefined;
+
+export class SqliteStore implements Store {
+  readonly collections: CollectionsRepo;
+  readonly documents: DocumentStore;
+  readonly jobs: JobsRepo;
+  readonly cache: EmbeddingCache;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly file: string,
+    embedCacheMax: number,
+  ) {
+    this.collections = new CollectionsRepo(db);
+    const docs = new DocumentsRepo(db, this.collections);
+    const search = new SearchRepo(db, docs);
+    this.jobs = new JobsRepo(db);
+    this.cache = new EmbeddingCache(db, embedCacheMax);
+    this.documents = {
+      get: (c, id) => docs.get(c, id),
+      chunksOf: (pk) => docs.chunksOf(pk),
+      vectorOf: (pk) => docs.vectorOf(pk),
+      page: (c, after, limit, f) => (f ? search.page(c, after, limit, where(f)) : docs.page(c, after, limit)),
+      write: (c, writes: DocumentWrite[], also) => docs.write(c, writes, also),
+      delete: (c, ids) => search.deleteMany(c, ids),
+      idsWhere: (c, f) => search.idsWhere(c, where(f)),
+      chunksByLabel: (labels, fields) => docs.chunksByLabel(labels, fields),
+      labelsWhere: (c, f) => search.labelsWhere(c, where(f)),
+      vectorsByLabel: (labels) => search.vectorsByLabel(labels),
+      keyword: (c, text, f, limit) => search.keyword(c, text, where(f), limit),
+      documentVectors: (c, ids) => search.documentVectors(c, ids),
+      analysisPks: (c, f) => search.analysisPks(c, where(f)),
+      analysisDocuments: (pks, maxText) => search.analysisDocuments(pks, maxText),
+      tombstonesAfter: (c, seq) => docs.tombstonesAfter(c, seq),
+      vectorsAfter: (c, seq) => docs.vectorsAfter(c, seq),
+      liveLabels: (c) => docs.liveLabels(c),
+      allVectors: (c) => docs.allVectors(c),
+      pruneTombstones: (c, seq) => docs.pruneTombstones(c, seq),
+    };
+  }
+
+  /** Opens (creating if needed) and migrates the database. */
+  static open(opts: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(openDatabase({ file: opts.file, sync: opts.sync }), opts.file, opts.embedCacheMax);
+  }
+
+  compileFilter(filter: unknown, field = 'filter'): CompiledFilter | undefined {
+    return compileOptionalFilter(filter, field);
+  }
+
+  sizeBytes(): { db: number; wal: number } {
+    const size = (f: string) => {
+      try {
+        return fs.statSync(f).size;
+      } catch {
+        return 0; // no WAL right after a checkpoint: 0 is the truth
+      }
+    };
+    return { db: size(this.file), wal: size(`${this.file}-wal`) };
+  }
+
+  async backupTo(file: string): Promise<BackupSummary> {
+    // SQLite's online backup copies page by page between event-loop turns; writes on this
+    // connection during the copy are carried into it, so the copy is one consistent state.
+    await this.db.backup(file);
+    const copy = new Database(file);
+    try {
+      copy.pragma('journal_mode = DELETE');
+      const repo = new CollectionsRepo(copy);
+      return { collections: repo.list().map((c) => ({ id: c.id, name: c.name, seq: c.seq, documents: repo.documentCount(c.id) })) };
+    } finally {
+      copy.close();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** SQLite's integrity check of a database file that is not open elsewhere: "ok" or the problems. */
+export function checkDatabaseFile(file: string): string {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    return String(db.pragma('integrity_check', { simple: true }));
+  } finally {
+    db.close();
+  }
+}

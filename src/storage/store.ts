@@ -1,0 +1,149 @@
+// The storage interface the rest of Quiver holds. Only this folder writes SQL (the filter
+// compiler's output included); the SQLite implementation is sqlite-store.ts. Another store (a
+// replicated one, or a test double) implements these interfaces and nothing above changes.
+import type {
+  ChunkFields,
+  ChunkHit,
+  ChunkingSpec,
+  ChunkSpan,
+  CollectionInfo,
+  DocumentWrite,
+  EmbedderSpec,
+  HnswParams,
+  IndexChanges,
+  ItemOutcome,
+  Job,
+  JobItem,
+  JobKind,
+  JobStatus,
+  Metric,
+  Neighbor,
+  StoredDocument,
+  TaskKind,
+} from '../domain/types.js';
+
+/** A filter compiled by the store; opaque to its callers, who only pass it back. */
+export interface CompiledFilter {
+  readonly sql: string;
+  readonly params: readonly (string | number)[];
+}
+
+export interface NewCollection {
+  name: string;
+  metric: Metric;
+  dimension: number;
+  embedder: EmbedderSpec;
+  hnsw: HnswParams;
+  chunking?: ChunkingSpec | null;
+}
+
+export interface CollectionStore {
+  /** The collection; its `seq` is as of the first lookup (rows are cached: list() reads the current one). */
+  get(name: string): CollectionInfo | undefined;
+  list(): CollectionInfo[];
+  /** Returns undefined when the name is taken. */
+  create(c: NewCollection): CollectionInfo | undefined;
+  /** Deletes the collection and, by cascade, its documents, chunks and jobs. */
+  delete(id: number): void;
+  documentCount(id: number): number;
+}
+
+export interface DocumentVectors {
+  pk: number;
+  id: string;
+  labels: number[];
+  vectors: Float32Array[];
+}
+
+export interface AnalysisDocument {
+  id: string;
+  text: string | null;
+  /** Mean of the document's chunk vectors. */
+  vector: Float32Array;
+}
+
+export interface DocumentStore {
+  get(collectionId: number, id: string): StoredDocument | undefined;
+  chunksOf(pk: number): ChunkSpan[];
+  vectorOf(pk: number): Float32Array | null;
+  /** Documents in id order after `afterId` (exclusive), optionally those a filter selects. */
+  page(collectionId: number, afterId: string, limit: number, filter?: CompiledFilter): StoredDocument[];
+  /** Writes a batch in one transaction; `also` runs inside it. Returns what the index must do. */
+  write(collectionId: number, writes: DocumentWrite[], also?: () => void): IndexChanges;
+  /** Deletes documents in one transaction; returns how many existed and what the index must do. */
+  delete(collectionId: number, ids: string[]): { deleted: number; changes: IndexChanges };
+  /** Ids of the documents a filter selects. */
+  idsWhere(collectionId: number, filter: CompiledFilter | undefined): string[];
+  /** Chunks joined with their documents, for the given labels (order not kept). */
+  chunksByLabel(labels: number[], fields: ChunkFields): Map<number, ChunkHit>;
+  /** Labels of the chunks with a vector whose document passes the filter. */
+  labelsWhere(collectionId: number, filter: CompiledFilter): number[];
+  vectorsByLabel(labels: number[]): Map<number, Float32Array>;
+  /** BM25 over chunk text, best first; higher scores are better. */
+  keyword(collectionId: number, text: string, filter: CompiledFilter | undefined, limit: number): Neighbor[];
+  /** The chunks (labels and vectors) of the given documents; absent ids are absent from the map. */
+  documentVectors(collectionId: number, ids: string[]): Map<string, DocumentVectors>;
+  /** pks of the documents with at least one vector that pass the filter, in pk order. */
+  analysisPks(collectionId: number, filter: CompiledFilter | undefined): number[];
+  /** Id, text and mean chunk vector of the given documents, in the order given. */
+  analysisDocuments(pks: number[], maxText: number): AnalysisDocument[];
+  // What a vector index reads to open, replay and rebuild itself (index/local-index.ts IndexSource).
+  tombstonesAfter(collectionId: number, seq: number): number[];
+  vectorsAfter(collectionId: number, seq: number): Iterable<{ label: number; vector: Float32Array }>;
+  liveLabels(collectionId: number): number[];
+  allVectors(collectionId: number): Iterable<{ label: number; vector: Float32Array }>;
+  pruneTombstones(collectionId: number, uptoSeq: number): void;
+}
+
+export interface JobStore {
+  /** Records a job and all its documents in one transaction; returns the job as queued. */
+  create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): Job;
+  /** Records a job without items (a computation over the collection); returns it as queued. */
+  createTask(collectionId: number, kind: TaskKind, params: unknown): Job;
+  get(id: string): Job | undefined;
+  /** Newest first; `after` is the id of the last job of the previous page. */
+  list(filter: { collectionIds?: number[]; status?: JobStatus; kind?: JobKind; limit: number; after?: string }): Job[];
+  countByStatus(): Record<JobStatus, number>;
+  nextRunnable(kind: JobKind): Job | undefined;
+  pendingItems(jobId: string, limit: number): JobItem[];
+  /** The pending items after a position (the batch after the one in flight). */
+  pendingItemsAfter(jobId: string, position: number, limit: number): JobItem[];
+  markStarted(jobId: string): void;
+  /** Moves a job that is still queued or running to a final state; false if it already had one. */
+  finish(jobId: string, status: 'done' | 'failed' | 'cancelled', error?: string | null): boolean;
+  /** Stores a running task's answer and marks it done; false if it was cancelled meanwhile. */
+  finishTask(jobId: string, result: unknown): boolean;
+  /** Call inside the transaction that writes the batch's documents. */
+  recordOutcomes(jobId: string, outcomes: ItemOutcome[]): void;
+  /** The first `limit` failed documents with their messages. */
+  errors(jobId: string, limit: number): { documentId: string; message: string }[];
+  /** Documents accepted but not yet processed, over all unfinished jobs (for backpressure). */
+  pendingDocuments(): number;
+}
+
+/** Vectors by (model id, sha256 of text), so the same text is never embedded twice. */
+export interface VectorCache {
+  getMany(modelId: string, hashes: Buffer[]): Map<string, Float32Array>;
+  putMany(modelId: string, entries: { hash: Buffer; vector: Float32Array }[]): void;
+}
+
+export interface BackupSummary {
+  collections: { id: number; name: string; seq: number; documents: number }[];
+}
+
+export interface Store {
+  readonly collections: CollectionStore;
+  readonly documents: DocumentStore;
+  readonly jobs: JobStore;
+  readonly cache: VectorCache;
+  /**
+   * Compiles a metadata filter; throws VALIDATION_FAILED naming the offending field (e.g.
+   * "filter.price.$foo"). undefined for an absent or empty filter ("everything").
+   */
+  compileFilter(filter: unknown, field?: string): CompiledFilter | undefined;
+  /** Size in bytes of the database files (metrics); 0 for a file that does not exist right now. */
+  sizeBytes(): { db: number; wal: number };
+  /** A consistent online copy of the database as one file; what it holds. */
+  backupTo(file: string): Promise<BackupSummary>;
+  close(): void;
+}
