@@ -115,8 +115,8 @@ export async function verifySnapshot(base: string, expect: SnapshotExpectation, 
 
   if (!fs.existsSync(`${base}.json`)) {
     const orphans = ['.hnsw', '.labels'].filter((ext) => fs.existsSync(`${base}${ext}`)).map((ext) => `${name}${ext}`);
-    const interrupted = orphans.length ? `; ${orphans.join(' and ')} without it: a first snapshot was interrupted` : '';
-    if (expect.vectors === 0) return { action: 'empty', note: `no snapshot (${name}.json)${interrupted}; no vectors to index` };
+    const interrupted = orphans.length ? `, ${orphans.join(' and ')} without it: a first snapshot was interrupted` : '';
+    if (expect.vectors === 0) return { action: 'empty', note: `no snapshot yet, no vectors to index${interrupted}` };
     return rebuild('missing', `no snapshot (${name}.json is missing${interrupted})`);
   }
 
@@ -141,7 +141,7 @@ export async function verifySnapshot(base: string, expect: SnapshotExpectation, 
   try {
     loaded = await HnswIndex.load(base, { dimension: expect.dimension, metric: expect.metric, params: expect.params ?? { m: manifest.m, efConstruction: manifest.efConstruction } });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = oneLine(err instanceof Error ? err.message : String(err));
     // The checksums matched, so hnswlib read the very file the manifest describes, and refused it.
     if (message.startsWith('Hnswlib Error')) return rebuild('hnswlib', `hnswlib refuses ${name}.hnsw although its checksum matches (${message})`, seq);
     return rebuild('hnswlib', `loading ${name}.hnsw failed (${message})`, seq);
