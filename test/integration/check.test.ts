@@ -65,9 +65,16 @@ let seeded: string;
 /** Collection name → id, as the seeded database numbered them. */
 const ids = new Map<string, number>();
 const servers: TestServer[] = [];
+/** Every dir this file makes, removed at the end. */
+const dirs: string[] = [];
+const scratchDir = (prefix: string) => {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+};
 
 beforeAll(async () => {
-  seeded = tempDir('quiver-check-');
+  seeded = scratchDir('quiver-check-');
   const s = await TestServer.start({ dataDir: seeded, env: { QUIVER_EMBEDDER: 'none' } });
   servers.push(s);
   for (const [name, metric] of [
@@ -94,13 +101,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /** A copy of the seeded data dir to damage. */
 function copy(): string {
-  const dir = tempDir('quiver-check-case-');
-  fs.cpSync(seeded, dir, { recursive: true });
-  return dir;
+  const d = scratchDir('quiver-check-case-');
+  fs.cpSync(seeded, d, { recursive: true });
+  return d;
 }
 
 const base = (dir: string, name: string) => path.join(dir, 'indexes', `c${ids.get(name)}`);
@@ -248,7 +256,7 @@ describe('quiver check', () => {
   });
 
   it('exits 2 for a dir that does not exist, a missing --data-dir, and a dir that is not a data dir', async () => {
-    const missing = path.join(tempDir('quiver-check-none-'), 'nope');
+    const missing = path.join(scratchDir('quiver-check-none-'), 'nope');
     const r = await check(missing);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`quiver check: data dir ${missing} does not exist (ENOENT)\n`);
@@ -259,7 +267,7 @@ describe('quiver check', () => {
     expect(noOption.code).toBe(2);
     expect(noOption.stderr).toContain("required option '--data-dir <dir>' not specified");
 
-    const empty = tempDir('quiver-check-empty-');
+    const empty = scratchDir('quiver-check-empty-');
     const e = await check(empty);
     expect(e.code).toBe(2);
     expect(e.stderr).toContain(`${empty} is not a Quiver data dir: it holds neither quiver.db nor index snapshots`);
