@@ -19,5 +19,6 @@ program
 program.addCommand(restoreCommand());
 program.addCommand(ingestCommand());
 program.addCommand(searchCommand());
+program.addCommand((await import('./check.js')).checkCommand());
 
 await program.parseAsync(process.argv);
