@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { DatabaseInspector, knownSchemaVersion, type InspectedCollection } from '../storage/inspect.js';
-import { listSnapshotFiles, snapshotBase, verifySnapshot, type SnapshotVerdict } from '../index/verify-snapshot.js';
+import { DatabaseInspector, knownSchemaVersion, type InspectedCollection } from '../storage/index.js';
+import { listSnapshotFiles, snapshotBase, verifySnapshot, type SnapshotVerdict } from '../index/index.js';
 import { UsageError, runCommand, usageErrorsExit2 } from './http.js';
 
 interface CheckOptions {

@@ -6,6 +6,7 @@
 // A snapshot is only trusted when the manifest's checksums match, because hnswlib reads a
 // truncated or foreign file without checks and can crash the process.
 import fs from 'node:fs';
+import path from 'node:path';
 import crypto from 'node:crypto';
 import hnswlib from 'hnswlib-node';
 import type { HnswParams, Metric, Neighbor } from '../domain/types.js';
@@ -168,7 +169,8 @@ export class HnswIndex implements IndexCore {
     } catch (err) {
       // A file with a matching checksum can still be one hnswlib cannot read (written by
       // another version, or damaged before its checksum was taken): rebuild, do not crash.
-      return { reason: `hnswlib could not read ${base}.hnsw (${err instanceof Error ? err.message : String(err)})` };
+      const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+      return { reason: `hnswlib refuses ${path.basename(base)}.hnsw although its checksum matches (${message})` };
     }
     // Copy into an aligned buffer: readFile's Buffer need not start on an 8-byte boundary.
     const labels = new Float64Array(manifest.live);

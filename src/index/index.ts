@@ -4,3 +4,4 @@ export { hnswDistanceToScore, similarity } from './vector-index.js';
 export { ExactIndex, exactSearch } from './exact-index.js';
 export { HnswIndex, type SnapshotManifest } from './hnsw-index.js';
 export { LocalVectorIndex, type IndexSource, type LocalIndexOptions, type OpenReport } from './local-index.js';
+export { verifySnapshot, snapshotBase, listSnapshotFiles, type SnapshotVerdict, type SnapshotExpectation, type SnapshotProblem, type LabelSource } from './verify-snapshot.js';

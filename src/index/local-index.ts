@@ -18,6 +18,7 @@ import { exactSearch } from './exact-index.js';
 import { HnswIndex } from './hnsw-index.js';
 import type { IndexStats, SearchOptions, SearchOutcome, VectorIndex } from './vector-index.js';
 import { labelTest } from './vector-index.js';
+import { snapshotBase } from './verify-snapshot.js';
 
 /** What an index reads from the source of truth to open, replay and rebuild itself. */
 export interface IndexSource {
@@ -73,15 +74,14 @@ export class LocalVectorIndex implements VectorIndex {
     return this.info.metric;
   }
 
-  /** File base name by collection id: collection names never reach a path. */
   private get base(): string {
-    return path.join(this.opts.dir, `c${this.info.id}`);
+    return snapshotBase(this.opts.dir, this.info.id);
   }
 
   /** Opens the index of a collection: snapshot + replay, or a rebuild from the store. */
   static async open(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ index: LocalVectorIndex; report: OpenReport }> {
     fs.mkdirSync(opts.dir, { recursive: true });
-    const base = path.join(opts.dir, `c${info.id}`);
+    const base = snapshotBase(opts.dir, info.id);
     const { source, log } = opts;
     const loaded = await HnswIndex.load(base, { dimension: info.dimension, metric: info.metric, params: info.hnsw });
     if ('index' in loaded && loaded.seq <= info.seq) {

@@ -6,10 +6,10 @@
 // process), then hnswlib's own reading, whose refusal is caught here. Checked here besides: a
 // manifest that is not a manifest object (HnswIndex.load assumes one), HNSW parameters, shape or a
 // seq that disagree with the collection's row, and the snapshot's labels after replaying newer
-// writes against the labels SQLite says the index must hold (as IndexManager.open does).
+// writes against the labels SQLite says the index must hold (as LocalVectorIndex.open does).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HnswParams, Metric } from '../storage/index.js';
+import type { HnswParams, Metric } from '../domain/types.js';
 import { HnswIndex, type SnapshotManifest } from './hnsw-index.js';
 
 /** What the collection's row in SQLite says the snapshot must match. */
@@ -45,7 +45,7 @@ export type SnapshotVerdict =
 
 const SNAPSHOT_FILE = /^c(\d+)\.(hnsw|labels|json)(\.tmp)?$/;
 
-/** A collection's snapshot file base name, as IndexManager names it: by id, never by name. */
+/** A collection's snapshot file base name: by id, so collection names never reach a path. */
 export function snapshotBase(indexDir: string, collectionId: number): string {
   return path.join(indexDir, `c${collectionId}`);
 }
@@ -146,9 +146,9 @@ export async function verifySnapshot(base: string, expect: SnapshotExpectation, 
     if (message.startsWith('Hnswlib Error')) return rebuild('hnswlib', `hnswlib refuses ${name}.hnsw although its checksum matches (${message})`, seq);
     return rebuild('hnswlib', `loading ${name}.hnsw failed (${message})`, seq);
   }
-  if ('reason' in loaded) return rebuild('files', loaded.reason, seq);
+  if ('reason' in loaded) return rebuild(loaded.reason.startsWith('hnswlib refuses') ? 'hnswlib' : 'files', loaded.reason, seq);
 
-  // Replay as IndexManager.open does: deletes first (labels are never reused), then adds.
+  // Replay as LocalVectorIndex.open does: deletes first (labels are never reused), then adds.
   const labels = new Set(loaded.index.labels());
   let replayedDeletes = 0;
   for (const label of sqlite.deletedAfter(seq)) if (labels.delete(label)) replayedDeletes++;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Db } from './database.js';
 import { MIGRATIONS_DIR } from './database.js';
-import type { HnswParams, Metric } from './types.js';
+import type { HnswParams, Metric } from '../domain/types.js';
 
 export interface InspectedCollection {
   id: number;
