@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { createLogger } from './log.js';
 import { isLoopback } from './ops/shutdown.js';
-import { createQuiver, installShutdown, listen } from './server.js';
+import { StartupError, createQuiver, installShutdown, listen } from './server.js';
 
 function readConfig(): Config {
   try {
@@ -39,6 +39,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StartupError) {
+    process.stderr.write(`quiver: refusing to start: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`quiver: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

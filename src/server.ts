@@ -1,6 +1,7 @@
 // The composition root: builds every part from one config — store, embedding providers,
 // collections, job runner (with its tasks), lifecycle, HTTP app — and nothing else. main.ts runs
 // it as a process; in-process tests run it on a loopback port.
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
@@ -9,6 +10,7 @@ import { createApp } from './api/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
 import { Embedders } from './embedding/index.js';
+import { listSnapshotFiles } from './index/index.js';
 import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
@@ -28,9 +30,32 @@ export interface Quiver {
   app: Express;
 }
 
+/** The data dir cannot be served as it is; the message names the files and what to do. */
+export class StartupError extends Error {}
+
+/**
+ * A database that is missing or empty while index snapshots are there means the database was
+ * lost (deleted, emptied, a wrong volume), not a first start: starting would serve an empty
+ * server over stale snapshots without a word. Refused unless QUIVER_START_FRESH says so.
+ */
+function checkDatabaseNotLost(config: Config, dbFile: string): void {
+  const size = fs.existsSync(dbFile) ? fs.statSync(dbFile).size : -1;
+  if (size > 0 || config.startFresh) return;
+  const indexDir = path.join(config.dataDir, 'indexes');
+  const snapshots = [...listSnapshotFiles(indexDir).values()].flat().sort();
+  if (snapshots.length === 0) return;
+  throw new StartupError(
+    `${dbFile} is ${size < 0 ? 'missing' : 'empty'} but ${indexDir} holds index snapshots (${snapshots.slice(0, 6).join(', ')}${snapshots.length > 6 ? ', ...' : ''}): ` +
+      'the database looks lost, not new. Restore it (quiver restore <backup> --data-dir ...), check it (quiver check --data-dir ...), ' +
+      'or set QUIVER_START_FRESH=true to start with an empty database (the old snapshots are then ignored).',
+  );
+}
+
 /** Builds a server on the data dir of `config`; opens the database (fast), loads nothing else yet. */
 export function createQuiver(config: Config, log: Logger): Quiver {
-  const store = SqliteStore.open({ file: path.join(config.dataDir, 'quiver.db'), sync: config.sync, embedCacheMax: config.embedCacheMax });
+  const dbFile = path.join(config.dataDir, 'quiver.db');
+  checkDatabaseNotLost(config, dbFile);
+  const store = SqliteStore.open({ file: dbFile, sync: config.sync, embedCacheMax: config.embedCacheMax });
   const embedders = new Embedders(config);
   const collections = new CollectionRegistry({
     store,

@@ -46,6 +46,7 @@ const envSchema = z.object({
   QUIVER_MAX_BODY: byteSize.default(10 * 1024 * 1024),
   QUIVER_MAX_DOCUMENTS_PER_REQUEST: int(1, 100_000).default(1000),
   QUIVER_SYNC: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
+  QUIVER_START_FRESH: bool.default(false),
   QUIVER_SNAPSHOT_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   QUIVER_HNSW_M: int(4, 128).default(16),
   QUIVER_HNSW_EF_CONSTRUCTION: int(10, 2000).default(200),
@@ -83,6 +84,8 @@ export interface Config {
   maxBodyBytes: number;
   maxDocumentsPerRequest: number;
   sync: 'full' | 'normal';
+  /** Start on a missing or empty database even though index snapshots are there (they are then stale). */
+  startFresh: boolean;
   snapshotIntervalMs: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
   /** Filtered searches whose filter passes at most this many chunks scan them exactly instead of walking HNSW. */
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.QUIVER_MAX_BODY,
     maxDocumentsPerRequest: e.QUIVER_MAX_DOCUMENTS_PER_REQUEST,
     sync: e.QUIVER_SYNC,
+    startFresh: e.QUIVER_START_FRESH,
     snapshotIntervalMs: e.QUIVER_SNAPSHOT_INTERVAL_MS,
     hnsw: { m: e.QUIVER_HNSW_M, efConstruction: e.QUIVER_HNSW_EF_CONSTRUCTION, efSearch: e.QUIVER_HNSW_EF_SEARCH },
     exactSearchThreshold: e.QUIVER_EXACT_SEARCH_THRESHOLD,
