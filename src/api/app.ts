@@ -21,6 +21,7 @@ import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './opena
 import type { RouteRecord } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { jobRoutes } from './routes/jobs.js';
+import { diskHealth, readinessFields } from '../ops/disk-health.js';
 
 export function createApp(engine: Engine, log: Logger): express.Express {
   const app = express();
@@ -96,8 +97,16 @@ export function createApp(engine: Engine, log: Logger): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // A full data-dir disk (ops/disk-health.ts) is 503 too, body {"status":"ready","storage":"full",
+  // "full_since","free_bytes"}: a server that refuses every write cannot do its whole job, and 503 is
+  // what orchestrators and the compose healthcheck act on (alert, mark unhealthy) while /healthz
+  // stays 200, so nothing restarts it (a restart frees no space). /v1 checks engine.isReady only, so
+  // clients that reach the server keep reading; one that routes reads on /readyz can tell this
+  // case from starting or draining by status "ready" with storage "full".
+  const disk = diskHealth(engine);
   app.get('/readyz', (_req, res) => {
-    res.status(engine.isReady ? 200 : 503).json({ status: engine.status });
+    const storage = disk.status();
+    res.status(engine.isReady && !storage.full ? 200 : 503).json({ status: engine.status, ...readinessFields(storage) });
   });
 
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -120,6 +129,6 @@ export function createApp(engine: Engine, log: Logger): express.Express {
 
   app.use('/v1', v1);
   app.use(notFound);
-  app.use(errorHandler(log, engine.config.maxBodyBytes));
+  app.use(errorHandler(log, engine.config.maxBodyBytes, (err) => disk.noteError(err)));
   return app;
 }

@@ -3,7 +3,7 @@
 // the diagnostics channel EMBED_CHANNEL by util/embed-channel.ts, which the engine wraps around
 // every embedder, so the embedding code needs no import from here), and
 // gauges read from the engine at scrape time: documents, vectors and index memory per
-// collection, SQLite file size, readiness. One registry per app, so tests can build several.
+// collection, SQLite file size, readiness, a full disk. One registry per app, so tests can build several.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import client from 'prom-client';
 import type { Engine } from '../engine/index.js';
 
 import { EMBED_CHANNEL } from '../util/embed-channel.js';
+import { diskHealth } from '../ops/disk-health.js';
 import type { EmbedEvent } from '../util/embed-channel.js';
 
 export interface Metrics {
@@ -122,6 +123,15 @@ export function createMetrics(engine: Engine): Metrics {
     registers: [registry],
     collect() {
       this.set(engine.isReady ? 1 : 0);
+    },
+  });
+
+  new client.Gauge({
+    name: 'quiver_storage_full',
+    help: '1 while the disk holding the data dir is full (writes answer 507 INSUFFICIENT_STORAGE), else 0',
+    registers: [registry],
+    collect() {
+      this.set(diskHealth(engine).status().full ? 1 : 0);
     },
   });
 
