@@ -8,6 +8,7 @@ import type { Engine } from '../engine/index.js';
 import { createError } from '../errors/index.js';
 import type { Embedder } from '../embedding/index.js';
 import { EmbedError } from '../embedding/index.js';
+import { diskHealth } from '../ops/disk-health.js';
 import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobItem, JobKind, JobRow } from '../storage/index.js';
 import { chunkText } from './chunking.js';
 import type { DocumentInput } from './pipeline.js';
@@ -122,8 +123,10 @@ export class JobRunner {
 
   /** Works through the jobs of one kind, oldest first, until stopped. */
   private async run(kind: JobKind, work: (job: JobRow) => Promise<void>): Promise<void> {
+    let pause = false; // after a full disk: wait for the poll or a wake, and go on waiting while it is full
     while (this.running) {
-      const job = this.engine.jobs.nextRunnable(kind);
+      const job = pause ? undefined : this.engine.jobs.nextRunnable(kind);
+      pause &&= diskHealth(this.engine).full;
       if (!job) {
         await new Promise<void>((resolve) => {
           const wake = () => {
@@ -141,7 +144,14 @@ export class JobRunner {
         await work(job);
       } catch (err) {
         if (!this.running) return; // stopping: the database may be closed; the job resumes at the next start
-        // Anything unexpected (disk full, a bug) fails this job rather than looping on it forever.
+        if (diskHealth(this.engine).noteError(err)) {
+          // A full disk passes: the job stays running and resumes at its first uncommitted document
+          // once ops/disk-health.ts finds space again (tasks are computed again from the start).
+          this.engine.log.warn({ job: job.id, kind }, 'job paused: the disk holding the data dir is full');
+          pause = true;
+          continue;
+        }
+        // Anything else unexpected (a bug) fails this job rather than looping on it forever.
         const message = err instanceof Error ? err.message : String(err);
         this.engine.log.error({ job: job.id, kind, err: message }, 'job failed');
         this.engine.jobs.finish(job.id, 'failed', message);
