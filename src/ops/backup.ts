@@ -13,6 +13,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine } from '../engine/index.js';
 import { createError } from '../errors/index.js';
+import { insufficientStorage, outOfSpaceCode } from './disk-health.js';
 import { CollectionsRepo } from '../storage/index.js';
 
 const FORMAT = 1;
@@ -153,7 +154,8 @@ export async function createBackup(engine: Engine, requested?: string): Promise<
     return result;
   } catch (err) {
     await fs.promises.rm(tmp, { recursive: true, force: true });
-    throw err;
+    // Every write that can throw here is in the backup dir (a failed snapshot is only logged above).
+    throw outOfSpaceCode(err) !== undefined ? insufficientStorage(err, 'backup dir') : err;
   } finally {
     running.delete(engine);
   }
