@@ -18,7 +18,7 @@ import { installShutdown } from './ops/shutdown.js';
 import { cluster } from './query/cluster.js';
 import type { ClusterInput } from './query/cluster.js';
 import type { Store } from './storage/index.js';
-import { SqliteStore } from './storage/index.js';
+import { DiskHealth, SqliteStore } from './storage/index.js';
 
 export interface Quiver {
   config: Config;
@@ -56,6 +56,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
   const dbFile = path.join(config.dataDir, 'quiver.db');
   checkDatabaseNotLost(config, dbFile);
   const store = SqliteStore.open({ file: dbFile, sync: config.sync, embedCacheMax: config.embedCacheMax });
+  const disk = new DiskHealth(config.dataDir, log);
   const embedders = new Embedders(config);
   const collections = new CollectionRegistry({
     store,
@@ -67,7 +68,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     exactThreshold: config.exactSearchThreshold,
     hnsw: config.hnsw,
   });
-  const runner = new JobRunner({ jobs: store.jobs, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
+  const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
   // Job tasks are registered here, so a server started without HTTP still runs queued ones.
   runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput));
   const lifecycle = new Lifecycle(
@@ -75,7 +76,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
       open: () => collections.openAll(config.defaultEmbedder === 'local' ? { provider: 'local', model: config.defaultModel } : undefined),
       periodic: { run: () => collections.saveAll(), intervalMs: config.snapshotIntervalMs },
       services: [runner],
-      close: [() => collections.close(), () => embedders.closeAll(), () => store.close()],
+      close: [() => collections.close(), () => embedders.closeAll(), () => store.close(), () => disk.close()],
     },
     log,
   );
@@ -88,6 +89,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     runner,
     backup: (requested) => createBackup({ store, collections, log, backupDir: config.backupDir }, requested),
     storeSize: () => store.sizeBytes(),
+    disk,
   });
   return { config, log, store, collections, runner, lifecycle, app };
 }

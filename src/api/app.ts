@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import { createError } from '../errors/index.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, notFound } from './errors.js';
+import { readinessFields } from '../storage/index.js';
 import { v1Routes } from './v1/index.js';
 import cors from 'cors';
 import helmet from 'helmet';
@@ -17,7 +18,7 @@ import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './opena
 import type { RouteRecord } from './openapi.js';
 
 export function createApp(deps: ApiDeps): express.Express {
-  const { config, log, readiness } = deps;
+  const { config, log, readiness, disk } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -91,8 +92,15 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // A full data-dir disk (storage/disk-health.ts) is 503 too, body {"status":"ready","storage":"full",
+  // "full_since","free_bytes"}: a server that refuses every write cannot do its whole job, and 503 is
+  // what orchestrators and the compose healthcheck act on (alert, mark unhealthy) while /healthz
+  // stays 200, so nothing restarts it (a restart frees no space). /v1 checks readiness only, so
+  // clients that reach the server keep reading; one that routes reads on /readyz can tell this
+  // case from starting or draining by status "ready" with storage "full".
   app.get('/readyz', (_req, res) => {
-    res.status(readiness.isReady ? 200 : 503).json({ status: readiness.status });
+    const storage = disk.status();
+    res.status(readiness.isReady && !storage.full ? 200 : 503).json({ status: readiness.status, ...readinessFields(storage) });
   });
 
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -111,6 +119,6 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use('/v1', v1);
   app.use(notFound);
-  app.use(errorHandler(log, config.maxBodyBytes));
+  app.use(errorHandler(log, config.maxBodyBytes, (err) => disk.noteError(err)));
   return app;
 }

@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import type { JobRunner } from '../ingest/index.js';
 import type { BackupResult } from '../ops/backup.js';
 import type { Readiness } from '../ops/lifecycle.js';
-import type { JobStore } from '../storage/index.js';
+import type { DiskHealth, JobStore } from '../storage/index.js';
 
 export interface ApiDeps {
   config: Config;
@@ -19,4 +19,6 @@ export interface ApiDeps {
   runner: JobRunner;
   backup: (requested: string | undefined) => Promise<BackupResult>;
   storeSize: () => { db: number; wal: number };
+  /** Whether the disk holding the data dir is full (writes answer 507). */
+  disk: DiskHealth;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { QuiverError, createError } from '../errors/index.js';
 import type { FieldIssue } from '../errors/index.js';
+import { insufficientStorage, outOfSpaceCode } from '../storage/index.js';
 
 /** Parses with a zod schema; failures become VALIDATION_FAILED naming each field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
@@ -22,13 +23,16 @@ export const notFound: RequestHandler = (req) => {
   throw createError('ROUTE_NOT_FOUND', { method: req.method, path: req.path });
 };
 
-export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHandler {
+/** onStorageFull: told of every 507 INSUFFICIENT_STORAGE, so the disk state can be checked (storage/disk-health.ts). */
+export function errorHandler(log: Logger, maxBodyBytes: number, onStorageFull?: (err: unknown) => void): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     // The request already got 503 REQUEST_TIMEOUT (app.ts); its handler failing to answer too is expected.
     if (res.headersSent && res.locals.timedOut === true) return;
     let e: QuiverError;
     const body = err as { type?: string; status?: number; message?: string; limit?: number };
     if (err instanceof QuiverError) e = err;
+    // SQLITE_FULL, ENOSPC, EDQUOT: 507 with our message, never SQLite's.
+    else if (outOfSpaceCode(err) !== undefined) e = insufficientStorage(err);
     else if (body?.type === 'entity.too.large') e = createError('PAYLOAD_TOO_LARGE', { limit: body.limit ?? maxBodyBytes });
     else if (body?.type === 'entity.parse.failed') e = createError('INVALID_JSON', { reason: body.message ?? 'parse error' });
     else if (body?.type === 'encoding.unsupported' || body?.type === 'charset.unsupported') {
@@ -40,6 +44,7 @@ export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHan
       log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
       e = createError('INTERNAL', {});
     }
+    if (e.code === 'INSUFFICIENT_STORAGE') onStorageFull?.(e);
     if (e.status >= 500 && e.code !== 'INTERNAL') log.error({ err: e, url: req.originalUrl }, e.message);
     if (res.headersSent) return;
     if (e.code === 'QUEUE_FULL') res.setHeader('retry-after', String((e.details as { retryAfter: number }).retryAfter));

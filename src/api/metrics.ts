@@ -116,6 +116,15 @@ export function createMetrics(deps: ApiDeps): Metrics {
     },
   });
 
+  new client.Gauge({
+    name: 'quiver_storage_full',
+    help: '1 while the disk holding the data dir is full (writes answer 507 INSUFFICIENT_STORAGE), else 0',
+    registers: [registry],
+    collect() {
+      this.set(deps.disk.status().full ? 1 : 0);
+    },
+  });
+
   // Ingest jobs (src/ingest/jobs.ts).
   new client.Gauge({
     name: 'quiver_ingest_jobs',

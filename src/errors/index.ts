@@ -55,6 +55,14 @@ const catalogue = {
     message: (a: { pending: number; max: number; requested: number; retryAfter: number }) =>
       `the ingest queue holds ${a.pending} documents and ${a.requested} more would pass its bound of ${a.max} (QUIVER_INGEST_MAX_PENDING); retry after ${a.retryAfter} s`,
   },
+  // A full disk (storage/disk-health.ts): the request was fine and succeeds once space is freed.
+  INSUFFICIENT_STORAGE: {
+    status: 507,
+    message: (a: { dir: 'data dir' | 'backup dir' }) =>
+      a.dir === 'data dir'
+        ? 'the disk holding the data dir is full: writes are refused until space is freed there; reads still work'
+        : 'the disk holding the backup dir (QUIVER_BACKUP_DIR) is full: the backup was not written; free space there and try again',
+  },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
   INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },

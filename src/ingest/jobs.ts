@@ -9,7 +9,7 @@ import type { Collection, CollectionRegistry } from '../collection/index.js';
 import type { ChunkingSpec, DocumentInput, ItemOutcome, Job, JobItem, JobKind, TaskKind } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
-import type { JobStore } from '../storage/index.js';
+import type { DiskHealth, JobStore } from '../storage/index.js';
 
 /** How long the runner sleeps when idle before looking for work again (it is also woken on submit). */
 const IDLE_POLL_MS = 2_000;
@@ -27,6 +27,8 @@ export type TaskHandler = (collection: Collection, params: unknown) => Promise<u
 
 export interface JobRunnerOptions {
   jobs: JobStore;
+  /** Told of write errors; while the data dir's disk is full, jobs wait instead of failing. */
+  disk: DiskHealth;
   collections: CollectionRegistry;
   log: Logger;
   /** Documents per batch (one embedding round and one transaction). */
@@ -135,8 +137,10 @@ export class JobRunner {
 
   /** Works through the jobs of one kind, oldest first, until stopped. */
   private async run(kind: JobKind, work: (job: Job) => Promise<void>): Promise<void> {
+    let pause = false; // after a full disk: wait for the poll or a wake, and go on waiting while it is full
     while (this.running) {
-      const job = this.jobs.nextRunnable(kind);
+      const job = pause ? undefined : this.jobs.nextRunnable(kind);
+      pause &&= this.opts.disk.full;
       if (!job) {
         await new Promise<void>((resolve) => {
           const wake = () => {
@@ -153,7 +157,14 @@ export class JobRunner {
         await work(job);
       } catch (err) {
         if (!this.running) return; // stopping: the database may be closed; the job resumes at the next start
-        // Anything unexpected (disk full, a bug) fails this job rather than looping on it forever.
+        if (this.opts.disk.noteError(err)) {
+          // A full disk passes: the job stays running and resumes at its first uncommitted document
+          // once storage/disk-health.ts finds space again (tasks are computed again from the start).
+          this.log.warn({ job: job.id, kind }, 'job paused: the disk holding the data dir is full');
+          pause = true;
+          continue;
+        }
+        // Anything else unexpected (a bug) fails this job rather than looping on it forever.
         const message = err instanceof Error ? err.message : String(err);
         this.log.error({ job: job.id, kind, err: message }, 'job failed');
         this.jobs.finish(job.id, 'failed', message);

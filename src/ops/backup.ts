@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { CollectionRegistry } from '../collection/index.js';
 import { createError } from '../errors/index.js';
 import type { Store } from '../storage/index.js';
-import { checkDatabaseFile } from '../storage/index.js';
+import { checkDatabaseFile, insufficientStorage, outOfSpaceCode } from '../storage/index.js';
 
 const FORMAT = 1;
 const MANIFEST = 'backup.json';
@@ -152,7 +152,8 @@ export async function createBackup(deps: BackupDeps, requested?: string): Promis
     return result;
   } catch (err) {
     await fs.promises.rm(tmp, { recursive: true, force: true });
-    throw err;
+    // Every write that can throw here is in the backup dir (a failed snapshot is only logged above).
+    throw outOfSpaceCode(err) !== undefined ? insufficientStorage(err, 'backup dir') : err;
   } finally {
     running.delete(store);
   }

@@ -3,4 +3,5 @@
 export type * from './store.js';
 export { SqliteStore, checkDatabaseFile, type SqliteStoreOptions } from './sqlite-store.js';
 export { openDatabase, migrate, MIGRATIONS_DIR, type Db } from './database.js';
+export { DiskHealth, insufficientStorage, outOfSpaceCode, readinessFields, type StorageStatus } from './disk-health.js';
 export { DatabaseInspector, knownSchemaVersion, type InspectedCollection, type ForeignKeyViolation } from './inspect.js';
