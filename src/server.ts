@@ -15,8 +15,8 @@ import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { installShutdown } from './ops/shutdown.js';
-import { cluster } from './query/cluster.js';
-import type { ClusterInput } from './query/cluster.js';
+import { cluster } from './query/index.js';
+import type { ClusterInput } from './query/index.js';
 import type { Store } from './storage/index.js';
 import { DiskHealth, SqliteStore } from './storage/index.js';
 

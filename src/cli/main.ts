@@ -3,7 +3,9 @@
 //   quiver restore <backup> --data-dir <dir>   restore a backup into an empty data dir
 //   quiver ingest <collection> <paths...>      load files through ingest jobs (a running server)
 //   quiver search <collection> "<text>"        query a collection (a running server)
+//   quiver check --data-dir <dir>              verify a data dir offline: what a start would rebuild
 import { Command } from 'commander';
+import { checkCommand } from './check.js';
 import { ingestCommand } from './ingest.js';
 import { restoreCommand } from './restore.js';
 import { searchCommand } from './search.js';
@@ -19,6 +21,6 @@ program
 program.addCommand(restoreCommand());
 program.addCommand(ingestCommand());
 program.addCommand(searchCommand());
-program.addCommand((await import('./check.js')).checkCommand());
+program.addCommand(checkCommand());
 
 await program.parseAsync(process.argv);

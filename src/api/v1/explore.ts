@@ -1,9 +1,7 @@
 // Routes that explore a collection by example and by shape: recommend, similar, cluster, project.
 import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
-import { cluster } from '../../query/cluster.js';
-import { project } from '../../query/project.js';
-import { recommend } from '../../query/recommend.js';
+import { cluster, project, recommend } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from './context.js';
 import { jobView } from './jobs.js';

@@ -1,8 +1,7 @@
 // Routes that search a collection or act on the documents a filter selects: query (vector,
 // keyword, hybrid), RAG context, and delete-by-filter.
 import type { Router } from 'express';
-import { buildContext } from '../../query/context.js';
-import { search } from '../../query/search.js';
+import { buildContext, search } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from './context.js';
 import * as s from './schemas.js';

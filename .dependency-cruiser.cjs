@@ -1,0 +1,74 @@
+// The layering of src/ (../shared/DESIGN.md; README "Development"), checked in `npm test`:
+//
+//   main.ts, server.ts                   composition: may import anything
+//   api/, cli/                           surfaces: HTTP and command line
+//   query/, ingest/, ops/                services over open collections
+//   collection/                          the one write door per collection
+//   storage/, index/, embedding/         engines, independent of each other
+//   domain/, errors/, config/, util/, text/, log.ts   the base
+//
+// Dependencies point down only; nothing imports a layer above it, engines do not import each
+// other (an index reads the store through its own IndexSource interface), services do not import
+// each other, and a folder with an index.ts is entered only through it.
+const base = '^src/(domain|errors|config|util|text)/|^src/log\\.ts$';
+const engines = '^src/(storage|index|embedding)/';
+const services = '^src/(query|ingest|ops)/';
+const root = '^src/(main|server)\\.ts$';
+
+/** A rule forbidding `from` to import anything outside `allowed` (paths in src/ only). */
+const layer = (name, from, allowed) => ({
+  name,
+  severity: 'error',
+  comment: `${name}: may import only ${allowed.join(', ')}`,
+  from: { path: from },
+  to: { path: '^src/', pathNot: allowed },
+});
+
+/* global module */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'import cycles hide which layer depends on which', from: {}, to: { circular: true } },
+    layer('base-imports-base-only', base, [base]),
+    layer('storage-below-collection', '^src/storage/', ['^src/storage/', base]),
+    layer('index-below-collection', '^src/index/', ['^src/index/', base]),
+    layer('embedding-below-collection', '^src/embedding/', ['^src/embedding/', base]),
+    layer('collection-over-engines', '^src/collection/', ['^src/collection/', engines, base]),
+    layer('query-is-a-service', '^src/query/', ['^src/query/', '^src/collection/', engines, base]),
+    layer('ingest-is-a-service', '^src/ingest/', ['^src/ingest/', '^src/collection/', engines, base]),
+    layer('ops-is-a-service', '^src/ops/', ['^src/ops/', '^src/collection/', engines, base]),
+    layer('api-is-a-surface', '^src/api/', ['^src/api/', services, '^src/collection/', engines, base]),
+    // The CLI checks files against the server's own request schemas before sending them.
+    layer('cli-is-a-surface', '^src/cli/', ['^src/cli/', '^src/api/v1/schemas\\.ts$', '^src/main\\.ts$', services, '^src/collection/', engines, base]),
+    {
+      name: 'nothing-imports-the-root',
+      severity: 'error',
+      comment: 'main.ts and server.ts build everything; nothing in src/ depends on them (but `quiver serve`, which runs main.ts)',
+      from: { path: '^src/', pathNot: [root, '^src/cli/main\\.ts$'] },
+      to: { path: root },
+    },
+    {
+      name: 'enter-a-folder-through-its-face',
+      severity: 'error',
+      comment: 'a folder with an index.ts is imported through it, so its inside can move freely',
+      from: { path: '^src/([^/]+)/' },
+      to: {
+        path: '^src/(storage|index|embedding|collection|query|ingest|api)/.+',
+        pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/api/v1/schemas\\.ts$'],
+      },
+    },
+    {
+      name: 'root-enters-folders-through-their-faces',
+      severity: 'error',
+      comment: 'the composition root too',
+      from: { path: root },
+      to: { path: '^src/(storage|index|embedding|collection|query|ingest|api)/.+', pathNot: ['^src/[^/]+/index\\.ts$'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    includeOnly: '^src/',
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.mts', '.js', '.mjs'] },
+  },
+};
