@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 
 export const requestContext = new AsyncLocalStorage<{ reqId: string }>();
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** A logger writing JSON lines to stdout, or to `destination` (tests capture a server's lines). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -16,5 +17,6 @@ export function createLogger(level: string): Logger {
       const ctx = requestContext.getStore();
       return ctx ? { reqId: ctx.reqId } : {};
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

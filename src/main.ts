@@ -3,7 +3,6 @@
 import { ConfigError, loadConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { createLogger } from './log.js';
-import { isLoopback } from './ops/shutdown.js';
 import { StartupError, createQuiver, installShutdown, listen } from './server.js';
 
 function readConfig(): Config {
@@ -24,11 +23,7 @@ async function main(): Promise<void> {
   const quiver = createQuiver(config, log);
 
   // Listen before loading indexes and models: /healthz answers at once, /readyz when loaded.
-  const { server, port } = await listen(quiver);
-  log.info({ host: config.host, port, dataDir: config.dataDir }, `listening on http://${config.host}:${port}`);
-  if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
-    log.warn({ host: config.host }, 'listening on a non-loopback address without API keys: anyone who can reach it can read and change every collection; set QUIVER_API_KEYS');
-  }
+  const { server } = await listen(quiver);
   // A signal during start-up waits for loading to end before closing what it opened.
   let starting: Promise<void> = Promise.resolve();
   installShutdown({ server, lifecycle: quiver.lifecycle, log, timeoutMs: config.shutdownTimeoutMs, hooks: [() => starting.catch(() => undefined)] });

@@ -14,7 +14,7 @@ import { listSnapshotFiles } from './index/index.js';
 import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
-import { installShutdown } from './ops/shutdown.js';
+import { installShutdown, isLoopback } from './ops/shutdown.js';
 import { cluster } from './query/index.js';
 import type { ClusterInput } from './query/index.js';
 import type { Store } from './storage/index.js';
@@ -94,7 +94,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
   return { config, log, store, collections, runner, lifecycle, app };
 }
 
-/** Listens on the configured host and port (0: any free port); resolves with the server and its port. */
+/** Listens on the configured host and port (0: any free port), says so in the log; resolves with the server and its port. */
 export async function listen(q: Quiver): Promise<{ server: Server; port: number }> {
   const server: Server = await new Promise((resolve, reject) => {
     const s = q.app.listen(q.config.port, q.config.host, () => resolve(s));
@@ -104,7 +104,13 @@ export async function listen(q: Quiver): Promise<{ server: Server; port: number 
   server.requestTimeout = q.config.requestTimeoutMs;
   server.headersTimeout = Math.min(60_000, q.config.requestTimeoutMs);
   const address = server.address();
-  return { server, port: typeof address === 'object' && address ? address.port : q.config.port };
+  const port = typeof address === 'object' && address ? address.port : q.config.port;
+  const { config, log } = q;
+  log.info({ host: config.host, port, dataDir: config.dataDir }, `listening on http://${config.host}:${port}`);
+  if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
+    log.warn({ host: config.host }, 'listening on a non-loopback address without API keys: anyone who can reach it can read and change every collection; set QUIVER_API_KEYS');
+  }
+  return { server, port };
 }
 
 export { installShutdown };

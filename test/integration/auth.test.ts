@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir } from '../helpers/server.js';
+import { ROOT, TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
 
 const KEYS = {
   admin: 'admin-key-0123456789abcdef',
@@ -170,7 +170,7 @@ describe('key configuration', () => {
       cwd: ROOT,
       env: { ...process.env, QUIVER_DATA_DIR: tempDir(), QUIVER_PORT: '0', QUIVER_API_KEYS: value },
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: PATIENCE_MS,
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);

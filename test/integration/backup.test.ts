@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir } from '../helpers/server.js';
+import { ROOT, TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
 const DIM = 8;
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function restore(backup: string, dataDir: string) {
-  return spawnSync(process.execPath, ['bin/quiver.js', 'restore', backup, '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['bin/quiver.js', 'restore', backup, '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: PATIENCE_MS });
 }
 
 describe('online backup under write load, then restore', () => {

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBedrock } from '../helpers/fake-bedrock.js';
 import type { RecordedRequest } from '../helpers/fake-bedrock.js';
-import { TestServer, type Json } from '../helpers/server.js';
+import { TestServer, type Json, PATIENCE_MS } from '../helpers/server.js';
 
 const SECRET = 'quiver-integration-secret';
 const CONCURRENCY = 2;
@@ -16,6 +16,7 @@ let s: TestServer;
 beforeAll(async () => {
   fake = await FakeBedrock.start({ secretAccessKey: SECRET });
   s = await TestServer.start({
+    process: true,
     env: {
       QUIVER_BEDROCK_ENDPOINT: fake.url,
       QUIVER_BEDROCK_REGION: 'us-east-1',
@@ -113,7 +114,7 @@ async function ingest(collection: string, documents: { id: string; text: string 
   expect(r.status).toBe(202);
   expect(r.body.job).toMatchObject({ collection, total: documents.length });
   const id: string = r.body.job.id;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + PATIENCE_MS;
   for (;;) {
     const j = await s.request('GET', `/v1/jobs/${id}`);
     expect(j.status).toBe(200);

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, type Json } from '../helpers/server.js';
+import { ROOT, TestServer, tempDir, type Json, PATIENCE_MS } from '../helpers/server.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
 const DIM = 8;
@@ -24,7 +24,7 @@ function quiver(args: string[]): Promise<Run> {
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), PATIENCE_MS);
     p.once('error', reject);
     p.once('close', (code) => {
       clearTimeout(timer);
@@ -75,7 +75,7 @@ const scratchDir = (prefix: string) => {
 
 beforeAll(async () => {
   seeded = scratchDir('quiver-check-');
-  const s = await TestServer.start({ dataDir: seeded, env: { QUIVER_EMBEDDER: 'none' } });
+  const s = await TestServer.start({ process: true, dataDir: seeded, env: { QUIVER_EMBEDDER: 'none' } });
   servers.push(s);
   for (const [name, metric] of [
     ['alpha', 'cosine'],
@@ -222,7 +222,7 @@ describe('quiver check', () => {
   it('counts the writes a restart replays over an older snapshot (killed with SIGKILL): still exit 0', async () => {
     const dir = copy();
     // No periodic snapshot: the ones on disk stay those of the clean stop.
-    const s = await TestServer.start({ dataDir: dir, env: { QUIVER_EMBEDDER: 'none', QUIVER_SNAPSHOT_INTERVAL_MS: '86400000' } });
+    const s = await TestServer.start({ process: true, dataDir: dir, env: { QUIVER_EMBEDDER: 'none', QUIVER_SNAPSHOT_INTERVAL_MS: '86400000' } });
     servers.push(s);
     const documents = randomVectors(5, DIM, 9).map((vector, i) => ({ id: `new-${i}`, vector }));
     expect((await s.request('PUT', '/v1/collections/beta/documents', { documents })).status).toBe(200);

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, type Json } from '../helpers/server.js';
+import { ROOT, TestServer, tempDir, type Json, PATIENCE_MS } from '../helpers/server.js';
 
 interface Run {
   code: number | null;
@@ -26,7 +26,7 @@ function quiver(args: string[], env: Record<string, string> = {}): Promise<Run> 
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), PATIENCE_MS);
     p.once('error', reject);
     p.once('close', (code) => {
       clearTimeout(timer);

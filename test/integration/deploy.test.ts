@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, TestServer } from '../helpers/server.js';
+import { PATIENCE_MS, ROOT, TestServer } from '../helpers/server.js';
 
 function composeCommand(): string[] | undefined {
   for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
@@ -31,10 +31,11 @@ describe('deployment files', () => {
     expect(dockerfile).toContain('USER node');
     const yml = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
     const check = /fetch\('http:\/\/127\.0\.0\.1:8080\/readyz'\)[^"]*/.exec(yml)![0];
-    const s = await TestServer.start();
+    // A process, as the image runs it (spawnSync below would also block an in-process server).
+    const s = await TestServer.start({ process: true });
     try {
       const port = new URL(s.url).port;
-      const ok = spawnSync(process.execPath, ['-e', check.replace(':8080', `:${port}`)], { timeout: 10_000 });
+      const ok = spawnSync(process.execPath, ['-e', check.replace(':8080', `:${port}`)], { timeout: PATIENCE_MS });
       expect(ok.status).toBe(0);
     } finally {
       await s.stop();

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer, tempDir, type Json } from '../helpers/server.js';
+import { TestServer, tempDir, type Json, PATIENCE_MS } from '../helpers/server.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
 const DIM = 8;
@@ -69,7 +69,7 @@ function fill(file: string): void {
 }
 
 /** Polls until check returns a value other than undefined; no fixed sleeps, a generous ceiling. */
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = PATIENCE_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -90,7 +90,7 @@ describe('disk full', () => {
   it('answers writes 507 while reads and the acknowledged data stay, and recovers when space is freed', async (ctx) => {
     if (skipReason) ctx.skip(skipReason);
     const mnt = mountPoint!;
-    const server = (s = await TestServer.start({ dataDir: path.join(mnt, 'data'), env: { QUIVER_EMBEDDER: 'none', QUIVER_INGEST_BATCH: '1' } }));
+    const server = (s = await TestServer.start({ process: true, dataDir: path.join(mnt, 'data'), env: { QUIVER_EMBEDDER: 'none', QUIVER_INGEST_BATCH: '1' } }));
     servers.push(server);
     expect((await server.request('POST', '/v1/collections', { name: 'c', embedder: { provider: 'none' }, dimension: DIM })).status).toBe(201);
 
@@ -183,7 +183,7 @@ describe('disk full', () => {
     const mnt = mountPoint!;
     const backupDir = path.join(mnt, 'backups');
     fs.mkdirSync(backupDir);
-    const server = (s = await TestServer.start({ dataDir: path.join(tempDir(), 'data'), env: { QUIVER_EMBEDDER: 'none', QUIVER_BACKUP_DIR: backupDir } }));
+    const server = (s = await TestServer.start({ process: true, dataDir: path.join(tempDir(), 'data'), env: { QUIVER_EMBEDDER: 'none', QUIVER_BACKUP_DIR: backupDir } }));
     servers.push(server);
     expect((await server.request('POST', '/v1/collections', { name: 'c', embedder: { provider: 'none' }, dimension: DIM })).status).toBe(201);
     const documents = randomVectors(50, DIM, 40).map((vector, i) => ({ id: `b-${i}`, vector, text: `backup document ${i} `.repeat(50) }));

@@ -9,7 +9,7 @@ import { randomVectors } from '../fixtures/vectors.js';
 const DIM = 16;
 const servers: TestServer[] = [];
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await TestServer.start({ dataDir, env: { QUIVER_EMBEDDER: 'none', ...env } });
+  const s = await TestServer.start({ process: true, dataDir, env: { QUIVER_EMBEDDER: 'none', ...env } });
   servers.push(s);
   return s;
 }

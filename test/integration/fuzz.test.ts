@@ -21,6 +21,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
 beforeAll(async () => {
   s = await TestServer.start({
+    process: true,
     env: {
       QUIVER_MAX_BODY: '64kb',
       QUIVER_MAX_DOCUMENTS_PER_REQUEST: '20',

@@ -18,7 +18,7 @@ const vector = (i: number) => [Math.cos(i), Math.sin(i), (i % 7) / 7, 1];
 /** A data dir holding one collection of N documents, cleanly stopped (snapshot written). */
 beforeAll(async () => {
   template = tempDir('quiver-damaged-');
-  const s = await TestServer.start({ dataDir: template, env: ENV });
+  const s = await TestServer.start({ process: true, dataDir: template, env: ENV });
   expect((await s.request('POST', '/v1/collections', { name: 'c1', embedder: { provider: 'none' }, dimension: 4 })).status).toBe(201);
   const docs = Array.from({ length: N }, (_, i) => ({ id: `d${i}`, vector: vector(i) }));
   expect((await s.request('PUT', '/v1/collections/c1/documents', { documents: docs })).status).toBe(200);
@@ -37,7 +37,7 @@ function copyOfTemplate(): string {
 }
 
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await TestServer.start({ dataDir, env: { ...ENV, ...env } });
+  const s = await TestServer.start({ process: true, dataDir, env: { ...ENV, ...env } });
   running.push(s);
   return s;
 }
@@ -103,7 +103,7 @@ describe('a lost database is not served as an empty one', () => {
     const db = path.join(dir, 'quiver.db');
     for (const f of ['quiver.db-wal', 'quiver.db-shm']) fs.rmSync(path.join(dir, f), { force: true });
     damage(db);
-    const refused = await TestServer.start({ dataDir: dir, env: ENV }).then(
+    const refused = await TestServer.start({ process: true, dataDir: dir, env: ENV }).then(
       (s) => {
         running.push(s);
         return undefined;

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir } from '../helpers/server.js';
+import { ROOT, TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
 import { writeTinyModel } from '../../scripts/static-model.js';
 import type { TinyModel } from '../../scripts/static-model.js';
 
@@ -143,7 +143,7 @@ describe('start-up', () => {
       cwd: ROOT,
       env: { ...process.env, QUIVER_PORT: 'eighty', QUIVER_DATA_DIR: tempDir() },
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: PATIENCE_MS,
     });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual(['quiver: invalid configuration: QUIVER_PORT: expected a whole number (got "eighty")']);

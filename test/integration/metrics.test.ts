@@ -1,7 +1,7 @@
 // Observability through the real server: Prometheus metrics present and moving, request ids on
 // every log line of a request and in x-request-id, QUIVER_LOG_LEVEL, /readyz.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, PATIENCE_MS } from '../helpers/server.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
 let s: TestServer;
@@ -29,7 +29,7 @@ const value = (m: Map<string, number>, key: string) => m.get(key) ?? 0;
 
 /** Log lines arrive through a pipe after the response: wait for the one expected (bounded). */
 async function waitForLog(server: TestServer, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + PATIENCE_MS;
   while (!pattern.test(server.output())) {
     if (Date.now() > deadline) throw new Error(`no log line matching ${pattern}:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 20));

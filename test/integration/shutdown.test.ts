@@ -4,20 +4,20 @@
 // certain, not timed: the request's body is held back until the server has started shutting down.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestServer, tempDir } from '../helpers/server.js';
+import { TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop('SIGKILL')));
 });
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await TestServer.start({ dataDir, env: { QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'debug', ...env } });
+  const s = await TestServer.start({ process: true, dataDir, env: { QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'debug', ...env } });
   servers.push(s);
   return s;
 }
 
 async function waitForLog(s: TestServer, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + PATIENCE_MS;
   while (!pattern.test(s.output())) {
     if (Date.now() > deadline) throw new Error(`no log line matching ${pattern}:\n${s.output()}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -48,7 +48,7 @@ beforeAll(async () => {
   const preload = path.join(tempDir('quiver-no-network-'), 'no-network.cjs');
   fs.writeFileSync(preload, NO_NETWORK);
   env = { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${preload}`].filter(Boolean).join(' ') };
-  s = await TestServer.start({ env });
+  s = await TestServer.start({ process: true, env });
 }, 120_000);
 afterAll(async () => {
   await s.stop();
@@ -91,7 +91,7 @@ describe('use-lite through HTTP', () => {
     'loads the model at start-up for an existing use-lite collection after a restart',
     async () => {
       await s.stop();
-      s = await TestServer.start({ dataDir: s.dataDir, env });
+      s = await TestServer.start({ process: true, dataDir: s.dataDir, env });
       // Ready means loaded: the log says so before any request has asked for the model.
       expect(s.output()).toMatch(/"model":"use-lite","dimensions":512[^\n]*"msg":"embedding model loaded"/);
       expect((await s.request('GET', '/v1/collections/faq')).body.collection).toMatchObject({ dimension: 512, document_count: DOCS.length + 2 });
