@@ -13,6 +13,8 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = '
     const field = [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || (prefix || 'body');
     let message = i.message;
     if (i.code === 'unrecognized_keys') message = `unknown field(s): ${i.keys.join(', ')}`;
+    // A record key that fails its own schema: zod says only "Invalid key in record"; say why.
+    if (i.code === 'invalid_key' && i.issues.length > 0) message = i.issues.map((k) => k.message).join('; ');
     return { field, message };
   });
   throw createError('VALIDATION_FAILED', { issues });

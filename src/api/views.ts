@@ -4,6 +4,7 @@ import { createError } from '../errors/index.js';
 import type { Collection, DocumentRow } from '../storage/index.js';
 import type { Request } from 'express';
 import { chunkingView } from '../ingest/chunking.js';
+import { isWellFormed } from '../text/well-formed.js';
 
 export function collectionView(engine: Engine, c: Collection) {
   return {
@@ -38,7 +39,8 @@ export function decodeCursor(cursor: string | undefined): string {
   if (cursor === undefined) return '';
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
-    if (typeof v.a === 'string') return v.a;
+    // Ids are well-formed, so a cursor holding a lone surrogate was not made here.
+    if (typeof v.a === 'string' && isWellFormed(v.a)) return v.a;
   } catch {
     // fall through
   }
