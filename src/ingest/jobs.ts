@@ -5,7 +5,7 @@
 // resumes at its first uncommitted document. Vectors made for a batch that never committed are
 // in the embedding cache, so resuming does not embed them again.
 import type { Engine } from '../engine/index.js';
-import { createError } from '../errors/index.js';
+import { QuiverError, createError } from '../errors/index.js';
 import type { Embedder } from '../embedding/index.js';
 import { EmbedError } from '../embedding/index.js';
 import type { ChunkingSpec, Collection, DocumentWrite, ItemOutcome, JobItem, JobKind, JobRow } from '../storage/index.js';
@@ -144,7 +144,9 @@ export class JobRunner {
         // Anything unexpected (disk full, a bug) fails this job rather than looping on it forever.
         const message = err instanceof Error ? err.message : String(err);
         this.engine.log.error({ job: job.id, kind, err: message }, 'job failed');
-        this.engine.jobs.finish(job.id, 'failed', message);
+        // The job's error is shown to clients: our own errors say what to fix; anything else (an
+        // SQLite message, a bug) stays in the log, as the API does for a request (api/errors.ts).
+        this.engine.jobs.finish(job.id, 'failed', err instanceof QuiverError ? message : createError('INTERNAL', {}).message);
       } finally {
         if (kind === 'ingest') this.current = undefined;
       }
