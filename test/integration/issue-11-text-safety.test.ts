@@ -232,6 +232,13 @@ describe('well-formed astral characters (surrogate pairs) round-trip', () => {
   });
 });
 
+describe('found by the extended fuzz suite', () => {
+  it('a backup folder name longer than the file system holds is a 400 naming path (was 500 ENAMETOOLONG)', async () => {
+    expect400(await s.request('POST', '/v1/admin/backup', { path: 'a'.repeat(300) }), 'path', /at most 238 bytes/);
+    expect400(await s.request('POST', '/v1/admin/backup', { path: `x/${'é'.repeat(120)}` }), 'path', /at most 238 bytes/);
+  });
+});
+
 describe('SQLite messages never reach a client', () => {
   it('an SQLite error in the API error handler becomes INTERNAL with no SQL in it', () => {
     let sqliteError: unknown;
