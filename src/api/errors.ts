@@ -1,10 +1,11 @@
 // The one place where errors become HTTP responses: {error: {code, message, details?}}.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { QuiverError, createError } from '../errors/index.js';
 import type { FieldIssue } from '../errors/index.js';
 import { insufficientStorage, outOfSpaceCode } from '../storage/index.js';
+import type { RouteRecord } from './openapi.js';
 
 /** Parses with a zod schema; failures become VALIDATION_FAILED naming each field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
@@ -14,9 +15,38 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = '
     const field = [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || (prefix || 'body');
     let message = i.message;
     if (i.code === 'unrecognized_keys') message = `unknown field(s): ${i.keys.join(', ')}`;
+    // A record key that fails its own schema: zod says only "Invalid key in record"; say why.
+    if (i.code === 'invalid_key' && i.issues.length > 0) message = i.issues.map((k) => k.message).join('; ');
     return { field, message };
   });
   throw createError('VALIDATION_FAILED', { issues });
+}
+
+/**
+ * The route parameter whose raw path segment express could not percent-decode (e.g. %ZZ, or
+ * %ED%A0%80, which is no UTF-8). Express says only "Failed to decode param": the routes the app
+ * recorded (app.locals.routes) tell which parameter that segment is.
+ */
+function undecodableParam(req: Request): string | undefined {
+  const routes = (req.app.locals.routes ?? []) as RouteRecord[];
+  const segments = req.path.replace(/\/$/, '').split('/');
+  for (const route of routes) {
+    const pattern = route.path.split('/');
+    if (pattern.length !== segments.length) continue;
+    let bad: string | undefined;
+    const matches = pattern.every((p, i) => {
+      const raw = segments[i]!;
+      if (!p.startsWith(':')) return p.toLowerCase() === raw.toLowerCase();
+      try {
+        decodeURIComponent(raw);
+      } catch {
+        bad ??= p.slice(1);
+      }
+      return raw !== '';
+    });
+    if (matches && bad !== undefined) return bad;
+  }
+  return undefined;
 }
 
 export const notFound: RequestHandler = (req) => {
@@ -33,7 +63,11 @@ export function errorHandler(log: Logger, maxBodyBytes: number, onStorageFull?: 
     if (err instanceof QuiverError) e = err;
     // SQLITE_FULL, ENOSPC, EDQUOT: 507 with our message, never SQLite's.
     else if (outOfSpaceCode(err) !== undefined) e = insufficientStorage(err);
-    else if (body?.type === 'entity.too.large') e = createError('PAYLOAD_TOO_LARGE', { limit: body.limit ?? maxBodyBytes });
+    else if (err instanceof URIError && body.status === 400) {
+      // A path segment express could not decode (router's decodeParam): the parameter is the field.
+      const name = undecodableParam(req);
+      e = createError('VALIDATION_FAILED', { issues: [{ field: name === undefined ? 'path' : `path.${name}`, message: 'not valid percent-encoding (expected %XX escapes of UTF-8)' }] });
+    } else if (body?.type === 'entity.too.large') e = createError('PAYLOAD_TOO_LARGE', { limit: body.limit ?? maxBodyBytes });
     else if (body?.type === 'entity.parse.failed') e = createError('INVALID_JSON', { reason: body.message ?? 'parse error' });
     else if (body?.type === 'encoding.unsupported' || body?.type === 'charset.unsupported') {
       e = createError('VALIDATION_FAILED', { issues: [{ field: 'body', message: body.message ?? 'unsupported encoding' }] });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Collection, CollectionRegistry } from '../collection/index.js';
 import type { ChunkingSpec, DocumentInput, ItemOutcome, Job, JobItem, JobKind, TaskKind } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
-import { createError } from '../errors/index.js';
+import { QuiverError, createError } from '../errors/index.js';
 import type { DiskHealth, JobStore } from '../storage/index.js';
 
 /** How long the runner sleeps when idle before looking for work again (it is also woken on submit). */
@@ -167,7 +167,9 @@ export class JobRunner {
         // Anything else unexpected (a bug) fails this job rather than looping on it forever.
         const message = err instanceof Error ? err.message : String(err);
         this.log.error({ job: job.id, kind, err: message }, 'job failed');
-        this.jobs.finish(job.id, 'failed', message);
+        // The job's error is shown to clients: our own errors say what to fix; anything else (an
+        // SQLite message, a bug) stays in the log, as the API does for a request (api/errors.ts).
+        this.jobs.finish(job.id, 'failed', err instanceof QuiverError ? message : createError('INTERNAL', {}).message);
       }
     }
   }

@@ -67,6 +67,9 @@ function hasUnfaithfulCharacters(s: string): boolean {
   return false;
 }
 
+/** NAME_MAX (255 bytes on Linux and macOS) less the 17 of ".partial-xxxxxxxx". */
+const MAX_FOLDER_BYTES = 255 - 17;
+
 /** The backup folder for a requested path: always inside backupDir, symlinks included. */
 export function resolveBackupTarget(backupDir: string, requested: string | undefined): string {
   fs.mkdirSync(backupDir, { recursive: true });
@@ -76,6 +79,11 @@ export function resolveBackupTarget(backupDir: string, requested: string | undef
   if (hasUnfaithfulCharacters(name)) throw invalidPath('must not contain control characters or invalid Unicode');
   const target = path.resolve(root, name);
   if (!inside(root, target)) throw invalidPath(`must be a folder inside QUIVER_BACKUP_DIR (${root})`);
+  // A longer folder name than the file system holds was a 500 (ENAMETOOLONG); the copy is first
+  // written under the name plus ".partial-xxxxxxxx", so that has to fit too.
+  if (path.relative(root, target).split(path.sep).some((folder) => Buffer.byteLength(folder) > MAX_FOLDER_BYTES)) {
+    throw invalidPath(`each folder name must be at most ${MAX_FOLDER_BYTES} bytes (UTF-8)`);
+  }
   // The nearest existing ancestor must also resolve inside: a symlink must not lead out.
   let probe = path.dirname(target);
   while (!fs.existsSync(probe)) probe = path.dirname(probe);

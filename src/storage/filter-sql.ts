@@ -14,6 +14,7 @@
 // no element does; a missing field never matches $eq/$in/ranges and always matches $ne/$nin.
 // Values are typed: "1" does not equal 1, and true does not equal 1.
 import { createError } from '../errors/index.js';
+import { keyProblem, wellFormedProblem } from '../text/well-formed.js';
 
 /** A compiled filter: a WHERE fragment over `documents d` and its parameters. Opaque above storage. */
 export interface SqlWhere {
@@ -60,8 +61,12 @@ class FilterCompiler {
   }
 
   private field(name: string, cond: unknown, path: string[]): string {
+    // The name goes into a JSON path ($."name", for $exists): SQLite finds no key through " or \
+    // and refuses the path (an SQL error) with NUL; metadata keys hold no control characters.
     if (name.includes('"') || name.includes('\\')) this.fail(path, 'field names with " or \\ cannot be filtered on');
-    if (isScalar(cond)) return this.eq(name, cond);
+    const bad = keyProblem(name, 'field names');
+    if (bad !== undefined) this.fail(path, bad);
+    if (isScalar(cond)) return this.eq(name, this.value(cond, path));
     if (typeof cond !== 'object' || cond === null || Array.isArray(cond)) {
       this.fail(path, Array.isArray(cond) ? 'an array is not a value; use {"$in": [...]}' : 'expected a string, number, boolean or an object of operators');
     }
@@ -77,7 +82,7 @@ class FilterCompiler {
       case '$eq':
       case '$ne': {
         if (!isScalar(arg)) this.fail(path, 'expected a string, number or boolean');
-        const eq = this.eq(key, arg);
+        const eq = this.eq(key, this.value(arg, path));
         return op === '$eq' ? eq : `NOT ${eq}`;
       }
       case '$gt':
@@ -86,6 +91,7 @@ class FilterCompiler {
       case '$lte': {
         if (typeof arg !== 'number' && typeof arg !== 'string') this.fail(path, 'expected a number or a string');
         if (typeof arg === 'number' && !Number.isFinite(arg)) this.fail(path, 'expected a finite number');
+        this.value(arg, path);
         const sqlOp = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
         return this.anyValue(key, `${typeOf('j.type', arg)} AND j.value ${sqlOp} ?`, [arg]);
       }
@@ -94,6 +100,7 @@ class FilterCompiler {
         if (!Array.isArray(arg) || arg.length === 0 || arg.length > MAX_IN) this.fail(path, `expected a non-empty array of at most ${MAX_IN} values`);
         arg.forEach((v, i) => {
           if (!isScalar(v)) this.fail([...path, String(i)], 'expected a string, number or boolean');
+          this.value(v, [...path, String(i)]);
         });
         const inSql = this.anyOf(key, arg as Scalar[]);
         return op === '$in' ? inSql : `NOT ${inSql}`;
@@ -107,6 +114,13 @@ class FilterCompiler {
       default:
         return this.fail(path, `unknown operator "${op}" (expected one of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists)`);
     }
+  }
+
+  /** A value compared with stored ones: a string must be one that can be stored (no lone surrogate). */
+  private value<V extends Scalar>(v: V, path: string[]): V {
+    const bad = typeof v === 'string' ? wellFormedProblem(v) : undefined;
+    if (bad !== undefined) this.fail(path, bad);
+    return v;
   }
 
   /**

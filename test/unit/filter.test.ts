@@ -96,6 +96,16 @@ describe('filter errors', () => {
     [{ $not: [1] }, 'filter.$not', 'expected an object'],
     ['lang', 'filter', 'expected an object'],
     [{ 'we"ird': 1 }, 'filter.we"ird', 'cannot be filtered'],
+    // Issue 11: NUL in a field name made SQLite refuse the JSON path ($exists): 500 "bad JSON path".
+    [{ 'k\u0000': { $exists: true } }, 'filter.k\u0000', 'field names must not contain control characters (U+0000 at index 1)'],
+    [{ $and: [{ 'a\u001fb': 1 }] }, 'filter.$and.0.a\u001fb', 'control characters (U+001F'],
+    [{ 'c1\u0085': 1 }, 'filter.c1\u0085', 'control characters (U+0085'],
+    // Lone surrogates, in names and in values: no stored string can hold one.
+    [{ 'k\ud800': 1 }, 'filter.k\ud800', 'lone UTF-16 surrogate (U+D800 at index 1)'],
+    [{ lang: 'e\udc00' }, 'filter.lang', 'lone UTF-16 surrogate (U+DC00 at index 1)'],
+    [{ lang: { $ne: '\ud800' } }, 'filter.lang.$ne', 'lone UTF-16 surrogate'],
+    [{ lang: { $lt: '\ud800' } }, 'filter.lang.$lt', 'lone UTF-16 surrogate'],
+    [{ lang: { $nin: ['en', 'x\ud800'] } }, 'filter.lang.$nin.1', 'lone UTF-16 surrogate'],
   ])('%j is refused naming %s', (filter, field, message) => {
     let err: unknown;
     try {
@@ -108,6 +118,43 @@ describe('filter errors', () => {
     expect(q.code).toBe('VALIDATION_FAILED');
     expect((q.details as { issues: { field: string }[] }).issues[0]!.field).toBe(field);
     expect(q.message).toContain(message);
+  });
+
+  it('every field name it accepts is one SQLite can look up (no "bad JSON path" for any UTF-16 unit)', () => {
+    const accepted: string[] = [];
+    // Every name compiles to the same SQL (the name is a parameter): prepare it once.
+    const statements = new Map<string, Database.Statement>();
+    for (let unit = 0; unit <= 0xffff; unit++) {
+      const name = `k${String.fromCharCode(unit)}x`;
+      let w: ReturnType<typeof compileFilter>;
+      try {
+        w = compileFilter({ [name]: { $exists: true } });
+      } catch (err) {
+        expect((err as QuiverError).code).toBe('VALIDATION_FAILED');
+        continue;
+      }
+      // Throws (an SqliteError) if SQLite cannot parse the JSON path.
+      const sql = `SELECT count(*) FROM documents d WHERE ${w.sql}`;
+      if (!statements.has(sql)) statements.set(sql, db.prepare(sql).pluck());
+      statements.get(sql)!.get(...w.params);
+      accepted.push(name);
+    }
+    // Refused: C0 and C1 controls, DEL, the 2048 surrogates, and " and \.
+    expect(0x10000 - accepted.length).toBe(32 + 1 + 32 + 2048 + 2);
+  });
+
+  it('finds keys with astral and other unusual (but well-formed) characters', () => {
+    const keys = ['𝒳', '🦆 duck', 'é', "it's", '[0]', '*', '\u00a0', '\u2028', '\ufeff'];
+    const insert = db.prepare("INSERT INTO documents (collection_id, id, metadata, content_hash, created_at, updated_at) VALUES (1, ?, ?, '', 'now', 'now')");
+    keys.forEach((k, i) => insert.run(`u${i}`, JSON.stringify({ [k]: '🦆' })));
+    try {
+      keys.forEach((k, i) => {
+        expect(ids({ [k]: { $exists: true } }), k).toEqual([`u${i}`]);
+        expect(ids({ [k]: '🦆' }), k).toEqual([`u${i}`]);
+      });
+    } finally {
+      db.prepare("DELETE FROM documents WHERE id LIKE 'u%'").run();
+    }
   });
 
   it('refuses filters with more values than SQLite can bind', () => {

@@ -5,14 +5,16 @@ import { PROVIDERS } from '../../embedding/index.js';
 
 /** zod's discriminatedUnion wants object schemas with a literal `provider`; each provider's schema is one. */
 type ProviderSchema = z.ZodObject<{ provider: z.ZodLiteral<string> }>;
+// Every string that is stored, or compared with what is stored, is one of these (src/text/well-formed.ts).
+import { metadataKeyString, textString, wellFormedString } from '../../text/well-formed.js';
 
 export const collectionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters from A-Z, a-z, 0-9, "_" and "-"');
-export const documentId = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+export const documentId = wellFormedString().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 
-const scalar = z.union([z.string(), z.number().refine(Number.isFinite, 'must be finite'), z.boolean()]);
+const scalar = z.union([wellFormedString(), z.number().refine(Number.isFinite, 'must be finite'), z.boolean()]);
 export const metadata = z
   .record(
-    z.string().min(1, 'metadata keys must not be empty').max(128, 'metadata keys must be at most 128 characters').refine((k) => !k.startsWith('$'), 'metadata keys must not start with "$"'),
+    metadataKeyString().min(1, 'metadata keys must not be empty').max(128, 'metadata keys must be at most 128 characters').refine((k) => !k.startsWith('$'), 'metadata keys must not start with "$"'),
     z.union([scalar, z.array(scalar).max(1024)], { error: 'expected a string, number, boolean or an array of them' }),
   )
   .refine((m) => Object.keys(m).length <= 256, 'at most 256 keys');
@@ -60,8 +62,7 @@ export const listJobsQuery = z.strictObject({
 
 export const documentInput = z.strictObject({
   id: documentId,
-  text: z
-    .string()
+  text: textString()
     .max(1_000_000, 'must be at most 1,000,000 characters')
     .refine((t) => t.trim() !== '', 'must not be blank (leave it out and send a vector instead)')
     .optional(),
@@ -82,8 +83,7 @@ export const filter = z.unknown();
 
 export const queryBody = z
   .strictObject({
-    text: z
-      .string()
+    text: textString()
       .max(100_000)
       .refine((t) => t.trim() !== '', 'must not be blank')
       .optional(),
@@ -174,8 +174,7 @@ export const projectBody = z.strictObject({
 });
 
 export const contextBody = z.strictObject({
-  text: z
-    .string()
+  text: textString()
     .max(100_000)
     .refine((t) => t.trim() !== '', 'must not be blank'),
   max_tokens: z.number().int().min(1).max(1_000_000).default(2000),

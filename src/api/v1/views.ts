@@ -5,6 +5,7 @@ import type { Collection } from '../../collection/index.js';
 import type { ChunkingSpec, Hit, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
 import { createError } from '../../errors/index.js';
 import { DEFAULT_CHUNKING } from '../../text/chunking.js';
+import { isWellFormed } from '../../text/well-formed.js';
 import type { z } from 'zod';
 import type { chunkingInput, queryBody } from './schemas.js';
 
@@ -101,7 +102,8 @@ export function decodeCursor(cursor: string | undefined): string {
   if (cursor === undefined) return '';
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
-    if (typeof v.a === 'string') return v.a;
+    // Ids are well-formed, so a cursor holding a lone surrogate was not made here.
+    if (typeof v.a === 'string' && isWellFormed(v.a)) return v.a;
   } catch {
     // fall through
   }
