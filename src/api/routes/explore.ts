@@ -59,9 +59,9 @@ export function exploreRoutes(v1: Router, { engine, json, requireJson }: RouteCo
     res.json(await cluster(engine, name, input));
   });
 
-  v1.post('/collections/:name/project', requireJson, json, (req, res) => {
+  v1.post('/collections/:name/project', requireJson, json, async (req, res) => {
     const name = param(req, 'name');
     engine.collection(name);
-    res.json(project(engine, name, parse(s.projectBody, req.body)));
+    res.json(await project(engine, name, parse(s.projectBody, req.body)));
   });
 }

@@ -1,0 +1,66 @@
+// Owns how the CPU-heavy analyses (PCA projection) are run: each in its own
+// worker thread (pca-worker.mjs) under a deadline that terminates it, a
+// missed deadline becoming the catalogued ANALYSIS_TIMEOUT. Plain data in and out (rows of
+// numbers, no Engine), so the query modules only hand over vectors and read back numbers.
+import { createError } from '../errors/index.js';
+import { WorkerTimeoutError, runWorkerTask } from '../util/worker-task.js';
+
+/** When an analysis must have finished, and where that bound comes from (for the error). */
+export interface Deadline {
+  /** performance.now() value at which the worker is terminated. */
+  at: number;
+  /** The whole budget, as reported in the error. */
+  ms: number;
+  setting: 'QUIVER_REQUEST_TIMEOUT_MS' | 'QUIVER_ANALYSIS_JOB_TIMEOUT_MS';
+}
+
+/**
+ * The deadline of an analysis answering a request, starting now. It ends a little before the
+ * request's own timeout (app.ts answers REQUEST_TIMEOUT then) so the client learns it was the
+ * analysis that ran out, and the worker is gone by the time the request is.
+ */
+export function requestDeadline(requestTimeoutMs: number): Deadline {
+  const ms = requestTimeoutMs - Math.min(1000, Math.ceil(requestTimeoutMs / 10));
+  return { at: performance.now() + ms, ms, setting: 'QUIVER_REQUEST_TIMEOUT_MS' };
+}
+
+/** The deadline of an analysis job (no client waiting), starting now. */
+export function jobDeadline(jobTimeoutMs: number): Deadline {
+  return { at: performance.now() + jobTimeoutMs, ms: jobTimeoutMs, setting: 'QUIVER_ANALYSIS_JOB_TIMEOUT_MS' };
+}
+
+/** Rows as one flat float64 buffer: moved to the worker, not copied number by number. */
+function pack(rows: ArrayLike<number>[], d: number): Float64Array<ArrayBuffer> {
+  const flat = new Float64Array(rows.length * d);
+  rows.forEach((row, i) => flat.set(row, i * d));
+  return flat;
+}
+
+async function inWorker<T>(task: 'projection' | 'clustering', file: string, input: unknown, transfer: ArrayBuffer[], deadline: Deadline): Promise<T> {
+  const timeoutError = () => createError('ANALYSIS_TIMEOUT', { task, ms: deadline.ms, setting: deadline.setting });
+  const left = Math.floor(deadline.at - performance.now());
+  if (left <= 0) throw timeoutError(); // reading the documents used the budget up
+  try {
+    return await runWorkerTask<T>(new URL(file, import.meta.url), input, { timeoutMs: left, transfer });
+  } catch (err) {
+    if (err instanceof WorkerTimeoutError) throw timeoutError();
+    throw err;
+  }
+}
+
+export interface Projection {
+  /** n×dims, row-major. */
+  coords: Float64Array;
+  /** `dims` fractions of the total variance, 0 where there is none (never NaN). */
+  explained: number[];
+}
+
+/** PCA of the rows onto their first `dims` principal components (pca.mjs), in a worker. */
+export async function pcaProject(rows: ArrayLike<number>[], dims: number, deadline: Deadline): Promise<Projection> {
+  const n = rows.length;
+  const d = rows[0]?.length ?? 0;
+  // Nothing to compute (no point, or one: at the origin); not worth a worker.
+  if (n < 2) return { coords: new Float64Array(n * dims), explained: new Array<number>(dims).fill(0) };
+  const flat = pack(rows, d);
+  return inWorker<Projection>('projection', './pca-worker.mjs', { flat, n, d, dims }, [flat.buffer], deadline);
+}
