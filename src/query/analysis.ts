@@ -1,5 +1,5 @@
-// Owns how the CPU-heavy analyses (PCA projection) are run: each in its own
-// worker thread (pca-worker.mjs) under a deadline that terminates it, a
+// Owns how the CPU-heavy analyses (PCA projection, k-means clustering) are run: each in its own
+// worker thread (pca-worker.mjs, cluster-worker.mjs) under a deadline that terminates it, a
 // missed deadline becoming the catalogued ANALYSIS_TIMEOUT. Plain data in and out (rows of
 // numbers, no Engine), so the query modules only hand over vectors and read back numbers.
 import { createError } from '../errors/index.js';
@@ -63,4 +63,20 @@ export async function pcaProject(rows: ArrayLike<number>[], dims: number, deadli
   if (n < 2) return { coords: new Float64Array(n * dims), explained: new Array<number>(dims).fill(0) };
   const flat = pack(rows, d);
   return inWorker<Projection>('projection', './pca-worker.mjs', { flat, n, d, dims }, [flat.buffer], deadline);
+}
+
+export interface KmeansOutcome {
+  /** Clusters found, every one non-empty: at most the k asked for and the distinct points. */
+  k: number;
+  labels: number[];
+  centroids: number[][];
+  /** null with one cluster. */
+  silhouette: number | null;
+}
+
+/** k-means for a fixed k, or the best silhouette over k = 2..10 for "auto" (kmeans.mjs), in a worker. */
+export async function kmeansBest(rows: number[][], k: number | 'auto', seed: number, deadline: Deadline): Promise<KmeansOutcome> {
+  const d = rows[0]?.length ?? 0;
+  const flat = pack(rows, d);
+  return inWorker<KmeansOutcome>('clustering', './cluster-worker.mjs', { flat, n: rows.length, d, k, seed }, [flat.buffer], deadline);
 }

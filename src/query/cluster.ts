@@ -1,15 +1,17 @@
 // Owns clustering of a collection (or a filtered, sampled part of it): k-means with k-means++
-// seeding (ml-kmeans, in a worker thread: cluster-worker.mjs), k chosen by silhouette when "auto", and a description of each cluster:
+// seeding (kmeans.mjs, in a worker thread with a deadline: see analysis.ts), k chosen by
+// silhouette when "auto", and a description of each cluster:
 // the documents nearest its centroid and its most distinctive terms (tokenised as the FTS
 // index tokenises, so Chinese terms are words). Cosine collections are clustered on unit
 // vectors, where euclidean k-means orders points as cosine would.
-import { Worker } from 'node:worker_threads';
 import type { Engine } from '../engine/index.js';
 import type { AnalysisDocument, SqlWhere } from '../storage/index.js';
 import { terms } from '../text/segment.js';
 import { compileOptionalFilter } from './filter.js';
 import { searchRepo } from './search.js';
 import { seededRandom as rng } from '../util/random.mjs';
+import { kmeansBest, requestDeadline } from './analysis.js';
+import type { Deadline } from './analysis.js';
 
 export interface ClusterInput {
   k: number | 'auto';
@@ -48,33 +50,6 @@ function dist2(a: number[], b: number[]): number {
   return s;
 }
 
-const WORKER_URL = new URL('./cluster-worker.mjs', import.meta.url);
-
-interface KmeansOutcome {
-  k: number;
-  labels: number[];
-  centroids: number[][];
-  silhouette: number | null;
-}
-type WorkerReply = ({ type: 'result' } & KmeansOutcome) | { type: 'error'; message: string };
-
-/** Runs k-means for each k and keeps the best silhouette, off the event loop. */
-function runKmeans(data: number[][], ks: number[], seed: number): Promise<KmeansOutcome> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: { data, ks, seed } });
-    worker.once('message', (msg: WorkerReply) => {
-      void worker.terminate();
-      if (msg.type === 'result') resolve(msg);
-      else reject(new Error(`k-means failed: ${msg.message}`));
-    });
-    worker.once('error', reject);
-  });
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-}
-
 function topTerms(docs: AnalysisDocument[], labels: number[], k: number, n: number): string[][] {
   const docTerms = docs.map((d) => new Set(terms(d.text ?? '').filter((t) => t.length > 1 && !/^\d+$/.test(t))));
   const df = new Map<string, number>();
@@ -104,6 +79,7 @@ export async function cluster(
   engine: Engine,
   collectionName: string,
   q: ClusterInput,
+  deadline: Deadline = requestDeadline(engine.config.requestTimeoutMs),
 ): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
   const c = engine.collection(collectionName);
   const { docs, total } = sampleDocuments(engine, c.id, compileOptionalFilter(q.filter), q.sample, q.seed, 20_000);
@@ -114,9 +90,9 @@ export async function cluster(
     const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
     return v.map((x) => x / norm);
   });
-  // "auto": a small range, because beyond ~10 clusters a map of topics stops being readable.
-  const ks = q.k === 'auto' ? range(2, Math.min(10, docs.length - 1)) : [Math.min(q.k, docs.length)];
-  const result = await runKmeans(data, ks.length > 0 ? ks : [1], q.seed);
+  // k is at most the number of distinct points (duplicates cannot make more clusters), and
+  // "auto" tries 2..10; every cluster that comes back is non-empty (kmeans.mjs).
+  const result = await kmeansBest(data, q.k, q.seed, deadline);
   const k = result.k;
   const score = result.silhouette;
   const labels = result.labels;

@@ -7,6 +7,7 @@ import { compileOptionalFilter } from '../../query/filter.js';
 import type { ClusterInput } from '../../query/cluster.js';
 import { jobView } from './jobs.js';
 import { project } from '../../query/project.js';
+import { jobDeadline } from '../../query/analysis.js';
 import { parse } from '../errors.js';
 import * as s from '../schemas.js';
 import type { RouteContext } from './context.js';
@@ -45,7 +46,8 @@ export function exploreRoutes(v1: Router, { engine, json, requireJson }: RouteCo
   });
 
   // Large clusterings run as jobs (the runner calls this; it is not a request any more by then).
-  engine.ingest.registerTask('cluster', (c, params) => cluster(engine, c.name, params as ClusterInput));
+  // Its deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client is waiting.
+  engine.ingest.registerTask('cluster', (c, params) => cluster(engine, c.name, params as ClusterInput, jobDeadline(engine.config.analysisJobTimeoutMs)));
   v1.post('/collections/:name/cluster', requireJson, json, async (req, res) => {
     const name = param(req, 'name');
     engine.collection(name);
