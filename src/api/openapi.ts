@@ -230,7 +230,7 @@ function routes(config: Config): RouteConfig[] {
       summary: 'Documents like the positive examples and unlike the negative ones',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.recommendBody) },
-      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'get',

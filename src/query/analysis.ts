@@ -1,9 +1,12 @@
-// Owns how the CPU-heavy analyses (PCA projection, k-means clustering) are run: each in its own
-// worker thread (pca-worker.mjs, cluster-worker.mjs) under a deadline that terminates it, a
-// missed deadline becoming the catalogued ANALYSIS_TIMEOUT. Plain data in and out (rows of
-// numbers, no Engine), so the query modules only hand over vectors and read back numbers.
+// Owns how the CPU-heavy analyses (PCA projection, k-means clustering, recommend's best_score
+// over many examples) are run: each in its own worker thread (pca-worker.mjs, cluster-worker.mjs,
+// best-score-worker.mjs) under a deadline that terminates it, a missed deadline becoming the
+// catalogued ANALYSIS_TIMEOUT. Plain data in and out (rows of numbers, no Engine), so the query
+// modules only hand over vectors and read back numbers.
 import { createError } from '../errors/index.js';
+import type { Metric } from '../storage/index.js';
 import { WorkerTimeoutError, runWorkerTask } from '../util/worker-task.js';
+import { bestScores as bestScoresHere } from './best-score.mjs';
 
 /** When an analysis must have finished, and where that bound comes from (for the error). */
 export interface Deadline {
@@ -36,7 +39,14 @@ function pack(rows: ArrayLike<number>[], d: number): Float64Array<ArrayBuffer> {
   return flat;
 }
 
-async function inWorker<T>(task: 'projection' | 'clustering', file: string, input: unknown, transfer: ArrayBuffer[], deadline: Deadline): Promise<T> {
+/** The same for float32 vectors, which are copied exactly. */
+function pack32(rows: Float32Array[], d: number): Float32Array<ArrayBuffer> {
+  const flat = new Float32Array(rows.length * d);
+  rows.forEach((row, i) => flat.set(row, i * d));
+  return flat;
+}
+
+async function inWorker<T>(task: 'projection' | 'clustering' | 'recommendation', file: string, input: unknown, transfer: ArrayBuffer[], deadline: Deadline): Promise<T> {
   const timeoutError = () => createError('ANALYSIS_TIMEOUT', { task, ms: deadline.ms, setting: deadline.setting });
   const left = Math.floor(deadline.at - performance.now());
   if (left <= 0) throw timeoutError(); // reading the documents used the budget up
@@ -79,4 +89,21 @@ export async function kmeansBest(rows: number[][], k: number | 'auto', seed: num
   const d = rows[0]?.length ?? 0;
   const flat = pack(rows, d);
   return inWorker<KmeansOutcome>('clustering', './cluster-worker.mjs', { flat, n: rows.length, d, k, seed }, [flat.buffer], deadline);
+}
+
+/**
+ * Multiply-adds of best_score below which it is scored here: ~10 ms of arithmetic, less than
+ * handing it to a worker costs. Beyond, a worker (200 examples over 10,000 candidates of 128
+ * dimensions held the event loop ~1.6 s; it grows with candidates × examples × dimensions).
+ */
+const BEST_SCORE_INLINE_MAX = 2_000_000;
+
+/** recommend's best_score for each candidate (best-score.mjs): here when small, else in a worker. */
+export async function bestScores(metric: Metric, candidates: Float32Array[], positive: Float32Array[], negative: Float32Array[], deadline: Deadline): Promise<Float64Array> {
+  const d = candidates[0]?.length ?? positive[0]?.length ?? 0;
+  const cand = pack32(candidates, d);
+  const pos = pack32(positive, d);
+  const neg = pack32(negative, d);
+  if (candidates.length * (positive.length + negative.length) * d <= BEST_SCORE_INLINE_MAX) return bestScoresHere(metric, cand, pos, neg, d);
+  return inWorker<Float64Array>('recommendation', './best-score-worker.mjs', { metric, cand, pos, neg, d }, [cand.buffer, pos.buffer, neg.buffer], deadline);
 }

@@ -5,8 +5,9 @@
 import type { Engine } from '../engine/index.js';
 import { createError } from '../errors/index.js';
 import type { Collection, DocumentVectors } from '../storage/index.js';
-import { similarity } from '../index/vector-index.js';
 import type { Neighbor } from '../index/vector-index.js';
+import { bestScores, requestDeadline } from './analysis.js';
+import type { Deadline } from './analysis.js';
 import { compileOptionalFilter } from './filter.js';
 import type { IncludeField, QueryResult, Plan } from './search.js';
 import { searchRepo, toHits, vectorCandidates } from './search.js';
@@ -39,9 +40,12 @@ function load(engine: Engine, c: Collection, ids: string[], field: string): Docu
   return docs;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-export function recommend(engine: Engine, collectionName: string, r: RecommendInput): QueryResult {
+export async function recommend(
+  engine: Engine,
+  collectionName: string,
+  r: RecommendInput,
+  deadline: Deadline = requestDeadline(engine.config.requestTimeoutMs),
+): Promise<QueryResult> {
   const started = performance.now();
   const c = engine.collection(collectionName);
   const where = compileOptionalFilter(r.filter);
@@ -68,16 +72,11 @@ export function recommend(engine: Engine, collectionName: string, r: RecommendIn
     for (const v of [...posVectors, ...negVectors]) {
       for (const n of vectorCandidates(engine, c, v, depth, { where, ef: r.ef, exclude }, plan)) candidates.add(n.label);
     }
-    const vectors = searchRepo(engine).vectorsByLabel([...candidates]);
-    // Similarities are squashed to (0, 1) so "-(best negative)²" always sorts below any positive score.
-    const best = (v: Float32Array, set: Float32Array[]) => Math.max(...set.map((x) => sigmoid(similarity(c.metric, v, x))));
-    ranked = [...vectors]
-      .map(([label, v]) => {
-        const bp = best(v, posVectors);
-        const bn = negVectors.length > 0 ? best(v, negVectors) : -Infinity;
-        return { label, score: bp > bn ? bp : -(bn * bn) };
-      })
-      .sort((a, b) => b.score - a.score || a.label - b.label);
+    const vectors = [...searchRepo(engine).vectorsByLabel([...candidates])];
+    // Candidates × examples × dimensions can hold the event loop for seconds: best-score.mjs, in
+    // a worker with a deadline when it is large (analysis.ts).
+    const scores = await bestScores(c.metric, vectors.map(([, v]) => v), posVectors, negVectors, deadline);
+    ranked = vectors.map(([label], i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score || a.label - b.label);
   }
   const { hits } = toHits(engine, ranked, { include: r.include, groupBy: 'document', offset: 0, k: r.k, hybrid: false });
   return { hits, mode: 'vector', plan, took_ms: Math.round((performance.now() - started) * 1000) / 1000 };

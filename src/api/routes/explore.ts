@@ -24,20 +24,20 @@ export function filterFromQueryString(raw: string | undefined): unknown {
 }
 
 export function exploreRoutes(v1: Router, { engine, json, requireJson }: RouteContext): void {
-  v1.post('/collections/:name/recommend', requireJson, json, (req, res) => {
+  v1.post('/collections/:name/recommend', requireJson, json, async (req, res) => {
     const name = param(req, 'name');
     engine.collection(name);
-    res.json(recommend(engine, name, parse(s.recommendBody, req.body)));
+    res.json(await recommend(engine, name, parse(s.recommendBody, req.body)));
   });
 
-  v1.get('/collections/:name/documents/:id/similar', (req, res) => {
+  v1.get('/collections/:name/documents/:id/similar', async (req, res) => {
     const name = param(req, 'name');
     engine.collection(name);
     const id = parse(s.documentId, param(req, 'id'), 'id');
     const q = parse(s.similarQuery, req.query);
     const filter = filterFromQueryString(q.filter);
     try {
-      res.json(recommend(engine, name, { positive: [id], negative: [], k: q.k, filter, strategy: 'average_vector', include: ['text', 'metadata'] }));
+      res.json(await recommend(engine, name, { positive: [id], negative: [], k: q.k, filter, strategy: 'average_vector', include: ['text', 'metadata'] }));
     } catch (err) {
       // The id is in the path here: answer as for GET .../documents/{id}.
       if ((err as { code?: string }).code === 'DOCUMENTS_NOT_FOUND') throw createError('DOCUMENT_NOT_FOUND', { collection: name, id });
