@@ -46,12 +46,19 @@ function pack32(rows: Float32Array[], d: number): Float32Array<ArrayBuffer> {
   return flat;
 }
 
+/**
+ * Workers are kept for the next task only after inputs up to this many bytes: an idle worker does
+ * not collect its garbage, and a large projection leaves a few times its input behind.
+ */
+const REUSE_MAX_BYTES = 32 * 1024 * 1024;
+
 async function inWorker<T>(task: 'projection' | 'clustering' | 'recommendation', file: string, input: unknown, transfer: ArrayBuffer[], deadline: Deadline): Promise<T> {
   const timeoutError = () => createError('ANALYSIS_TIMEOUT', { task, ms: deadline.ms, setting: deadline.setting });
   const left = Math.floor(deadline.at - performance.now());
   if (left <= 0) throw timeoutError(); // reading the documents used the budget up
   try {
-    return await runWorkerTask<T>(new URL(file, import.meta.url), input, { timeoutMs: left, transfer });
+    const bytes = transfer.reduce((sum, b) => sum + b.byteLength, 0);
+    return await runWorkerTask<T>(new URL(file, import.meta.url), input, { timeoutMs: left, transfer, reuse: bytes <= REUSE_MAX_BYTES });
   } catch (err) {
     if (err instanceof WorkerTimeoutError) throw timeoutError();
     throw err;

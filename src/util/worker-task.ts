@@ -53,6 +53,11 @@ export interface WorkerTaskOptions {
   timeoutMs: number;
   /** Buffers inside the input to move to the worker instead of copying (they become unusable here). */
   transfer?: ArrayBuffer[];
+  /**
+   * Keep the worker for a later task if this one succeeds (default true). Pass false for big
+   * inputs: an idle worker does not collect its garbage, so it would hold what the task allocated.
+   */
+  reuse?: boolean;
 }
 
 /** What worker-reply.mjs posts for each input. */
@@ -66,7 +71,7 @@ type Reply<T> = { ok: true; value: T } | { ok: false; message: string };
 export function runWorkerTask<T>(url: URL, input: unknown, opts: WorkerTaskOptions): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const worker = take(url);
-    const onMessage = (msg: Reply<T>) => settle(msg.ok, () => (msg.ok ? resolve(msg.value) : reject(new Error(msg.message))));
+    const onMessage = (msg: Reply<T>) => settle(msg.ok && opts.reuse !== false, () => (msg.ok ? resolve(msg.value) : reject(new Error(msg.message))));
     const onError = (err: Error) => settle(false, () => reject(err));
     const onExit = (code: number) => settle(false, () => reject(new Error(`the worker exited (code ${code}) without answering`)));
     let settled = false;
