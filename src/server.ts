@@ -15,7 +15,7 @@ import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { installShutdown, isLoopback } from './ops/shutdown.js';
-import { cluster } from './query/index.js';
+import { cluster, jobDeadline } from './query/index.js';
 import type { ClusterInput } from './query/index.js';
 import type { Store } from './storage/index.js';
 import { DiskHealth, SqliteStore } from './storage/index.js';
@@ -69,8 +69,9 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     hnsw: config.hnsw,
   });
   const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
-  // Job tasks are registered here, so a server started without HTTP still runs queued ones.
-  runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput));
+  // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
+  // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.
+  runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput, jobDeadline(config.analysisJobTimeoutMs)));
   const lifecycle = new Lifecycle(
     {
       open: () => collections.openAll(config.defaultEmbedder === 'local' ? { provider: 'local', model: config.defaultModel } : undefined),

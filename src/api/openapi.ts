@@ -115,7 +115,7 @@ const backupResult = z.object({
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready or shutting down' }[c] ?? 'Error')]));
+  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
 const nameParam = z.object({ name: s.collectionName });
 const docParams = z.object({ name: s.collectionName, id: s.documentId });
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } }, required: true });
@@ -230,7 +230,7 @@ function routes(config: Config): RouteConfig[] {
       summary: 'Documents like the positive examples and unlike the negative ones',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.recommendBody) },
-      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'get',
@@ -246,7 +246,7 @@ function routes(config: Config): RouteConfig[] {
       summary: 'k-means clusters of a collection or of the documents a filter selects',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.clusterBody) },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The clusters'), 202: json(z.object({ job }), 'With "async": true, the queued job'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The clusters'), 202: json(z.object({ job }), 'With "async": true, the queued job'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'post',
@@ -254,7 +254,7 @@ function routes(config: Config): RouteConfig[] {
       summary: '2-D or 3-D projection (PCA) of document vectors, for plotting',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.projectBody) },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The projected points'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The projected points'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'post',

@@ -68,6 +68,7 @@ const envSchema = z.object({
   QUIVER_CORS_ORIGINS: z.string().optional(),
   QUIVER_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   QUIVER_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  QUIVER_ANALYSIS_JOB_TIMEOUT_MS: int(1000, 86_400_000).default(3_600_000),
   QUIVER_BACKUP_DIR: z.string().min(1).optional(),
 });
 
@@ -112,6 +113,11 @@ export interface Config {
   /** Empty: CORS is off; ["*"]: any origin. */
   corsOrigins: string[];
   requestTimeoutMs: number;
+  /**
+   * Deadline of an analysis job (cluster with "async": true), whose worker is terminated then.
+   * Synchronous projections and clusterings take theirs from requestTimeoutMs.
+   */
+  analysisJobTimeoutMs: number;
   shutdownTimeoutMs: number;
   /** Online backups are written only inside this folder. */
   backupDir: string;
@@ -186,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeys: readApiKeys(e.QUIVER_API_KEYS, e.QUIVER_API_KEYS_FILE),
     corsOrigins: parseCorsOrigins(e.QUIVER_CORS_ORIGINS),
     requestTimeoutMs: e.QUIVER_REQUEST_TIMEOUT_MS,
+    analysisJobTimeoutMs: e.QUIVER_ANALYSIS_JOB_TIMEOUT_MS,
     shutdownTimeoutMs: e.QUIVER_SHUTDOWN_TIMEOUT_MS,
     backupDir: path.resolve(e.QUIVER_BACKUP_DIR ?? path.join(dataDir, 'backups')),
   };

@@ -49,6 +49,19 @@ const catalogue = {
     status: 503,
     message: (a: { ms: number }) => `the request took longer than ${a.ms} ms (QUIVER_REQUEST_TIMEOUT_MS); a write may still complete, so read before retrying`,
   },
+  // 503, not 422: whether a projection or clustering fits its deadline depends on this server's
+  // load and configuration, not only on the request (the same body can pass on an idle machine),
+  // and it is the same condition as REQUEST_TIMEOUT: the server ran out of its time budget.
+  ANALYSIS_TIMEOUT: {
+    status: 503,
+    message: (a: { task: 'projection' | 'clustering' | 'recommendation'; ms: number; setting: string }) =>
+      `the ${a.task} did not finish within ${a.ms} ms (${a.setting}) and was stopped; ` +
+      {
+        projection: 'project fewer documents (limit)',
+        clustering: a.setting === 'QUIVER_REQUEST_TIMEOUT_MS' ? 'cluster fewer documents (sample) or send "async": true' : 'cluster fewer documents (sample)',
+        recommendation: 'give fewer positive and negative examples or a smaller k',
+      }[a.task],
+  },
   PAYLOAD_TOO_LARGE: { status: 413, message: (a: { limit: number }) => `request body is larger than the limit of ${a.limit} bytes (QUIVER_MAX_BODY; QUIVER_INGEST_MAX_BODY for ingest jobs)` },
   QUEUE_FULL: {
     status: 429,

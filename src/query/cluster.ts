@@ -1,13 +1,15 @@
 // Owns clustering of a collection (or a filtered, sampled part of it): k-means with k-means++
-// seeding (ml-kmeans, in a worker thread: cluster-worker.mjs), k chosen by silhouette when "auto", and a description of each cluster:
+// seeding (kmeans.mjs, in a worker thread with a deadline: see analysis.ts), k chosen by
+// silhouette when "auto", and a description of each cluster:
 // the documents nearest its centroid and its most distinctive terms (tokenised as the FTS
 // index tokenises, so Chinese terms are words). Cosine collections are clustered on unit
 // vectors, where euclidean k-means orders points as cosine would.
-import { Worker } from 'node:worker_threads';
 import type { Collection } from '../collection/index.js';
 import type { AnalysisDocument, CompiledFilter } from '../storage/index.js';
 import { terms } from '../text/segment.js';
 import { seededRandom as rng } from '../util/random.mjs';
+import { kmeansBest } from './analysis.js';
+import type { Deadline } from './analysis.js';
 
 export interface ClusterInput {
   k: number | 'auto';
@@ -46,33 +48,6 @@ function dist2(a: number[], b: number[]): number {
   return s;
 }
 
-const WORKER_URL = new URL('./cluster-worker.mjs', import.meta.url);
-
-interface KmeansOutcome {
-  k: number;
-  labels: number[];
-  centroids: number[][];
-  silhouette: number | null;
-}
-type WorkerReply = ({ type: 'result' } & KmeansOutcome) | { type: 'error'; message: string };
-
-/** Runs k-means for each k and keeps the best silhouette, off the event loop. */
-function runKmeans(data: number[][], ks: number[], seed: number): Promise<KmeansOutcome> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: { data, ks, seed } });
-    worker.once('message', (msg: WorkerReply) => {
-      void worker.terminate();
-      if (msg.type === 'result') resolve(msg);
-      else reject(new Error(`k-means failed: ${msg.message}`));
-    });
-    worker.once('error', reject);
-  });
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-}
-
 function topTerms(docs: AnalysisDocument[], labels: number[], k: number, n: number): string[][] {
   const docTerms = docs.map((d) => new Set(terms(d.text ?? '').filter((t) => t.length > 1 && !/^\d+$/.test(t))));
   const df = new Map<string, number>();
@@ -98,7 +73,11 @@ function topTerms(docs: AnalysisDocument[], labels: number[], k: number, n: numb
   return out;
 }
 
-export async function cluster(c: Collection, q: ClusterInput): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
+export async function cluster(
+  c: Collection,
+  q: ClusterInput,
+  deadline: Deadline,
+): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
   const { docs, total } = sampleDocuments(c, c.compileFilter(q.filter), q.sample, q.seed, 20_000);
   if (docs.length === 0) return { clusters: [], k: 0, silhouette: null, documents: 0, total };
   const data = docs.map((d) => {
@@ -107,9 +86,9 @@ export async function cluster(c: Collection, q: ClusterInput): Promise<{ cluster
     const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
     return v.map((x) => x / norm);
   });
-  // "auto": a small range, because beyond ~10 clusters a map of topics stops being readable.
-  const ks = q.k === 'auto' ? range(2, Math.min(10, docs.length - 1)) : [Math.min(q.k, docs.length)];
-  const result = await runKmeans(data, ks.length > 0 ? ks : [1], q.seed);
+  // k is at most the number of distinct points (duplicates cannot make more clusters), and
+  // "auto" tries 2..10; every cluster that comes back is non-empty (kmeans.mjs).
+  const result = await kmeansBest(data, q.k, q.seed, deadline);
   const k = result.k;
   const score = result.silhouette;
   const labels = result.labels;

@@ -6,3 +6,4 @@ export { recommend, type RecommendInput } from './recommend.js';
 export { cluster, type ClusterInput } from './cluster.js';
 export { project, type ProjectInput } from './project.js';
 export { buildContext, estimateTokens, type ContextInput } from './context.js';
+export { requestDeadline, jobDeadline, type Deadline } from './analysis.js';

@@ -1,7 +1,9 @@
-// Owns 2-D/3-D projection of a collection's document vectors (PCA, ml-pca), for drawing a map
-// of the collection. Documents with several chunks are placed by their mean chunk vector.
-import { PCA } from 'ml-pca';
+// Owns 2-D/3-D projection of a collection's document vectors (PCA: pca.mjs, in a worker thread
+// with a deadline, see analysis.ts), for drawing a map of the collection. Documents with several
+// chunks are placed by their mean chunk vector.
 import type { Collection } from '../collection/index.js';
+import { pcaProject } from './analysis.js';
+import type { Deadline } from './analysis.js';
 import { sampleDocuments } from './cluster.js';
 
 export interface ProjectInput {
@@ -19,23 +21,17 @@ export interface Point {
   z?: number;
 }
 
-export function project(c: Collection, p: ProjectInput): { points: Point[]; explained_variance: number[]; total: number } {
+export async function project(c: Collection, p: ProjectInput, deadline: Deadline): Promise<{ points: Point[]; explained_variance: number[]; total: number }> {
   const { docs, total } = sampleDocuments(c, c.compileFilter(p.filter), p.limit, p.seed, 0);
-  if (docs.length < 2) {
-    return { points: docs.map((d) => ({ id: d.id, x: 0, y: 0, ...(p.dimensions === 3 ? { z: 0 } : {}) })), explained_variance: [], total };
-  }
-  const data = docs.map((d) => Array.from(d.vector));
-  const pca = new PCA(data, { center: true, scale: false });
-  // Fewer documents (or dimensions) than asked for give fewer components; the rest are 0.
-  const nComponents = Math.min(p.dimensions, pca.getEigenvectors().columns);
-  const coords = pca.predict(data, { nComponents }).to2DArray();
+  // Fewer documents (or distinct directions) than asked for give fewer components; the rest are
+  // 0, and so is every coordinate and explained variance of a set with no spread at all.
+  const dims = p.dimensions;
+  const { coords, explained } = await pcaProject(docs.map((d) => d.vector), dims, deadline);
   const round = (x: number | undefined) => Math.round((x ?? 0) * 1e6) / 1e6;
   const points = docs.map((d, i) => {
-    const row = coords[i]!;
-    const pt: Point = { id: d.id, x: round(row[0]), y: round(row[1]) };
-    if (p.dimensions === 3) pt.z = round(row[2]);
+    const pt: Point = { id: d.id, x: round(coords[i * dims]), y: round(coords[i * dims + 1]) };
+    if (dims === 3) pt.z = round(coords[i * dims + 2]);
     return pt;
   });
-  const explained = pca.getExplainedVariance().slice(0, p.dimensions).map((v) => Math.round(v * 1e6) / 1e6);
-  return { points, explained_variance: explained, total };
+  return { points, explained_variance: explained.map(round), total };
 }

@@ -5,8 +5,9 @@
 import type { Collection } from '../collection/index.js';
 import type { IncludeField, Neighbor, Plan, SearchResult } from '../domain/types.js';
 import { createError } from '../errors/index.js';
-import { similarity } from '../index/index.js';
 import type { DocumentVectors } from '../storage/index.js';
+import { bestScores } from './analysis.js';
+import type { Deadline } from './analysis.js';
 import { toHits, vectorCandidates } from './search.js';
 
 export interface RecommendInput {
@@ -37,9 +38,7 @@ function load(c: Collection, ids: string[], field: string): DocumentVectors[] {
   return docs;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-export async function recommend(c: Collection, r: RecommendInput): Promise<SearchResult> {
+export async function recommend(c: Collection, r: RecommendInput, deadline: Deadline): Promise<SearchResult> {
   const started = performance.now();
   const filter = c.compileFilter(r.filter);
   const pos = load(c, r.positive, 'positive');
@@ -65,16 +64,11 @@ export async function recommend(c: Collection, r: RecommendInput): Promise<Searc
     for (const v of [...posVectors, ...negVectors]) {
       for (const n of await vectorCandidates(c, v, depth, { filter, ef: r.ef, exclude }, plan)) candidates.add(n.label);
     }
-    const vectors = c.vectorsByLabel([...candidates]);
-    // Similarities are squashed to (0, 1) so "-(best negative)²" always sorts below any positive score.
-    const best = (v: Float32Array, set: Float32Array[]) => Math.max(...set.map((x) => sigmoid(similarity(c.info.metric, v, x))));
-    ranked = [...vectors]
-      .map(([label, v]) => {
-        const bp = best(v, posVectors);
-        const bn = negVectors.length > 0 ? best(v, negVectors) : -Infinity;
-        return { label, score: bp > bn ? bp : -(bn * bn) };
-      })
-      .sort((a, b) => b.score - a.score || a.label - b.label);
+    const vectors = [...c.vectorsByLabel([...candidates])];
+    // Candidates × examples × dimensions can hold the event loop for seconds: best-score.mjs, in
+    // a worker with a deadline when it is large (analysis.ts).
+    const scores = await bestScores(c.info.metric, vectors.map(([, v]) => v), posVectors, negVectors, deadline);
+    ranked = vectors.map(([label], i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score || a.label - b.label);
   }
   const { hits } = toHits(c, ranked, { include: r.include, groupBy: 'document', offset: 0, k: r.k, hybrid: false });
   return { hits, mode: 'vector', plan, tookMs: Math.round((performance.now() - started) * 1000) / 1000 };

@@ -1,7 +1,7 @@
 // Routes that explore a collection by example and by shape: recommend, similar, cluster, project.
 import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
-import { cluster, project, recommend } from '../../query/index.js';
+import { cluster, project, recommend, requestDeadline } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from './context.js';
 import { jobView } from './jobs.js';
@@ -9,10 +9,12 @@ import * as s from './schemas.js';
 import { filterFromQueryString, param, searchView } from './views.js';
 
 export function exploreRoutes(v1: Router, ctx: RouteContext): void {
-  const { collections, runner, json, requireJson } = ctx;
+  const { config, collections, runner, json, requireJson } = ctx;
+  // Analyses end just before the request's own timeout, in their worker (query/analysis.ts).
+  const deadline = () => requestDeadline(config.requestTimeoutMs);
   v1.post('/collections/:name/recommend', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    res.json(searchView(await recommend(c, parse(s.recommendBody, req.body))));
+    res.json(searchView(await recommend(c, parse(s.recommendBody, req.body), deadline())));
   });
 
   v1.get('/collections/:name/documents/:id/similar', async (req, res) => {
@@ -21,7 +23,7 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
     const q = parse(s.similarQuery, req.query);
     const filter = filterFromQueryString(q.filter);
     try {
-      res.json(searchView(await recommend(c, { positive: [id], negative: [], k: q.k, filter, strategy: 'average_vector', include: ['text', 'metadata'] })));
+      res.json(searchView(await recommend(c, { positive: [id], negative: [], k: q.k, filter, strategy: 'average_vector', include: ['text', 'metadata'] }, deadline())));
     } catch (err) {
       // The id is in the path here: answer as for GET .../documents/{id}.
       if ((err as { code?: string }).code === 'DOCUMENTS_NOT_FOUND') throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
@@ -38,11 +40,11 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
       res.status(202).location(`/v1/jobs/${job.id}`).json({ job: jobView(ctx, job) });
       return;
     }
-    res.json(await cluster(c, input));
+    res.json(await cluster(c, input, deadline()));
   });
 
-  v1.post('/collections/:name/project', requireJson, json, (req, res) => {
+  v1.post('/collections/:name/project', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    res.json(project(c, parse(s.projectBody, req.body)));
+    res.json(await project(c, parse(s.projectBody, req.body), deadline()));
   });
 }
