@@ -178,6 +178,30 @@ describe('chunkText: strategy "sentence"', () => {
     }
   });
 
+  it('cuts a run-on sentence longer than a chunk at word boundaries, even past 4096 characters', () => {
+    const text = 'abcdefghi '.repeat(1000).trim(); // one 9,999-character sentence: no . ? ! or line break
+    for (const s of [spec('sentence', 'tokens', 256), spec('sentence', 'chars', 2000)]) {
+      const words = chunks(text, s).flatMap((c) => c.split(' '));
+      expect(words.filter((w) => w !== 'abcdefghi')).toEqual([]);
+      expect(words).toHaveLength(1000);
+    }
+  });
+
+  // BUG: segmentInWindows hands the sentence segmenter 4096-character windows; when a window
+  // holds a single (unfinished) sentence it yields the piece cut at the window's end as if it
+  // were a sentence. A sentence longer than 4096 characters whose 4096-character pieces each fit
+  // in max (they hold ~410 tokens of this text, ~700 of English prose: max_tokens 512 to 1024,
+  // or max_chars >= 4096) becomes chunks that end at the window boundary in the middle of a
+  // word: here [0, 4096) "...abcdef" and [4096, 8192) "ghi ...", 410 tokens each although 512
+  // would fit. Growing the window until it holds more than one segment (or merging a cut piece
+  // with the next) would fix it.
+  it.fails('never cuts a word of a run-on sentence at the 4096-character segmentation window', () => {
+    const text = 'abcdefghi '.repeat(1000).trim();
+    for (const s of [spec('sentence', 'tokens', 512), spec('sentence', 'chars', 5000)]) {
+      expect(chunks(text, s).flatMap((c) => c.split(' ')).filter((w) => w !== 'abcdefghi')).toEqual([]);
+    }
+  });
+
   it('chunks a 1 MB text correctly (segmentation is windowed, so this stays linear)', { timeout: 20_000 }, () => {
     const unit = 'The quick brown fox jumps over the lazy dog. 我喜欢猫。 ';
     const text = unit.repeat(Math.ceil(1_000_000 / unit.length)).slice(0, 1_000_000);
