@@ -119,7 +119,7 @@ describe('chunkText: strategy "fixed"', () => {
     expect(chunks('aa bb cc dd ee ff gg hh', spec('fixed', 'tokens', 3, 1))).toEqual(['aa bb cc', 'cc dd ee', 'ee ff gg', 'gg hh']);
   });
 
-  it('still moves forward when overlap is not below max (the API refuses it, chunkText survives it)', () => {
+  it('terminates, within max and covering the text, when overlap is not below max (the API refuses it)', () => {
     const text = 'aa bb cc dd ee ff';
     const s = spec('fixed', 'tokens', 2, 5);
     const spans = chunkText(text, s);
