@@ -9,12 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { z } from 'zod';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Collection } from '../../src/collection/index.js';
 import { CollectionRegistry } from '../../src/collection/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { DocumentInput, Job, JobStatus } from '../../src/domain/types.js';
-import { Embedders } from '../../src/embedding/index.js';
+import type { EmbeddingProvider } from '../../src/embedding/index.js';
+import { Embedders, PROVIDERS } from '../../src/embedding/index.js';
 import { JobRunner } from '../../src/ingest/index.js';
 import type { Store } from '../../src/storage/index.js';
 import { SqliteStore } from '../../src/storage/index.js';
@@ -33,13 +35,13 @@ interface World {
 }
 
 /** A store, a registry with collection "docs" (cosine, 2 dimensions, provider none) and a runner that is not started yet. */
-async function world(env: Record<string, string> = {}): Promise<World> {
+async function world(env: Record<string, string> = {}, providers: readonly EmbeddingProvider[] = PROVIDERS): Promise<World> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-jobs-'));
   const config = loadConfig({ QUIVER_DATA_DIR: dir, QUIVER_EMBEDDER: 'none', QUIVER_SYNC: 'normal', ...env });
   const store = SqliteStore.open({ file: path.join(dir, 'quiver.db'), sync: config.sync, embedCacheMax: config.embedCacheMax });
   const collections = new CollectionRegistry({
     store,
-    embedders: new Embedders(config),
+    embedders: new Embedders(config, providers),
     log,
     retry: { retries: 0, baseMs: 1 },
     efSearch: 64,
@@ -297,5 +299,54 @@ describe('JobRunner: stop and start while a task runs', () => {
     } finally {
       for (const open of gates.splice(0)) open();
     }
+  });
+});
+
+describe('JobRunner: embedding cost', () => {
+  /** A provider whose model records every text it is asked to embed. */
+  function countingProvider(seen: string[]): EmbeddingProvider {
+    return {
+      name: 'counting',
+      schema: z.strictObject({ provider: z.literal('counting') }),
+      normalize: () => ({ provider: 'counting' }),
+      dimensions: () => Promise.resolve(2),
+      create: () =>
+        Promise.resolve({
+          id: 'counting:v1',
+          dimensions: 2,
+          maxBatch: 64,
+          embed: (texts: string[]) => {
+            seen.push(...texts);
+            return Promise.resolve(texts.map((t) => Float32Array.of(t.length, 1)));
+          },
+          close: () => Promise.resolve(),
+        }),
+      key: () => 'counting',
+    };
+  }
+  const textDocs = (n: number): DocumentInput[] => Array.from({ length: n }, (_, i) => ({ id: `t${i}`, text: `text number ${i}` }));
+
+  it('embeds each text of a job once (the next batch is warmed into the embedding cache)', async () => {
+    const seen: string[] = [];
+    const { store, runner, collections } = await world({ QUIVER_INGEST_BATCH: '2' }, [...PROVIDERS, countingProvider(seen)]);
+    await collections.create({ name: 'texts', metric: 'cosine', embedder: { provider: 'counting' } });
+    runner.start();
+    await waitFor(store, (await runner.submit('texts', textDocs(6), undefined)).id, 'done');
+    expect(seen.sort()).toEqual(textDocs(6).map((d) => d.text).sort());
+  });
+
+  // BUG: with the embedding cache turned off (QUIVER_EMBED_CACHE_MAX=0, documented as "0 turns
+  // the cache off"), the runner still warms the next batch while the current one is written:
+  // Collection.warm embeds the texts into a cache that keeps nothing, and the batch then embeds
+  // them again, so every text after the first batch reaches the model twice (twice the model
+  // time, twice the Bedrock bill). The runner (or warm) should skip warming when the cache is off.
+  it.fails('embeds each text of a job once when the embedding cache is off', async () => {
+    const seen: string[] = [];
+    const { store, runner, collections } = await world({ QUIVER_INGEST_BATCH: '2', QUIVER_EMBED_CACHE_MAX: '0' }, [...PROVIDERS, countingProvider(seen)]);
+    await collections.create({ name: 'texts', metric: 'cosine', embedder: { provider: 'counting' } });
+    runner.start();
+    await waitFor(store, (await runner.submit('texts', textDocs(6), undefined)).id, 'done');
+    // Today: t0, t1 once; t2..t5 twice.
+    expect(seen.sort()).toEqual(textDocs(6).map((d) => d.text).sort());
   });
 });
