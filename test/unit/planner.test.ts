@@ -163,6 +163,19 @@ describe('LocalVectorIndex planner: what it returns', () => {
     expectBestFirst(filtered.neighbors);
   });
 
+  it('answers no hits, not an error, when nothing passes: phantom allow-set, allow all excluded, everything excluded', async () => {
+    const { index, labels } = await build('cosine');
+    const q = queries(1, 71)[0]!;
+    const phantom = new Set(Array.from({ length: THRESHOLD + 10 }, (_, i) => 900_000 + i));
+    expect(await index.search(q, 10, { allow: phantom })).toEqual({ neighbors: [], plan: 'hnsw_filtered' });
+    const some = new Set(labels.slice(0, 100));
+    expect(await index.search(q, 10, { allow: some, exclude: some })).toEqual({ neighbors: [], plan: 'hnsw_filtered' });
+    expect(await index.search(q, 10, { exclude: new Set(labels) })).toEqual({ neighbors: [], plan: 'hnsw' });
+    // All but five excluded: the five, although k is 10.
+    const out = await index.search(q, 10, { exclude: new Set(labels.slice(5)) });
+    expect(labelsOf(out.neighbors).sort((a, b) => a - b)).toEqual(labels.slice(0, 5));
+  });
+
   it('ignores allowed labels that are not in the index (never written, or deleted since)', async () => {
     const { index, source, labels } = await build('cosine');
     const gone = labels.slice(0, 5);
