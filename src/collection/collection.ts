@@ -216,6 +216,8 @@ export class Collection {
 
   /** Embeds the chunk texts of documents into the embedding cache ahead of their write. Best effort. */
   async warm(inputs: DocumentInput[], chunking: ChunkingSpec | null | undefined): Promise<void> {
+    // Warming writes into the cache; a cache that keeps nothing would make every text embedded twice.
+    if (!this.deps.store.cache.enabled) return;
     const embedder = await this.embedder();
     if (!embedder) return;
     const spec = effectiveChunking(this.info, chunking);

@@ -42,6 +42,9 @@ export class JobRunner {
   private readonly loops: Promise<void>[] = [];
   private readonly wakers = new Set<() => void>();
   private readonly tasks = new Map<TaskKind, TaskHandler>();
+  private generation = 0;
+  /** Task computations in flight, by job id. */
+  private readonly computing = new Map<string, Promise<unknown>>();
   /** Exponentially weighted documents/s, for Retry-After and the metrics. */
   private rate = 0;
   /** Documents finished since start, by outcome (metrics). */
@@ -65,10 +68,18 @@ export class JobRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loops.push(this.run('ingest', (job) => this.runJob(job)));
+    // Each start is a new generation: a loop of an earlier one (a task loop that stop() did not
+    // wait for) ends at its next turn instead of running beside this generation's.
+    const generation = ++this.generation;
+    this.loops.push(this.run('ingest', generation, (job) => this.runJob(job)));
     // Task loops are not awaited by stop(): a computation may take minutes and is simply run
     // again after the restart, so shutdown does not wait for it.
-    for (const [kind, handler] of this.tasks) void this.run(kind, (job) => this.runTask(job, handler));
+    for (const [kind, handler] of this.tasks) void this.run(kind, generation, (job) => this.runTask(job, handler, generation));
+  }
+
+  /** Whether loops of this generation should go on. */
+  private live(generation: number): boolean {
+    return this.running && this.generation === generation;
   }
 
   /**
@@ -136,9 +147,9 @@ export class JobRunner {
   }
 
   /** Works through the jobs of one kind, oldest first, until stopped. */
-  private async run(kind: JobKind, work: (job: Job) => Promise<void>): Promise<void> {
+  private async run(kind: JobKind, generation: number, work: (job: Job) => Promise<void>): Promise<void> {
     let pause = false; // after a full disk: wait for the poll or a wake, and go on waiting while it is full
-    while (this.running) {
+    while (this.live(generation)) {
       const job = pause ? undefined : this.jobs.nextRunnable(kind);
       pause &&= this.opts.disk.full;
       if (!job) {
@@ -156,7 +167,7 @@ export class JobRunner {
       try {
         await work(job);
       } catch (err) {
-        if (!this.running) return; // stopping: the database may be closed; the job resumes at the next start
+        if (!this.live(generation)) return; // stopping: the database may be closed; the job resumes at the next start
         if (this.opts.disk.noteError(err)) {
           // A full disk passes: the job stays running and resumes at its first uncommitted document
           // once storage/disk-health.ts finds space again (tasks are computed again from the start).
@@ -181,13 +192,21 @@ export class JobRunner {
   }
 
   /** A job without items: compute, store the answer. Rerun from the start after a restart. */
-  private async runTask(job: Job, handler: TaskHandler): Promise<void> {
+  private async runTask(job: Job, handler: TaskHandler, generation: number): Promise<void> {
     const c = this.collectionOf(job);
     if (!c) return;
     this.jobs.markStarted(job.id);
     const started = performance.now();
-    const result = await handler(c, job.params);
-    if (!this.running) return;
+    // A computation still running from before a stop() in this process is adopted, not started twice.
+    let computing = this.computing.get(job.id);
+    if (!computing) {
+      computing = handler(c, job.params);
+      this.computing.set(job.id, computing);
+      const forget = () => this.computing.delete(job.id);
+      computing.then(forget, forget);
+    }
+    const result = await computing;
+    if (!this.live(generation)) return; // stopped meanwhile: the task runs again after the restart
     if (this.jobs.finishTask(job.id, result)) {
       this.log.info({ job: job.id, kind: job.kind, ms: Math.round(performance.now() - started) }, 'job done');
     }

@@ -25,6 +25,10 @@ export class EmbeddingCache {
     };
   }
 
+  get enabled(): boolean {
+    return this.maxEntries > 0;
+  }
+
   /** Looks up many hashes at once; missing ones are absent from the result. */
   getMany(modelId: string, hashes: Buffer[]): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();

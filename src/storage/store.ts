@@ -123,6 +123,8 @@ export interface JobStore {
 
 /** Vectors by (model id, sha256 of text), so the same text is never embedded twice. */
 export interface VectorCache {
+  /** false when the cache keeps nothing (QUIVER_EMBED_CACHE_MAX=0). */
+  readonly enabled: boolean;
   getMany(modelId: string, hashes: Buffer[]): Map<string, Float32Array>;
   putMany(modelId: string, entries: { hash: Buffer; vector: Float32Array }[]): void;
 }
