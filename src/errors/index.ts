@@ -95,17 +95,10 @@ export class QuiverError extends Error {
     this.name = 'QuiverError';
     this.status = catalogue[code].status;
   }
-  get isClientError(): boolean {
-    return this.status < 500;
-  }
 }
 
 /** Makes a catalogued error: `createError('DIMENSION_MISMATCH', {field, expected, got})`. */
 export function createError<C extends ErrorCode>(code: C, args: ArgsOf<C>): QuiverError {
   const render = catalogue[code].message as (a: ArgsOf<C>) => string;
   return new QuiverError(code, render(args), args);
-}
-
-export function statusOf(code: ErrorCode): number {
-  return catalogue[code].status;
 }

@@ -41,7 +41,7 @@ describe('insufficientStorage', () => {
   it('is a 507 with our message for each disk, keeping the raw error as its cause only', () => {
     const raw = new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
     const e = insufficientStorage(raw);
-    expect(e).toMatchObject({ code: 'INSUFFICIENT_STORAGE', status: 507, isClientError: false, details: { dir: 'data dir' } });
+    expect(e).toMatchObject({ code: 'INSUFFICIENT_STORAGE', status: 507, details: { dir: 'data dir' } });
     expect(e.message).toBe('the disk holding the data dir is full: writes are refused until space is freed there; reads still work');
     expect(e.cause).toBe(raw);
     expect(insufficientStorage(errno('ENOSPC'), 'backup dir').message).toBe(
