@@ -40,8 +40,9 @@ function tokenSize(segment: string, isWordLike: boolean | undefined): number {
  */
 function* segmentInWindows(segmenter: Intl.Segmenter, text: string, offset: number): Generator<{ start: number; segment: string; isWordLike?: boolean }> {
   let from = 0;
+  let size = WINDOW;
   while (from < text.length) {
-    const to = Math.min(text.length, from + WINDOW);
+    const to = Math.min(text.length, from + size);
     const window = text.slice(from, to);
     let last: { start: number; segment: string; isWordLike?: boolean } | undefined;
     for (const seg of segmenter.segment(window)) {
@@ -50,11 +51,17 @@ function* segmentInWindows(segmenter: Intl.Segmenter, text: string, offset: numb
     }
     if (!last) break;
     const lastStart = last.start - offset;
-    if (to === text.length || lastStart === from) {
+    if (to === text.length) {
       yield last;
       from = to;
+    } else if (lastStart === from) {
+      // One segment fills the window: it may go on past it. Look again with a window twice as
+      // large rather than cut a sentence or a word at an arbitrary point (each retry holds one
+      // segment, so the cost stays linear in the text).
+      size *= 2;
     } else {
       from = lastStart;
+      size = WINDOW;
     }
   }
 }
@@ -81,8 +88,8 @@ function splitOversized(text: string, atoms: Atom[], max: number): Atom[] {
     let s = a.start;
     while (s < a.end) {
       let e = Math.min(a.end, s + step);
-      // Never cut a surrogate pair in two.
-      if (e < a.end && /[\uD800-\uDBFF]/.test(text[e - 1]!)) e++;
+      // Never cut a surrogate pair in two: end before it (after it only when it alone is the step).
+      if (e < a.end && /[\uD800-\uDBFF]/.test(text[e - 1]!)) e += e - 1 > s ? -1 : 1;
       out.push({ start: s, end: e, size: Math.max(1, Math.round((e - s) * perChar)) });
       s = e;
     }
@@ -103,6 +110,8 @@ function pack(atoms: Atom[], max: number, overlap: number): TextSpan[] {
     let k = j;
     let carried = 0;
     while (k - 1 > i && carried + atoms[k - 1]!.size <= overlap) carried += atoms[--k]!.size;
+    // The next chunk must bring new text: carry less when the next atom would not fit beside it.
+    while (k < j && carried + atoms[j]!.size > max) carried -= atoms[k++]!.size;
     i = k;
   }
   return spans;

@@ -187,15 +187,15 @@ describe('chunkText: strategy "sentence"', () => {
     }
   });
 
-  // BUG: segmentInWindows hands the sentence segmenter 4096-character windows; when a window
+  // A bug this pins (fixed): segmentInWindows handed the sentence segmenter 4096-character windows; when a window
   // holds a single (unfinished) sentence it yields the piece cut at the window's end as if it
   // were a sentence. A sentence longer than 4096 characters whose 4096-character pieces each fit
   // in max (they hold ~410 tokens of this text, ~700 of English prose: max_tokens 512 to 1024,
   // or max_chars >= 4096) becomes chunks that end at the window boundary in the middle of a
   // word: here [0, 4096) "...abcdef" and [4096, 8192) "ghi ...", 410 tokens each although 512
-  // would fit. Growing the window until it holds more than one segment (or merging a cut piece
-  // with the next) would fix it.
-  it.fails('never cuts a word of a run-on sentence at the 4096-character segmentation window', () => {
+  // would fit. The window now grows until it holds more than one segment (rather than merging a cut piece
+  // with the next) fixed it.
+  it('never cuts a word of a run-on sentence at the 4096-character segmentation window', () => {
     const text = 'abcdefghi '.repeat(1000).trim();
     for (const s of [spec('sentence', 'tokens', 512), spec('sentence', 'chars', 5000)]) {
       expect(chunks(text, s).flatMap((c) => c.split(' ')).filter((w) => w !== 'abcdefghi')).toEqual([]);
@@ -226,33 +226,33 @@ describe('chunkText: a single unit bigger than max', () => {
     expect(chunks('𝐀𝐁', spec('sentence', 'chars', 1))).toEqual(['𝐀', '𝐁']);
   });
 
-  // BUG: a long word of astral characters (mathematical letters, Han extension B, emoji ZWJ
+  // A bug this pins (fixed): a long word of astral characters (mathematical letters, Han extension B, emoji ZWJ
   // sequences) is cut every `max` code units, and when the cut falls inside a surrogate pair it
   // moves one unit *forward* (splitOversized: `e++`), so the chunk is max + 1 code units long,
   // although ChunkingSpec.max is "largest chunk, in unit". Moving the cut back (`e--` when
-  // e - 1 > s) would keep the pair whole and the chunk within max.
-  it.fails('never exceeds max characters when a long word of astral letters is cut (currently max + 1)', () => {
+  // e - 1 > s) keeps the pair whole and the chunk within max; that is the fix.
+  it('never exceeds max characters when a long word of astral letters is cut', () => {
     const text = '𝐀𝐀𝐀𝐀𝐀𝐀'; // one word-like segment, 12 code units
     for (const c of chunks(text, spec('fixed', 'chars', 5))) expect(c.length).toBeLessThanOrEqual(5);
   });
 });
 
-// BUG: with overlap, a chunk can bring no new text: it repeats the tail of the previous chunk
+// A bug this pins (fixed): with overlap, a chunk can bring no new text: it repeats the tail of the previous chunk
 // and ends where that one ended, sometimes twice in a row (the same span emitted twice). pack()
 // carries up to `overlap` of the previous chunk, then adds atoms while they fit in max; when the
 // next atom does not fit beside the carried ones, the new chunk is only the carried atoms. It
 // happens whenever the next atom (a sentence, a CJK word) is bigger than max - overlap, e.g.
 // sentence chunking with max 256 and overlap 64 before a 200-token sentence. Shrinking the
-// carry until the next atom fits (or carrying nothing) would fix it.
+// carry until the next atom fits (or carrying nothing) fixed it.
 describe('chunkText: overlap that brings no new text', () => {
-  it.fails('never emits a chunk that ends where the previous one ended', () => {
+  it('never emits a chunk that ends where the previous one ended', () => {
     const text = '. aa. 我们的';
     const spans = chunkText(text, spec('fixed', 'tokens', 3, 2));
     // Today: [0,5) ". aa.", [2,5) "aa.", [2,5) "aa." again, [4,8) ". 我们", [6,9) "我们的".
     for (let i = 1; i < spans.length; i++) expect(spans[i]!.end).toBeGreaterThan(spans[i - 1]!.end);
   });
 
-  it.fails('never emits a chunk that ends where the previous one ended, with sentences and realistic sizes', () => {
+  it('never emits a chunk that ends where the previous one ended, with sentences and realistic sizes', () => {
     const short = 'Short one here. ';
     const long = `${Array.from({ length: 15 }, (_, i) => `w${i}`).join(' ')}.`; // 16 tokens
     const text = short.repeat(6) + long;

@@ -334,11 +334,11 @@ describe('JobRunner: embedding cost', () => {
     expect(seen.sort()).toEqual(textDocs(6).map((d) => d.text).sort());
   });
 
-  // BUG: with the embedding cache turned off (QUIVER_EMBED_CACHE_MAX=0, documented as "0 turns
+  // A bug this pins (fixed): with the embedding cache turned off (QUIVER_EMBED_CACHE_MAX=0, documented as "0 turns
   // the cache off"), the runner still warms the next batch while the current one is written:
   // Collection.warm embeds the texts into a cache that keeps nothing, and the batch then embeds
   // them again, so every text after the first batch reaches the model twice (twice the model
-  // time, twice the Bedrock bill). The runner (or warm) should skip warming when the cache is off.
+  // time, twice the Bedrock bill). Warming is now skipped when the cache is off.
   it('embeds each text of a job once when the embedding cache is off', async () => {
     const seen: string[] = [];
     const { store, runner, collections } = await world({ QUIVER_INGEST_BATCH: '2', QUIVER_EMBED_CACHE_MAX: '0' }, [...PROVIDERS, countingProvider(seen)]);
