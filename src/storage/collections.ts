@@ -1,6 +1,7 @@
 // Owns the collections table.
 import type { Db } from './database.js';
-import type { ChunkingSpec, CollectionInfo, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
+import type { ChunkingSpec, CollectionInfo, EmbedderSpec, Metric } from '../domain/types.js';
+import type { NewCollection } from './store.js';
 
 interface CollectionDbRow {
   id: number;
@@ -70,14 +71,7 @@ export class CollectionsRepo {
   }
 
   /** Returns undefined when the name is taken. */
-  create(c: {
-    name: string;
-    metric: Metric;
-    dimension: number;
-    embedder: EmbedderSpec;
-    hnsw: HnswParams;
-    chunking?: ChunkingSpec | null;
-  }): CollectionInfo | undefined {
+  create(c: NewCollection): CollectionInfo | undefined {
     this.cache.clear();
     try {
       const row = this.insert.get(

@@ -9,24 +9,11 @@ import { blobToVector } from './database.js';
 import type { DocumentDbRow, DocumentsRepo } from './documents.js';
 import { toDocument } from './documents.js';
 import type { SqlWhere } from './filter-sql.js';
+import type { AnalysisDocument, DocumentVectors } from './store.js';
 import { ftsQuery } from '../text/segment.js';
 
 const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
 const params = (w: SqlWhere | undefined) => (w ? w.params : []);
-
-export interface DocumentVectors {
-  pk: number;
-  id: string;
-  labels: number[];
-  vectors: Float32Array[];
-}
-
-export interface AnalysisDocument {
-  id: string;
-  text: string | null;
-  /** Mean of the document's chunk vectors. */
-  vector: Float32Array;
-}
 
 export class SearchRepo {
   constructor(

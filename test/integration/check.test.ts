@@ -1,37 +1,15 @@
 // `quiver check --data-dir` run as users run it (node bin/quiver.js check ...) on data dirs the
 // real server wrote: one dir is seeded once (two collections, a delete, then a clean SIGTERM stop,
 // which writes the snapshots), and each case checks a copy of it, damaged as the case needs.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, type Json, PATIENCE_MS } from '../helpers/server.js';
+import { quiver } from '../helpers/cli.js';
+import { TestServer, tempDir, type Json } from '../helpers/server.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
 const DIM = 8;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function quiver(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['bin/quiver.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), PATIENCE_MS);
-    p.once('error', reject);
-    p.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const check = (dir: string, ...more: string[]) => quiver(['check', '--data-dir', dir, ...more]);
 

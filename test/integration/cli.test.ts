@@ -1,39 +1,13 @@
 // `quiver ingest` and `quiver search`, run as users run them (node bin/quiver.js ...) against the
 // real server, and against a stub server for what the real one will not do on demand (a full
 // queue, failed documents, a failed job, a body too large) and to see exactly what is sent.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, type Json, PATIENCE_MS } from '../helpers/server.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI without QUIVER_URL / QUIVER_API_KEY from the developer's shell unless given. */
-function quiver(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = { ...process.env };
-  delete base.QUIVER_URL;
-  delete base.QUIVER_API_KEY;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['bin/quiver.js', ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), PATIENCE_MS);
-    p.once('error', reject);
-    p.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { quiver } from '../helpers/cli.js';
+import { TestServer, tempDir, type Json } from '../helpers/server.js';
 
 function write(dir: string, files: Record<string, string>): string {
   for (const [name, content] of Object.entries(files)) {
