@@ -93,6 +93,11 @@ export class Collection {
     return this.info.name;
   }
 
+  /** Whether the collection has a model (false: clients supply every vector). */
+  get hasModel(): boolean {
+    return this.deps.embedders.hasModel(this.info.embedder);
+  }
+
   /** The collection's embedder, or undefined when clients supply the vectors (loads the model on first use). */
   embedder(): Promise<Embedder | undefined> {
     return this.deps.embedders.forSpec(this.info.embedder);
@@ -105,7 +110,7 @@ export class Collection {
 
   /** Checks a batch as a write would, without writing (ingest jobs check before queueing). */
   validate(inputs: DocumentInput[]): void {
-    validateDocuments(this.info, inputs);
+    validateDocuments(this.info, this.hasModel, inputs);
   }
 
   compileFilter(filter: unknown, field?: string): CompiledFilter | undefined {
@@ -141,13 +146,13 @@ export class Collection {
     if (isolate) {
       inputs.forEach((input, index) => {
         try {
-          valid.push({ index, input, vector: validateDocument(this.info, input, `documents.${index}`) });
+          valid.push({ index, input, vector: validateDocument(this.info, this.hasModel, input, `documents.${index}`) });
         } catch (err) {
           outcomes.push({ index, id: input.id, kind: 'failed', error: err instanceof Error ? err.message : String(err) });
         }
       });
     } else {
-      validateDocuments(this.info, inputs).forEach((vector, index) => valid.push({ index, input: inputs[index]!, vector }));
+      validateDocuments(this.info, this.hasModel, inputs).forEach((vector, index) => valid.push({ index, input: inputs[index]!, vector }));
     }
     // Loads the model before waiting for the lock: a missing model is the caller's 4xx now.
     const embedder = await this.embedder();

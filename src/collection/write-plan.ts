@@ -22,20 +22,20 @@ export function checkVector(c: CollectionInfo, v: number[], field: string): Floa
 }
 
 /** The checks of a document beyond its vector: something to embed, and a model to embed it. */
-function checkContent(c: CollectionInfo, d: DocumentInput, field: string): void {
+function checkContent(c: CollectionInfo, hasModel: boolean, d: DocumentInput, field: string): void {
   if (d.text === undefined && d.vector === undefined) throw createError('TEXT_REQUIRED', { field });
-  if (d.vector === undefined && c.embedder.provider === 'none') throw createError('NO_EMBEDDER', { field: `${field}.vector`, collection: c.name });
+  if (d.vector === undefined && !hasModel) throw createError('NO_EMBEDDER', { field: `${field}.vector`, collection: c.name });
 }
 
 /** Checks one document; returns its vector as float32. `field` is where it sits in the request. */
-export function validateDocument(c: CollectionInfo, d: DocumentInput, field: string): Float32Array | undefined {
+export function validateDocument(c: CollectionInfo, hasModel: boolean, d: DocumentInput, field: string): Float32Array | undefined {
   const vector = d.vector ? checkVector(c, d.vector, `${field}.vector`) : undefined;
-  checkContent(c, d, field);
+  checkContent(c, hasModel, d, field);
   return vector;
 }
 
 /** Checks a batch before anything is written or queued: all or nothing. Returns float32 vectors. */
-export function validateDocuments(c: CollectionInfo, inputs: DocumentInput[]): (Float32Array | undefined)[] {
+export function validateDocuments(c: CollectionInfo, hasModel: boolean, inputs: DocumentInput[]): (Float32Array | undefined)[] {
   const issues: FieldIssue[] = [];
   const seen = new Map<string, number>();
   inputs.forEach((d, i) => {
@@ -46,7 +46,7 @@ export function validateDocuments(c: CollectionInfo, inputs: DocumentInput[]): (
   if (issues.length > 0) throw createError('VALIDATION_FAILED', { issues });
   // Vectors first, for every document: a wrong dimension is the likelier mistake to report.
   const vectors = inputs.map((d, i) => (d.vector ? checkVector(c, d.vector, `documents.${i}.vector`) : undefined));
-  inputs.forEach((d, i) => checkContent(c, d, `documents.${i}`));
+  inputs.forEach((d, i) => checkContent(c, hasModel, d, `documents.${i}`));
   return vectors;
 }
 

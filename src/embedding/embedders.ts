@@ -54,6 +54,11 @@ export class Embedders {
     return { spec: stored, dimension: made };
   }
 
+  /** Whether the spec's provider has a model (false: clients supply every vector). */
+  hasModel(spec: EmbedderSpec): boolean {
+    return this.provider(spec.provider).hasModel;
+  }
+
   /** The embedder of a stored spec (made on first use), or undefined for a provider without a model. */
   forSpec(spec: EmbedderSpec): Promise<Embedder | undefined> {
     const p = this.provider(spec.provider);

@@ -16,6 +16,8 @@ export interface ProviderContext {
 export interface EmbeddingProvider {
   /** The value of `embedder.provider`. */
   readonly name: string;
+  /** true when the provider has a model (text can be written and searched); false when clients supply every vector. */
+  readonly hasModel: boolean;
   /** What a client may send as `embedder` for this provider: a strict object with `provider: name`. */
   readonly schema: z.ZodType<EmbedderSpec>;
   /** The spec as stored with a collection: defaults filled in, nothing a later change of defaults could alter. */

@@ -17,7 +17,7 @@ const FUSION_DEPTH = 100;
 export const MAX_WINDOW = 10_000;
 
 export function defaultMode(c: Collection): SearchMode {
-  return c.info.embedder.provider === 'none' ? 'vector' : DEFAULT_TEXT_MODE;
+  return c.hasModel ? DEFAULT_TEXT_MODE : 'vector';
 }
 
 /** Vector candidates under an optional filter and exclusions; records how they were found. */

@@ -42,6 +42,7 @@ const fakeEmbedder: Embedder = {
 };
 const fakeProvider: EmbeddingProvider = {
   name: 'fake',
+  hasModel: true,
   schema: z.strictObject({ provider: z.literal('fake') }),
   normalize: () => ({ provider: 'fake' }),
   dimensions: () => Promise.resolve(3),

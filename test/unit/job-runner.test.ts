@@ -306,6 +306,7 @@ describe('JobRunner: embedding cost', () => {
   function countingProvider(seen: string[]): EmbeddingProvider {
     return {
       name: 'counting',
+      hasModel: true,
       schema: z.strictObject({ provider: z.literal('counting') }),
       normalize: () => ({ provider: 'counting' }),
       dimensions: () => Promise.resolve(2),

@@ -10,6 +10,7 @@ const V1 = 'amazon.titan-embed-text-v1';
 
 export const bedrockProvider: EmbeddingProvider = {
   name: 'bedrock',
+  hasModel: true,
   schema: z
     .strictObject({
       provider: z.literal('bedrock'),

@@ -15,6 +15,7 @@ function searchDirs(ctx: ProviderContext): string[] {
 
 export const localProvider: EmbeddingProvider = {
   name: 'local',
+  hasModel: true,
   schema: z.strictObject({
     provider: z.literal('local'),
     model: z.string().regex(MODEL_ID_PATTERN, 'expected a model id such as "my-model" or "org/my-model"').optional(),

@@ -5,6 +5,7 @@ import type { EmbeddingProvider } from '../provider.js';
 
 export const noneProvider: EmbeddingProvider = {
   name: 'none',
+  hasModel: false,
   schema: z.strictObject({ provider: z.literal('none') }),
   normalize: () => ({ provider: 'none' }),
   dimensions: () => Promise.resolve(undefined),
