@@ -73,6 +73,9 @@ export class JobsRepo {
   constructor(private readonly db: Db) {
     this.stmts = {
       insertItem: db.prepare<[string, number, string, string]>('INSERT INTO job_items (job_id, position, document, doc_id) VALUES (?, ?, ?, ?)'),
+      insertJob: db.prepare<[string, number, string | null, number, string]>(
+        "INSERT INTO jobs (id, collection_id, status, chunking, total, created_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+      ),
       get: db.prepare<[string], JobDbRow>(`${SELECT_JOB} WHERE j.id = ? AND ${VISIBLE}`),
       insertReceiving: db.prepare<[string, number, string]>("INSERT INTO jobs (id, collection_id, status, total, created_at) VALUES (?, ?, 'receiving', 0, ?)"),
       isReceiving: db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM jobs WHERE id = ? AND status = 'receiving'"),
@@ -121,6 +124,16 @@ export class JobsRepo {
       dropFinishedItems: db.prepare<[string]>("DELETE FROM job_items WHERE job_id = ? AND state IN ('done', 'skipped')"),
       countByStatus: db.prepare<[], { status: JobStatus; n: number }>(`SELECT status, count(*) AS n FROM jobs j WHERE ${VISIBLE} GROUP BY status`),
     };
+  }
+
+  /** Records a job and all its documents in one transaction; returns the job as queued. */
+  create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): Job {
+    const id = `job_${crypto.randomBytes(12).toString('hex')}`;
+    this.db.transaction(() => {
+      this.stmts.insertJob.run(id, collectionId, chunking ? JSON.stringify(chunking) : null, documents.length, new Date().toISOString());
+      documents.forEach((d, i) => this.stmts.insertItem.run(id, i, JSON.stringify(d), d.id));
+    })();
+    return this.get(id)!;
   }
 
   /** Starts a job whose documents will arrive in slices (append); nothing sees it until seal(). */

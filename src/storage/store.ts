@@ -103,6 +103,8 @@ export interface ReceivedItem {
 }
 
 export interface JobStore {
+  /** Records a job and all its documents in one transaction; returns the job as queued (tests seed jobs with it). */
+  create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): Job;
   /** Starts a job whose documents arrive in slices; no read shows it and it does not run until seal(). */
   begin(collectionId: number): string;
   /**
