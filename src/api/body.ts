@@ -110,19 +110,23 @@ export function openBody(req: Request, res: Response, reservation: Reservation):
   else if (encoding === 'br') inner = zlib.createBrotliDecompress();
   else throw createError('VALIDATION_FAILED', { issues: [{ field: 'body', message: `unsupported content encoding "${encoding}" (expected gzip, deflate, br or none)` }] });
 
-  // pipe() does not pass errors on: a client that goes away must end the reader's loop.
+  // pipe() does not pass errors on: a client that goes away must end the reader's loop. So must
+  // an answer sent before the body is in (the 408 of app.ts): Node then detaches the request from
+  // its socket, and it would never end or close.
   const onError = (err: Error) => inner.destroy(err);
   const onClose = () => {
     if (!req.complete) inner.destroy(aborted());
   };
   req.on('error', onError);
   req.on('close', onClose);
+  res.on('close', onClose);
   req.pipe(inner);
   let stopped = false;
 
   const detach = () => {
     req.off('error', onError);
     req.off('close', onClose);
+    res.off('close', onClose);
   };
 
   async function* chunks(): AsyncGenerator<Buffer> {
