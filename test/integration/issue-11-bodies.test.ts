@@ -26,7 +26,7 @@ async function metric(s: TestServer, name: string): Promise<number> {
 }
 
 /** Waits for `probe` to give something other than undefined or false (helpers' waitFor, its ceiling). */
-const until = <T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> =>
+const until = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> =>
   waitFor(what, async () => {
     const v = await probe();
     return v === false ? undefined : v;
@@ -61,7 +61,7 @@ function post(s: TestServer, pathname: string, headers: Record<string, string>, 
       answered = true;
       let text = '';
       res.on('data', (b: Buffer) => (text += b.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text === '' ? null : (JSON.parse(text) as Json) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text === '' ? null : JSON.parse(text) }));
       res.on('error', reject);
     });
     req.on('error', (err) => {
@@ -203,7 +203,7 @@ describe('request bodies (issue 11)', () => {
       const empty = await post(s, '/v1/collections/bad/ingest', NDJSON, ['\n\n']);
       expect(empty.status).toBe(400);
       expect(empty.body.error.message).toBe('body: must hold at least one document');
-      await until('the received jobs to be deleted', async () => dbCount(s, "SELECT count(*) AS n FROM jobs WHERE status = 'receiving'") === 0);
+      await until('the received jobs to be deleted', () => dbCount(s, "SELECT count(*) AS n FROM jobs WHERE status = 'receiving'") === 0);
       expect(await metric(s, 'quiver_ingest_pending_documents')).toBe(0);
       expect((await s.request('GET', '/v1/jobs?collection=bad')).body.jobs).toEqual([]);
       expect((await s.request('GET', '/v1/collections/bad')).body.collection.document_count).toBe(0);
@@ -250,7 +250,7 @@ describe('request bodies (issue 11)', () => {
       const r = await post(s, '/v1/collections/abort/ingest', NDJSON, gated, { abortAfter: 33 });
       expect(r.status).toBe(0);
       expect(seenPending).toBe(true);
-      await until('the received job to be deleted', async () => dbCount(s, "SELECT count(*) AS n FROM jobs WHERE status = 'receiving'") === 0);
+      await until('the received job to be deleted', () => dbCount(s, "SELECT count(*) AS n FROM jobs WHERE status = 'receiving'") === 0);
       expect(await metric(s, 'quiver_ingest_pending_documents')).toBe(0);
       expect(dbCount(s, 'SELECT count(*) AS n FROM job_items i JOIN jobs j ON j.id = i.job_id JOIN collections c ON c.id = j.collection_id WHERE c.name = \'abort\'')).toBe(0);
       expect((await s.request('GET', '/v1/jobs?collection=abort')).body.jobs).toEqual([]);
@@ -320,7 +320,7 @@ describe('body timeout (issue 11)', () => {
     const r = await stalled(NDJSON, '/v1/collections/slow/ingest', '{"id": "a", "vector": [1, 0]}\n{"id": "b", "vector": [0, 1]}\n{"id": "c", "vec');
     expect(r.status).toBe(408);
     expect(r.body.error.code).toBe('BODY_TIMEOUT');
-    await until('the received job to be deleted', async () => dbCount(s, 'SELECT count(*) AS n FROM jobs') === 0);
+    await until('the received job to be deleted', () => dbCount(s, 'SELECT count(*) AS n FROM jobs') === 0);
   });
 
   it('lets a stream that keeps coming run past the timeout', async () => {
