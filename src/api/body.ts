@@ -85,13 +85,30 @@ export function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && !Number.isNaN(Number(length)));
 }
 
+/** How long the rest of a refused body is read (and thrown away) after the answer before the connection is cut. */
+const DRAIN_MS = 30_000;
+
+/**
+ * Reads the rest of a body that will not be used, holding none of it (a refused gzip body is
+ * read as it came, not inflated). Closing the connection instead would make a client still
+ * writing (fetch, curl) fail with EPIPE before it reads the answer that says why; a client
+ * that goes on past DRAIN_MS after the answer is cut off.
+ */
+function drain(req: Request, res: Response): void {
+  req.resume();
+  res.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+  });
+}
+
 export interface BodySource {
   /** The body as it arrives, inflated; each chunk is already counted on the reservation. */
   chunks: AsyncIterable<Buffer>;
-  /**
-   * Stops reading before the end (an error to answer): the rest is discarded, not held, and the
-   * connection is closed after the answer rather than read to its end.
-   */
+  /** Stops reading before the end (an error to answer): the rest is read and thrown away, not held. */
   stop(): void;
 }
 
@@ -150,10 +167,7 @@ export function openBody(req: Request, res: Response, reservation: Reservation):
       detach();
       req.unpipe(inner);
       inner.destroy();
-      if (!req.complete) {
-        if (!res.headersSent) res.setHeader('connection', 'close');
-        req.resume(); // discarded until the answer is sent and the connection closed
-      }
+      if (!req.complete) drain(req, res);
     },
   };
 }
