@@ -27,13 +27,17 @@ export const jsonName = (position: number) => (field?: string) => (field === und
 /** NDJSON positions are line numbers - 1, so that messages can name both lines of a duplicate. */
 export const lineName = (position: number) => (field?: string) => (field === undefined ? `line ${position + 1}` : `line ${position + 1}: ${field}`);
 
-/** Feeds documents to a new job and commits it; on any failure the job is deleted before the error goes on. */
+/**
+ * Feeds documents to a new job and commits it. On any failure the job is deleted: at once as far
+ * as anyone can see (it was never shown, and stops counting as pending), its rows in the
+ * background, so the answer does not wait for them (a million rows take tens of seconds).
+ */
 async function receive(r: Receiving, feed: (r: Receiving) => Promise<void>, chunking: Parameters<Receiving['commit']>[0]): Promise<Job> {
   try {
     await feed(r);
     return await r.commit(chunking);
   } catch (err) {
-    await r.abort();
+    void r.abort(); // never rejects: a failure is logged, and start-up deletes what is left
     throw err;
   }
 }
