@@ -331,3 +331,39 @@ describe('body timeout (issue 11)', () => {
     expect(r.body.job.total).toBe(12);
   });
 });
+
+describe('a crash mid-stream (issue 11)', () => {
+  it('leaves a receiving job that the next start deletes, never runs and never shows', async () => {
+    let s = await TestServer.start({ process: true, env: { QUIVER_EMBEDDER: 'none' } });
+    try {
+      expect((await s.request('POST', '/v1/collections', { name: 'cut', dimension: 2 })).status).toBe(201);
+      const n = 50_000;
+      const lines = ndjson(n, (i) => ({ id: `c${i}`, vector: onCircle(i, n) }));
+      let kill: Promise<number | string> | undefined;
+      const killed = (async function* () {
+        let sent = 0;
+        for (const piece of lines) {
+          yield piece;
+          // Once a slice is recorded, the server dies with the stream half sent.
+          if (++sent === 16) {
+            await until('a recorded slice', () => dbCount(s, 'SELECT count(*) AS n FROM job_items') > 0);
+            kill = s.stop('SIGKILL');
+            await kill;
+          }
+        }
+      })();
+      // The kill resets the connection.
+      await expect(post(s, '/v1/collections/cut/ingest', NDJSON, killed)).rejects.toMatchObject({ code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/) });
+      expect(await kill).toBe('SIGKILL');
+      expect(dbCount(s, "SELECT count(*) AS n FROM jobs WHERE status = 'receiving'")).toBe(1);
+      s = await TestServer.start({ process: true, dataDir: s.dataDir, env: { QUIVER_EMBEDDER: 'none' } });
+      expect(dbCount(s, 'SELECT count(*) AS n FROM jobs')).toBe(0);
+      expect(dbCount(s, 'SELECT count(*) AS n FROM job_items')).toBe(0);
+      expect(s.output()).toContain('deleted ingest jobs whose requests a crash cut off');
+      expect((await s.request('GET', '/v1/jobs')).body.jobs).toEqual([]);
+      expect((await s.request('GET', '/v1/collections/cut')).body.collection.document_count).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  });
+});
