@@ -136,6 +136,21 @@ describe('request bodies (issue 11)', () => {
         body: (await r.json()) as Json,
       }));
 
+    it('still reads compressed bodies that fit: gzip, deflate and br JSON, gzip NDJSON', async () => {
+      const documents = [{ id: 'z1', vector: [1, 0] }];
+      const encoded = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync };
+      for (const [encoding, encode] of Object.entries(encoded)) {
+        const r = await post(s, '/v1/collections/bombs/ingest', { 'content-type': 'application/json', 'content-encoding': encoding }, [encode(JSON.stringify({ documents }))]);
+        expect(r.status, encoding).toBe(202);
+      }
+      const nd = await post(s, '/v1/collections/bombs/ingest', { ...NDJSON, 'content-encoding': 'gzip' }, [zlib.gzipSync('{"id": "z2", "vector": [0, 1]}\n{"id": "z3", "vector": [1, 1]}\n')]);
+      expect(nd.status).toBe(202);
+      expect(nd.body.job.total).toBe(2);
+      const zstd = await post(s, '/v1/collections/bombs/ingest', { 'content-type': 'application/json', 'content-encoding': 'zstd' }, ['x']);
+      expect(zstd.status).toBe(400);
+      expect(zstd.body.error.message).toContain('unsupported content encoding "zstd"');
+    });
+
     it('answers one with 413 once the inflated bytes pass the limit, without inflating the rest', async () => {
       expect(bomb.length).toBeLessThan(300 * 1024);
       const r = await send();
