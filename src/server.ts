@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { createApp } from './api/index.js';
+import { BodyBudget, createApp } from './api/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
 import { Embedders } from './embedding/index.js';
@@ -89,6 +89,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     jobs: store.jobs,
     runner,
     backup: (requested) => createBackup({ store, collections, log, backupDir: config.backupDir }, requested),
+    bodyBudget: new BodyBudget(config.maxBodyMemoryBytes),
     storeSize: () => store.sizeBytes(),
     disk,
   });
@@ -101,8 +102,10 @@ export async function listen(q: Quiver): Promise<{ server: Server; port: number 
     const s = q.app.listen(q.config.port, q.config.host, () => resolve(s));
     s.once('error', reject);
   });
-  // Receiving a whole request is bounded too (Node answers 408), not only handling it.
-  server.requestTimeout = q.config.requestTimeoutMs;
+  // Receiving a body is bounded by the app (api/app.ts: 408 BODY_TIMEOUT), which lets an NDJSON
+  // stream that keeps coming run past QUIVER_REQUEST_TIMEOUT_MS; Node's whole-request timeout
+  // would cut it off, so it is off. Headers still have to arrive in time.
+  server.requestTimeout = 0;
   server.headersTimeout = Math.min(60_000, q.config.requestTimeoutMs);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : q.config.port;

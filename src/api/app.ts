@@ -13,6 +13,7 @@ import cors from 'cors';
 import helmet from 'helmet';
 import { requestContext } from '../log.js';
 import { authenticate, principalOf } from './auth.js';
+import { jsonBody } from './body.js';
 import { createMetrics } from './metrics.js';
 import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
 import type { RouteRecord } from './openapi.js';
@@ -55,7 +56,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const any = config.corsOrigins.includes('*');
     app.use(cors({ origin: any ? '*' : config.corsOrigins, exposedHeaders: ['x-request-id'], maxAge: 600 }));
   }
-  // A handler still running after QUIVER_REQUEST_TIMEOUT_MS gets a 503 instead of a hanging client.
+  // A request not answered after QUIVER_REQUEST_TIMEOUT_MS gets a 503 (or 408) instead of a hanging client.
   // Backups are exempt: they are long by nature and answer only when the copy is complete.
   app.use((req, res, next) => {
     if (req.path.toLowerCase().startsWith('/v1/admin/')) {
@@ -65,11 +66,15 @@ export function createApp(deps: ApiDeps): express.Express {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       res.locals.timedOut = true;
-      const e = createError('REQUEST_TIMEOUT', { ms: config.requestTimeoutMs });
+      // A body still arriving never reached a handler whole, so nothing was written (408); a
+      // handler that had the whole request may still complete its write (503).
+      const e = createError(req.complete ? 'REQUEST_TIMEOUT' : 'BODY_TIMEOUT', { ms: config.requestTimeoutMs });
       res.setHeader('connection', 'close');
       res.status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
     }, config.requestTimeoutMs);
     res.on('close', () => clearTimeout(timer));
+    // A streaming handler (NDJSON ingest) restarts the clock as its body makes progress.
+    res.locals.rearmTimeout = () => timer.refresh();
     next();
   });
   // While shutting down, answered keep-alive connections are closed so clients go elsewhere.
@@ -111,7 +116,7 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!readiness.isReady) throw createError('NOT_READY', { reason: `server is ${readiness.status}` });
     next();
   };
-  const json = express.json({ limit: config.maxBodyBytes, type: () => true });
+  const json = jsonBody({ limit: config.maxBodyBytes, budget: deps.bodyBudget });
 
   const v1 = recordRoutes(express.Router(), '/v1', routes);
   v1.use(ready);

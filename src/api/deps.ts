@@ -5,6 +5,7 @@ import type { CollectionRegistry } from '../collection/index.js';
 import type { Config } from '../config/index.js';
 import type { JobRunner } from '../ingest/index.js';
 import type { BackupResult } from '../ops/backup.js';
+import type { BodyBudget } from './body.js';
 import type { Readiness } from '../ops/lifecycle.js';
 import type { DiskHealth, JobStore } from '../storage/index.js';
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   /** Job submission and cancellation. */
   runner: JobRunner;
   backup: (requested: string | undefined) => Promise<BackupResult>;
+  /** Request body bytes held at once over all requests (QUIVER_MAX_BODY_MEMORY). */
+  bodyBudget: BodyBudget;
   storeSize: () => { db: number; wal: number };
   /** Whether the disk holding the data dir is full (writes answer 507). */
   disk: DiskHealth;

@@ -81,7 +81,8 @@ export function errorHandler(log: Logger, maxBodyBytes: number, onStorageFull?: 
     if (e.code === 'INSUFFICIENT_STORAGE') onStorageFull?.(e);
     if (e.status >= 500 && e.code !== 'INTERNAL') log.error({ err: e, url: req.originalUrl }, e.message);
     if (res.headersSent) return;
-    if (e.code === 'QUEUE_FULL') res.setHeader('retry-after', String((e.details as { retryAfter: number }).retryAfter));
+    const retryAfter = (e.details as { retryAfter?: unknown } | undefined)?.retryAfter; // QUEUE_FULL, BODY_MEMORY_FULL
+    if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
     const details = e.code === 'INTERNAL' ? undefined : e.details;
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(details === undefined ? {} : { details }) } });
   };

@@ -1,2 +1,3 @@
-// The HTTP API's public face.
+// The HTTP API's public face: the app, and the process-wide budget for request bodies it is given.
 export { createApp } from './app.js';
+export { BodyBudget } from './body.js';

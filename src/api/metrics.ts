@@ -124,6 +124,24 @@ export function createMetrics(deps: ApiDeps): Metrics {
       this.set(deps.disk.status().full ? 1 : 0);
     },
   });
+  // Request bodies held in memory (src/api/body.ts).
+  new client.Gauge({
+    name: 'quiver_body_memory_bytes',
+    help: 'Request body bytes held in memory now, over all requests (bounded by QUIVER_MAX_BODY_MEMORY)',
+    registers: [registry],
+    collect() {
+      this.set(deps.bodyBudget.inUse);
+    },
+  });
+  new client.Counter({
+    name: 'quiver_body_memory_refused_total',
+    help: 'Requests answered 503 BODY_MEMORY_FULL because QUIVER_MAX_BODY_MEMORY was reached',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deps.bodyBudget.refused);
+    },
+  });
 
   // Ingest jobs (src/ingest/jobs.ts).
   new client.Gauge({

@@ -260,9 +260,28 @@ function routes(config: Config): RouteConfig[] {
       method: 'post',
       path: '/v1/collections/{name}/ingest',
       summary: 'Queue documents for asynchronous ingest; answers 202 once the job is durably recorded',
+      description:
+        'A JSON body {documents, chunking} up to QUIVER_INGEST_MAX_BODY, or an NDJSON stream (Content-Type application/x-ndjson): one document per line, ' +
+        'checked and recorded as it arrives (errors name "line N: field"), chunking in the query string (?chunking=sentence&max_tokens=200). ' +
+        'Either way nothing is queued unless the whole request is valid.',
       tags: ['jobs'],
-      request: { params: nameParam, body: body(s.ingestBody(config.ingest.maxDocuments)) },
-      responses: { 202: json(z.object({ job }), 'Queued; poll /v1/jobs/{id}'), ...errors(400, 401, 403, 404, 413, 415, 429) },
+      request: {
+        params: nameParam,
+        query: s.ingestNdjsonQuery,
+        body: {
+          content: {
+            'application/json': { schema: s.ingestBody(config.ingest.maxDocuments) },
+            'application/x-ndjson': { schema: z.string().meta({ description: 'one document per line, as in documents[] of the JSON body' }) },
+          },
+          required: true,
+        },
+      },
+      responses: {
+        202: json(z.object({ job }), 'Queued; poll /v1/jobs/{id}'),
+        ...errors(400, 401, 403, 404, 413, 415, 429),
+        408: json(errorBody, 'The body stopped arriving (BODY_TIMEOUT): nothing was written'),
+        503: json(errorBody, 'Not ready, out of time, or too many bodies held at once (BODY_MEMORY_FULL); retry after the Retry-After header'),
+      },
     }),
     v1({
       method: 'get',

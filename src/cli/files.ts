@@ -193,6 +193,8 @@ async function* readJsonl(file: InputFile): AsyncGenerator<InputItem> {
 export interface ScanResult {
   files: number;
   documents: number;
+  /** Documents in each input file, in order (so a batch can be read again from where it starts). */
+  perFile: number[];
   /** .txt and .md files with no text (no document is made for them). */
   empty: string[];
 }
@@ -210,8 +212,10 @@ export async function scanInputs(files: InputFile[]): Promise<ScanResult> {
   const problems: string[] = [];
   const empty: string[] = [];
   let documents = 0;
+  const perFile: number[] = [];
   outer: for (const file of files) {
     let any = false;
+    perFile.push(0);
     for await (const item of readInput(file)) {
       any = true;
       if (!item.ok) problems.push(`${item.where}: ${item.message}`);
@@ -220,6 +224,7 @@ export async function scanInputs(files: InputFile[]): Promise<ScanResult> {
         if (first !== undefined) problems.push(`${item.where}: document id ${JSON.stringify(item.document.id)} is also used at ${first}`);
         else seen.set(item.document.id, item.where);
         documents++;
+        perFile[perFile.length - 1]!++;
       }
       if (problems.length >= MAX_PROBLEMS) break outer;
     }
@@ -229,7 +234,7 @@ export async function scanInputs(files: InputFile[]): Promise<ScanResult> {
     const more = problems.length >= MAX_PROBLEMS ? `\n  (stopped after ${MAX_PROBLEMS} problems)` : '';
     throw new UsageError(`invalid input, nothing was sent:\n  ${problems.join('\n  ')}${more}`);
   }
-  return { files: files.length, documents, empty };
+  return { files: files.length, documents, perFile, empty };
 }
 
 /** Maps character offsets in `text` to 1-based line and column (binary search over the line starts). */

@@ -75,23 +75,36 @@ export class QuiverClient {
    * waiting (it then rejects with the abort reason).
    */
   async request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, signal?: AbortSignal): Promise<z.output<S>> {
+    const init: RequestInit = { method, body: body === undefined ? undefined : JSON.stringify(body) };
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    return this.send(path, schema, init, body === undefined ? undefined : 'application/json', signal ? AbortSignal.any([signal, timeout]) : timeout, signal);
+  }
+
+  /**
+   * POSTs a body produced as it is sent (NDJSON lines read from files), so it is never held
+   * whole. No overall time limit: a long stream is fine as long as it keeps moving, which the
+   * server checks (it answers 408 to a stalled body).
+   */
+  async stream<S extends z.ZodType>(path: string, schema: S, body: AsyncIterable<Uint8Array>, contentType: string, signal?: AbortSignal): Promise<z.output<S>> {
+    // duplex: 'half' is what fetch requires of a streamed request body (undici).
+    const init: RequestInit & { duplex: 'half' } = { method: 'POST', body: ReadableStream.from(body), duplex: 'half' };
+    return this.send(path, schema, init, contentType, signal, signal);
+  }
+
+  private async send<S extends z.ZodType>(path: string, schema: S, init: RequestInit, contentType: string | undefined, signal: AbortSignal | undefined, callerSignal: AbortSignal | undefined): Promise<z.output<S>> {
+    const method = init.method ?? 'GET';
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (contentType !== undefined) headers['content-type'] = contentType;
     const target = `${this.base}${path}`;
     let res: Response;
     let text: string;
     try {
-      res = await fetch(target, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      res = await fetch(target, { ...init, headers, signal });
       text = await res.text();
     } catch (err) {
       // Stopped by the caller: not the server's fault.
-      if (signal?.aborted) throw err;
+      if (callerSignal?.aborted) throw err;
       throw this.unreachable(err);
     }
     let parsed: unknown;

@@ -1,10 +1,14 @@
 // `quiver ingest <collection> <paths...>`: bulk-loads files through the server's ingest jobs.
 // Inputs are read and checked first (src/cli/files.ts) and nothing is sent if any is invalid;
-// then they are read again, batch by batch, each batch a job (POST /v1/collections/{name}/ingest),
-// while the jobs are polled (GET /v1/jobs/{id}) for progress until every one has finished.
-// A full queue (429) is waited out as the server's Retry-After says; a batch the server finds too
-// large (413, or more documents than its queue may hold) is split. Exit codes: 0 every document
-// ingested or unchanged, 1 some failed (or a job, or the server refused a batch), 2 usage errors.
+// then they are read again and streamed, batch by batch, each batch a job sent as NDJSON
+// (POST /v1/collections/{name}/ingest, one document per line, written as it is read, so no
+// batch is ever built in memory), while the jobs are polled (GET /v1/jobs/{id}) for progress
+// until every one has finished. A full queue (429) or a server short of body memory (503
+// BODY_MEMORY_FULL) is waited out as its Retry-After says and the batch read again from its
+// first document; a batch larger than the queue may hold is split; a line the server finds too
+// long (413) is reported as that document's failure and the rest sent. Exit codes: 0 every
+// document ingested or unchanged, 1 some failed (or a job, or the server refused a batch), 2
+// usage errors.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -26,8 +30,8 @@ interface IngestOptions {
 
 /** How often unfinished jobs are polled. */
 const POLL_MS = 400;
-/** A batch's JSON is kept under this size, whatever --batch says (the server's default limit is 256 MB). */
-const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+/** NDJSON lines are sent in pieces of about this size. */
+const PIECE_BYTES = 64 * 1024;
 /** Failed documents listed in the human summary (--json lists all the server reported). */
 const SHOW_FAILURES = 20;
 
@@ -77,7 +81,7 @@ export function ingestCommand(): Command {
     .description('load .txt, .md, .json and .jsonl files (folders are walked) into a collection through ingest jobs')
     .argument('<collection>', 'the collection to load into')
     .argument('<paths...>', 'files or folders')
-    .option('--batch <n>', 'documents per ingest job', intArg(1, 1_000_000), 500)
+    .option('--batch <n>', 'documents per ingest job', intArg(1, 1_000_000), 5000)
     .addOption(new Option('--chunking <strategy>', 'how texts are cut into chunks (default: the collection\'s, else "sentence")').choices(['none', 'fixed', 'sentence']))
     .option('--max-tokens <n>', 'chunk size in tokens (with --chunking fixed or sentence; alone it means sentence)', intArg(8, 8192))
     .option('--create', 'create the collection (with the server\'s default model) if it does not exist')
@@ -110,7 +114,7 @@ async function ingest(collection: string, paths: string[], opts: IngestOptions):
   await ensureCollection(client, collection, opts.create === true);
 
   const ui = opts.progress && process.stderr.isTTY ? new BarProgress() : new LineProgress();
-  const run = new IngestRun(client, collection, files, opts.batch, chunkingBody, ui);
+  const run = new IngestRun(client, collection, files, scan.perFile, opts.batch, chunkingBody, ui);
   ui.start(scan.documents, `ingesting ${scan.documents} document(s) from ${scan.files} file(s) into "${collection}"`);
   const onSigint = () => {
     ui.stop();
@@ -172,6 +176,8 @@ class IngestRun {
     private readonly client: QuiverClient,
     private readonly collection: string,
     private readonly files: InputFile[],
+    /** Documents per file, from the scan. */
+    private readonly perFile: number[],
     batch: number,
     private readonly chunking: { strategy: string; max_tokens?: number } | undefined,
     private readonly ui: Progress,
@@ -213,62 +219,115 @@ class IngestRun {
     if (this.sendError instanceof CliError && !(this.sendError instanceof HttpError)) throw this.sendError;
   }
 
-  private async *batches(): AsyncGenerator<DocumentInput[]> {
-    let batch: DocumentInput[] = [];
-    let bytes = 0;
-    for (const file of this.files) {
-      for await (const item of readInput(file)) {
-        if (!item.ok) throw new UsageError(`${item.where}: ${item.message} (the file changed while it was being ingested)`);
-        const size = Buffer.byteLength(JSON.stringify(item.document));
-        if (batch.length > 0 && (batch.length >= this.batchLimit || bytes + size > MAX_BATCH_BYTES)) {
-          yield batch;
-          batch = [];
-          bytes = 0;
-        }
-        batch.push(item.document);
-        bytes += size;
+  /** Every document of the inputs in order, from document number `from` (counted over all files). */
+  private async *documentsFrom(from: number): AsyncGenerator<DocumentInput> {
+    let first = 0;
+    for (let f = 0; f < this.files.length; f++) {
+      const count = this.perFile[f] ?? 0;
+      if (first + count <= from) {
+        first += count; // a whole file before the start: not read
+        continue;
       }
+      let n = first;
+      for await (const item of readInput(this.files[f]!)) {
+        if (!item.ok) throw new UsageError(`${item.where}: ${item.message} (the file changed while it was being ingested)`);
+        if (n++ >= from) yield item.document;
+      }
+      first += count;
     }
-    if (batch.length > 0) yield batch;
+  }
+
+  /** The id of document number `n` (counted over all files), read again. */
+  private async idAt(n: number): Promise<string> {
+    for await (const d of this.documentsFrom(n)) return d.id;
+    return `#${n + 1}`;
+  }
+
+  private get total(): number {
+    return this.perFile.reduce((a, b) => a + b, 0);
+  }
+
+  /** The query string that carries the chunking of an NDJSON ingest. */
+  private query(): string {
+    if (!this.chunking) return '';
+    const q = new URLSearchParams({ chunking: this.chunking.strategy });
+    if (this.chunking.max_tokens !== undefined) q.set('max_tokens', String(this.chunking.max_tokens));
+    return `?${q.toString()}`;
   }
 
   private async sendAll(): Promise<void> {
-    for await (const batch of this.batches()) {
-      if (this.stop.signal.aborted) return;
-      await this.send(batch);
+    // One reader goes through the inputs once; only a batch sent again is read again.
+    const reader = this.documentsFrom(0);
+    const total = this.total;
+    for (let start = 0; start < total && !this.stop.signal.aborted; ) {
+      const count = Math.min(this.batchLimit, total - start);
+      await this.send(start, count, reader);
+      start += count;
     }
   }
 
-  /** Sends one batch as a job, waiting out a full queue and splitting a batch the server finds too big. */
-  private async send(documents: DocumentInput[]): Promise<void> {
+  /**
+   * Sends documents [start, start + count) as one job, streamed as NDJSON: from `shared` (the
+   * reader of the first pass, which is left after the batch whatever happens), or read again.
+   * Waits out a full queue and splits a batch the server will not take whole.
+   */
+  private async send(start: number, count: number, shared?: AsyncGenerator<DocumentInput>): Promise<void> {
+    let source = shared;
     for (;;) {
+      let taken = 0;
+      const from = source ?? this.documentsFrom(start);
+      const lines = async function* (): AsyncGenerator<Uint8Array> {
+        let piece = '';
+        while (taken < count) {
+          const next = await from.next();
+          if (next.done) break;
+          taken++;
+          piece += `${JSON.stringify(next.value)}\n`;
+          if (piece.length >= PIECE_BYTES) {
+            yield Buffer.from(piece);
+            piece = '';
+          }
+        }
+        if (piece) yield Buffer.from(piece);
+      };
       try {
-        const body = { documents, ...(this.chunking ? { chunking: this.chunking } : {}) };
-        const { job } = await this.client.request('POST', `/v1/collections/${encodeURIComponent(this.collection)}/ingest`, acceptedAnswer, body, this.stop.signal);
+        const { job } = await this.client.stream(`/v1/collections/${encodeURIComponent(this.collection)}/ingest${this.query()}`, acceptedAnswer, lines(), 'application/x-ndjson', this.stop.signal);
         this.jobs.push({ ...job, done: 0, skipped: 0, failed: 0, errors: [], error: null });
-        this.sent += documents.length;
+        this.sent += count;
         return;
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
+        // The server answered before reading the whole batch: the first pass moves on past it.
+        if (source) for (; taken < count && !(await source.next()).done; taken++);
+        source = undefined;
         const max = err.details?.max;
-        if (err.status === 413 || (err.status === 429 && typeof max === 'number' && documents.length > max)) {
-          if (documents.length === 1) {
-            this.refused.push({ document_id: documents[0]!.id, message: err.serverMessage });
+        const line = err.details?.line;
+        if (err.status === 413 && typeof line === 'number' && line >= 1 && line <= count) {
+          // One document's line is too long for the server: that document fails, the others go.
+          this.refused.push({ document_id: await this.idAt(start + line - 1), message: err.serverMessage });
+          if (line > 1) await this.send(start, line - 1);
+          if (line < count) await this.send(start + line, count - line);
+          return;
+        }
+        if (err.status === 413 || (err.status === 429 && typeof max === 'number' && count > max)) {
+          if (count === 1) {
+            this.refused.push({ document_id: await this.idAt(start), message: err.serverMessage });
             return;
           }
           // Later batches are made no bigger than what has to be tried now.
-          const size = err.status === 413 ? Math.ceil(documents.length / 2) : Math.max(1, max as number);
+          const size = err.status === 413 ? Math.ceil(count / 2) : Math.max(1, max as number);
           this.batchLimit = Math.min(this.batchLimit, size);
-          this.ui.note(`the server refused a batch of ${documents.length} (${err.status === 413 ? 'too large' : `its queue holds at most ${String(max)}`}); sending batches of ${size}`);
-          for (let i = 0; i < documents.length; i += size) await this.send(documents.slice(i, i + size));
+          this.ui.note(`the server refused a batch of ${count} (${err.status === 413 ? 'too large' : `its queue holds at most ${String(max)}`}); sending batches of ${size}`);
+          for (let i = 0; i < count; i += size) await this.send(start + i, Math.min(size, count - i));
           return;
         }
-        if (err.status === 429) {
+        if (err.status === 429 || (err.status === 503 && err.code === 'BODY_MEMORY_FULL')) {
           const wait = err.retryAfterS ?? 1;
           const pending = err.details?.pending;
           // The room this batch needs; when our own jobs free it, there is no need to sit out the rest of Retry-After.
-          const needed = typeof pending === 'number' && typeof max === 'number' ? pending + documents.length - max : undefined;
-          this.ui.note(`the server's ingest queue is full (HTTP 429); retrying in ${wait} s${needed === undefined ? '' : ' or sooner'}`, wait);
+          const needed = err.status === 429 && typeof pending === 'number' && typeof max === 'number' ? pending + count - max : undefined;
+          const why = err.status === 429 ? "the server's ingest queue is full (HTTP 429)" : 'the server is holding as many request bodies as it may (HTTP 503)';
+          this.ui.note(`${why}; retrying in ${wait} s${needed === undefined ? '' : ' or sooner'}`, wait);
           await this.waitForRoom(wait, needed);
           continue;
         }

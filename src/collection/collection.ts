@@ -23,7 +23,8 @@ import type { IndexStats, SearchPlan, VectorIndex } from '../index/index.js';
 import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import type { PlanKind } from './write-plan.js';
-import { checkVector, chunkTexts, effectiveChunking, planDocuments, validateDocument, validateDocuments } from './write-plan.js';
+import type { FieldNamer } from './write-plan.js';
+import { checkDocumentAt, checkVector, chunkTexts, effectiveChunking, planDocuments, validateDocument, validateDocuments } from './write-plan.js';
 
 /**
  * What a failed document does to its batch. reject-batch: any failure throws and nothing is
@@ -111,6 +112,11 @@ export class Collection {
   /** Checks a batch as a write would, without writing (ingest jobs check before queueing). */
   validate(inputs: DocumentInput[]): void {
     validateDocuments(this.info, this.hasModel, inputs);
+  }
+
+  /** Checks one document as a write would (duplicates aside), naming its fields with `at`. */
+  checkDocument(input: DocumentInput, at: FieldNamer): void {
+    checkDocumentAt(this.info, this.hasModel, input, at);
   }
 
   compileFilter(filter: unknown, field?: string): CompiledFilter | undefined {

@@ -22,9 +22,18 @@ export function checkVector(c: CollectionInfo, v: number[], field: string): Floa
 }
 
 /** The checks of a document beyond its vector: something to embed, and a model to embed it. */
-function checkContent(c: CollectionInfo, hasModel: boolean, d: DocumentInput, field: string): void {
+function checkContent(c: CollectionInfo, hasModel: boolean, d: DocumentInput, field: string, vectorField = `${field}.vector`): void {
   if (d.text === undefined && d.vector === undefined) throw createError('TEXT_REQUIRED', { field });
-  if (d.vector === undefined && !hasModel) throw createError('NO_EMBEDDER', { field: `${field}.vector`, collection: c.name });
+  if (d.vector === undefined && !hasModel) throw createError('NO_EMBEDDER', { field: vectorField, collection: c.name });
+}
+
+/** Names a document of a request, or one of its fields: "documents.3" / "documents.3.vector", "line 7" / "line 7: vector". */
+export type FieldNamer = (field?: string) => string;
+
+/** Checks one document as validateDocument does, naming its fields with `at` (for requests that are not one array). */
+export function checkDocumentAt(c: CollectionInfo, hasModel: boolean, d: DocumentInput, at: FieldNamer): void {
+  if (d.vector) checkVector(c, d.vector, at('vector'));
+  checkContent(c, hasModel, d, at(), at('vector'));
 }
 
 /** Checks one document; returns its vector as float32. `field` is where it sits in the request. */

@@ -57,7 +57,9 @@ const envSchema = z.object({
   QUIVER_INGEST_MAX_PENDING: int(1, 1_000_000_000).default(1_000_000),
   QUIVER_INGEST_BATCH: int(1, 10_000).default(256),
   QUIVER_INGEST_MAX_DOCUMENTS: int(1, 1_000_000).default(100_000),
-  QUIVER_INGEST_MAX_BODY: byteSize.default(256 * 1024 * 1024),
+  // A JSON ingest body is held whole and parsed at once; bigger loads stream as NDJSON instead.
+  QUIVER_INGEST_MAX_BODY: byteSize.default(64 * 1024 * 1024),
+  QUIVER_MAX_BODY_MEMORY: byteSize.optional(),
   QUIVER_EMBED_RETRIES: int(0, 20).default(6),
   QUIVER_EMBED_RETRY_BASE_MS: int(1, 60_000).default(250),
   QUIVER_BEDROCK_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
@@ -83,6 +85,11 @@ export interface Config {
   allowModelDownload: boolean;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   maxBodyBytes: number;
+  /**
+   * Request body bytes held in memory at once over all requests (JSON bodies while they arrive
+   * and until answered, NDJSON slices until recorded); over it a request gets 503 with Retry-After.
+   */
+  maxBodyMemoryBytes: number;
   maxDocumentsPerRequest: number;
   sync: 'full' | 'normal';
   /** Start on a missing or empty database even though index snapshots are there (they are then stale). */
@@ -102,7 +109,7 @@ export interface Config {
     batch: number;
     /** Largest number of documents in one ingest request. */
     maxDocuments: number;
-    /** Largest ingest request body: bulk loads are bigger than other requests. */
+    /** Largest JSON ingest request body: bulk loads are bigger than other requests (NDJSON streams are bounded per line by QUIVER_MAX_BODY). */
     maxBodyBytes: number;
     retries: number;
     retryBaseMs: number;
@@ -161,6 +168,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(variable, `${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
   const e = parsed.data;
+  // Two of the largest bodies at once by default: a bulk load does not shut out every other
+  // request, and the worst case follows from the limits alone (no guess at the container's memory).
+  const largestBody = Math.max(e.QUIVER_MAX_BODY, e.QUIVER_INGEST_MAX_BODY);
+  const maxBodyMemory = e.QUIVER_MAX_BODY_MEMORY ?? 2 * largestBody;
+  if (maxBodyMemory < largestBody) {
+    throw new ConfigError(
+      'QUIVER_MAX_BODY_MEMORY',
+      `must be at least the largest body limit, ${largestBody} bytes (QUIVER_MAX_BODY, QUIVER_INGEST_MAX_BODY), or such a body could never be accepted (got ${JSON.stringify(present.QUIVER_MAX_BODY_MEMORY)})`,
+    );
+  }
   const dataDir = path.resolve(e.QUIVER_DATA_DIR);
   return {
     host: e.QUIVER_HOST,
@@ -172,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowModelDownload: e.QUIVER_ALLOW_MODEL_DOWNLOAD,
     logLevel: e.QUIVER_LOG_LEVEL,
     maxBodyBytes: e.QUIVER_MAX_BODY,
+    maxBodyMemoryBytes: maxBodyMemory,
     maxDocumentsPerRequest: e.QUIVER_MAX_DOCUMENTS_PER_REQUEST,
     sync: e.QUIVER_SYNC,
     startFresh: e.QUIVER_START_FRESH,

@@ -11,7 +11,7 @@ export interface FieldIssue {
 const catalogue = {
   VALIDATION_FAILED: { status: 400, message: (a: { issues: FieldIssue[] }) => a.issues.map((i) => `${i.field}: ${i.message}`).join('; ') },
   INVALID_JSON: { status: 400, message: (a: { reason: string }) => `request body is not valid JSON: ${a.reason}` },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: (a: { got: string }) => `expected Content-Type application/json, got ${a.got}` },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: (a: { got: string; expected?: string }) => `expected Content-Type ${a.expected ?? 'application/json'}, got ${a.got}` },
   DIMENSION_MISMATCH: {
     status: 400,
     message: (a: { field: string; expected: number; got: number }) =>
@@ -61,6 +61,21 @@ const catalogue = {
         clustering: a.setting === 'QUIVER_REQUEST_TIMEOUT_MS' ? 'cluster fewer documents (sample) or send "async": true' : 'cluster fewer documents (sample)',
         recommendation: 'give fewer positive and negative examples or a smaller k',
       }[a.task],
+  },
+  // The body was still arriving when the time ran out: no handler had the whole request, so nothing was kept.
+  BODY_TIMEOUT: {
+    status: 408,
+    message: (a: { ms: number }) =>
+      `the request body had not all arrived after ${a.ms} ms (QUIVER_REQUEST_TIMEOUT_MS); nothing of this request was written, so it is safe to send it again`,
+  },
+  BODY_MEMORY_FULL: {
+    status: 503,
+    message: (a: { capacity: number; retryAfter: number }) =>
+      `the server is holding as many request bodies as it may at once (QUIVER_MAX_BODY_MEMORY, ${a.capacity} bytes); nothing of this request was written; retry after ${a.retryAfter} s`,
+  },
+  LINE_TOO_LONG: {
+    status: 413,
+    message: (a: { line: number; limit: number }) => `line ${a.line} is longer than ${a.limit} bytes (QUIVER_MAX_BODY limits one NDJSON line)`,
   },
   PAYLOAD_TOO_LARGE: { status: 413, message: (a: { limit: number }) => `request body is larger than the limit of ${a.limit} bytes (QUIVER_MAX_BODY; QUIVER_INGEST_MAX_BODY for ingest jobs)` },
   QUEUE_FULL: {

@@ -1,15 +1,16 @@
-// Owns asynchronous ingest: accepting a job (validated, then recorded durably before the 202),
-// and the runner that works through queued jobs one batch at a time. A batch is planned,
+// Owns asynchronous ingest: accepting a job (checked and recorded durably a slice at a time by
+// intake.ts, queued only when the whole request is in, before the 202), and the runner that works through queued jobs one batch at a time. A batch is planned,
 // embedded and committed under the collection's write lock, and its documents and their item
 // states are committed in one transaction (storage/jobs.ts), so a job killed at any moment
 // resumes at its first uncommitted document. Vectors made for a batch that never committed are
 // in the embedding cache, so resuming does not embed them again.
 import type { Logger } from 'pino';
-import type { Collection, CollectionRegistry } from '../collection/index.js';
+import type { Collection, CollectionRegistry, FieldNamer } from '../collection/index.js';
 import type { ChunkingSpec, DocumentInput, ItemOutcome, Job, JobItem, JobKind, TaskKind } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
 import { QuiverError, createError } from '../errors/index.js';
 import type { DiskHealth, JobStore } from '../storage/index.js';
+import { Receiving, documentsName } from './intake.js';
 
 /** How long the runner sleeps when idle before looking for work again (it is also woken on submit). */
 const IDLE_POLL_MS = 2_000;
@@ -68,6 +69,9 @@ export class JobRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // No request is in flight yet: a job still receiving was cut off by a crash, and never accepted.
+    const cut = this.jobs.discardAllReceiving();
+    if (cut > 0) this.log.warn({ jobs: cut }, 'deleted ingest jobs whose requests a crash cut off (they were never accepted)');
     // Each start is a new generation: a loop of an earlier one (a task loop that stop() did not
     // wait for) ends at its next turn instead of running beside this generation's.
     const generation = ++this.generation;
@@ -102,27 +106,56 @@ export class JobRunner {
   }
 
   /**
-   * Accepts a job: validates it like a synchronous upsert (all or nothing, 4xx naming the field),
-   * refuses it with 429 when the queue is full, records it durably and wakes the runner.
+   * Starts accepting a job: 404 for an unknown collection, a 4xx if its model cannot be loaded
+   * (rather than a failed job later), 429 when `expected` documents would not fit in the queue.
+   * Documents then go through the Receiving (checked like a synchronous upsert, recorded a slice
+   * at a time); only its commit() makes the job runnable.
+   */
+  async begin(collectionName: string, opts: { name: (position: number) => FieldNamer; expected?: number }): Promise<Receiving> {
+    const c = this.opts.collections.get(collectionName);
+    await c.embedder();
+    if (opts.expected !== undefined) {
+      const pending = this.jobs.pendingDocuments();
+      if (pending + opts.expected > this.opts.maxPending) throw this.queueFull(pending, opts.expected);
+    }
+    return new Receiving({
+      jobs: this.jobs,
+      collection: c,
+      jobId: this.jobs.begin(c.info.id),
+      log: this.log,
+      name: opts.name,
+      maxPending: this.opts.maxPending,
+      queueFull: (pending, requested) => this.queueFull(pending, requested),
+      notify: () => this.notify(),
+    });
+  }
+
+  /**
+   * Accepts a job of documents already in memory: checked like a synchronous upsert (400 naming
+   * "documents.3.vector"; nothing queued), 429 when the queue is full, recorded durably a slice
+   * at a time, then queued and the runner woken.
    */
   async submit(collectionName: string, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<Job> {
-    const c = this.opts.collections.get(collectionName);
-    c.validate(documents);
-    // Loads the model now, so a collection whose model is missing is a 4xx here, not a failed job later.
-    await c.embedder();
-    const pending = this.jobs.pendingDocuments();
-    const max = this.opts.maxPending;
-    if (pending + documents.length > max) {
-      // Long enough for the queue to shrink by the excess at the recent rate; 1 s before any
-      // batch has been timed (a guess of 1 document/s would tell clients to wait minutes).
-      const excess = pending + documents.length - max;
-      const retryAfter = this.rate > 0 ? Math.min(60, Math.max(1, Math.ceil(excess / this.rate))) : 1;
-      throw createError('QUEUE_FULL', { pending, max, requested: documents.length, retryAfter });
+    const r = await this.begin(collectionName, { name: documentsName, expected: documents.length });
+    try {
+      for (let i = 0; i < documents.length; i++) {
+        r.push(i, documents[i]!);
+        if (r.due) await r.flush();
+      }
+      return await r.commit(chunking);
+    } catch (err) {
+      await r.abort();
+      throw err;
     }
-    const job = this.jobs.create(c.info.id, chunking ?? null, documents);
-    this.log.info({ job: job.id, collection: c.name, documents: documents.length }, 'ingest job queued');
-    this.notify();
-    return job;
+  }
+
+  /** 429 QUEUE_FULL, with a Retry-After long enough for the queue to shrink by the excess at the recent rate. */
+  private queueFull(pending: number, requested: number) {
+    const max = this.opts.maxPending;
+    // 1 s before any batch has been timed (a guess of 1 document/s would tell clients to wait minutes).
+    const excess = pending + requested - max;
+    const retryAfter = this.rate > 0 ? Math.min(60, Math.max(1, Math.ceil(excess / this.rate))) : 1;
+    return createError('QUEUE_FULL', { pending, max, requested, retryAfter });
   }
 
   /** Cancels a queued or running job: documents already committed stay, the batch in flight is dropped. */

@@ -1,9 +1,12 @@
-// Owns the ingest job tables (migrations/002_jobs.sql): jobs and their documents, one row each.
-// The job runner (src/ingest/jobs.ts) commits a batch of documents and the matching item states
+// Owns the ingest job tables (migrations/002_jobs.sql, 006): jobs and their documents, one row
+// each. A job whose request is still arriving is 'receiving' (its documents are recorded a slice
+// at a time): no read here shows it and the runner never picks it, until seal() makes it
+// 'queued'; discard() deletes it. The job runner (src/ingest/jobs.ts) commits a batch of documents and the matching item states
 // in one transaction, so after a crash an item is either pending (and its document was not
 // written) or finished (and it was): resuming never writes or embeds a document twice.
 import crypto from 'node:crypto';
 import type { Db } from './database.js';
+import type { ReceivedItem } from './store.js';
 import type { ChunkingSpec, ItemOutcome, ItemState, Job, JobItem, JobKind, JobStatus, TaskKind } from '../domain/types.js';
 
 interface JobDbRow {
@@ -46,18 +49,47 @@ function toJob(r: JobDbRow): Job {
   };
 }
 
+/** Thrown inside append's transaction to roll the slice back. */
+class DuplicateId extends Error {
+  constructor(
+    readonly position: number,
+    readonly id: string,
+    readonly first: number,
+  ) {
+    super(`duplicate id ${id}`);
+  }
+}
+
 const SELECT_JOB = 'SELECT j.*, c.name AS collection FROM jobs j JOIN collections c ON c.id = j.collection_id';
+/** Jobs still receiving their documents are nobody's business but their request's. */
+const VISIBLE = "j.status != 'receiving'";
+
+/** Rows deleted per statement when a received job is thrown away (each delete is a short transaction). */
+const DISCARD_SLICE = 2000;
 
 export class JobsRepo {
   private readonly stmts;
 
   constructor(private readonly db: Db) {
     this.stmts = {
+      insertItem: db.prepare<[string, number, string, string]>('INSERT INTO job_items (job_id, position, document, doc_id) VALUES (?, ?, ?, ?)'),
       insertJob: db.prepare<[string, number, string | null, number, string]>(
         "INSERT INTO jobs (id, collection_id, status, chunking, total, created_at) VALUES (?, ?, 'queued', ?, ?, ?)",
       ),
-      insertItem: db.prepare<[string, number, string, string]>('INSERT INTO job_items (job_id, position, document, doc_id) VALUES (?, ?, ?, ?)'),
-      get: db.prepare<[string], JobDbRow>(`${SELECT_JOB} WHERE j.id = ?`),
+      get: db.prepare<[string], JobDbRow>(`${SELECT_JOB} WHERE j.id = ? AND ${VISIBLE}`),
+      insertReceiving: db.prepare<[string, number, string]>("INSERT INTO jobs (id, collection_id, status, total, created_at) VALUES (?, ?, 'receiving', 0, ?)"),
+      isReceiving: db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM jobs WHERE id = ? AND status = 'receiving'"),
+      positionOf: db.prepare<[string, string], { position: number }>('SELECT position FROM job_items WHERE job_id = ? AND doc_id = ? LIMIT 1'),
+      addTotal: db.prepare<[number, string]>('UPDATE jobs SET total = total + ? WHERE id = ?'),
+      seal: db.prepare<[string | null, string, string]>(
+        "UPDATE jobs SET status = 'queued', chunking = ?, created_at = ? WHERE id = ? AND status = 'receiving'",
+      ),
+      zeroTotal: db.prepare<[string]>("UPDATE jobs SET total = 0 WHERE id = ? AND status = 'receiving'"),
+      discardItems: db.prepare<[string, string, number]>(
+        'DELETE FROM job_items WHERE job_id = ? AND position IN (SELECT position FROM job_items WHERE job_id = ? LIMIT ?)',
+      ),
+      discardJob: db.prepare<[string]>("DELETE FROM jobs WHERE id = ? AND status = 'receiving'"),
+      discardAllReceiving: db.prepare<[]>("DELETE FROM jobs WHERE status = 'receiving'"),
       // Oldest first: jobs of a kind run in the order they were accepted.
       nextRunnable: db.prepare<[JobKind], JobDbRow>(`${SELECT_JOB} WHERE j.kind = ? AND j.status IN ('running', 'queued') ORDER BY j.created_at, j.rowid LIMIT 1`),
       insertTask: db.prepare<[string, JobKind, number, string, string]>(
@@ -83,13 +115,14 @@ export class JobsRepo {
       errors: db.prepare<[string, number], { doc_id: string; error: string }>(
         "SELECT doc_id, error FROM job_items WHERE job_id = ? AND state = 'failed' ORDER BY position LIMIT ?",
       ),
+      // Documents of jobs still being received count too, so concurrent streams share the bound.
       pendingTotal: db.prepare<[], { n: number | null }>(
-        "SELECT sum(total - done - failed) AS n FROM jobs WHERE kind = 'ingest' AND status IN ('queued', 'running')",
+        "SELECT sum(total - done - failed) AS n FROM jobs WHERE kind = 'ingest' AND status IN ('receiving', 'queued', 'running')",
       ),
       dropPayloads: db.prepare<[string]>("UPDATE job_items SET document = NULL WHERE job_id = ? AND state = 'pending'"),
       // A finished job keeps only the rows its errors list needs.
       dropFinishedItems: db.prepare<[string]>("DELETE FROM job_items WHERE job_id = ? AND state IN ('done', 'skipped')"),
-      countByStatus: db.prepare<[], { status: JobStatus; n: number }>('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
+      countByStatus: db.prepare<[], { status: JobStatus; n: number }>(`SELECT status, count(*) AS n FROM jobs j WHERE ${VISIBLE} GROUP BY status`),
     };
   }
 
@@ -103,6 +136,57 @@ export class JobsRepo {
     return this.get(id)!;
   }
 
+  /** Starts a job whose documents will arrive in slices (append); nothing sees it until seal(). */
+  begin(collectionId: number): string {
+    const id = `job_${crypto.randomBytes(12).toString('hex')}`;
+    this.stmts.insertReceiving.run(id, collectionId, new Date().toISOString());
+    return id;
+  }
+
+  /**
+   * Records a slice of a receiving job's documents in one transaction. Returns the first document
+   * whose id the job already holds (nothing of the slice is then recorded), 'gone' when the job no
+   * longer exists (its collection was deleted), else undefined.
+   */
+  append(jobId: string, items: ReceivedItem[]): { position: number; id: string; first: number } | 'gone' | undefined {
+    try {
+      return this.db.transaction(() => {
+        if (this.stmts.isReceiving.get(jobId)!.n === 0) return 'gone' as const;
+        for (const item of items) {
+          const first = this.stmts.positionOf.get(jobId, item.docId);
+          if (first) throw new DuplicateId(item.position, item.docId, first.position);
+          this.stmts.insertItem.run(jobId, item.position, item.document, item.docId);
+        }
+        this.stmts.addTotal.run(items.length, jobId);
+        return undefined;
+      })();
+    } catch (err) {
+      if (err instanceof DuplicateId) return { position: err.position, id: err.id, first: err.first };
+      throw err;
+    }
+  }
+
+  /** Makes a receiving job runnable, as accepted now; false if it is gone. */
+  seal(jobId: string, chunking: ChunkingSpec | null): boolean {
+    return this.stmts.seal.run(chunking ? JSON.stringify(chunking) : null, new Date().toISOString(), jobId).changes > 0;
+  }
+
+  /**
+   * Deletes part of a receiving job (its documents first, a slice per call, so no one statement
+   * holds the database for long); true once the job is gone. It stops counting as pending at once.
+   */
+  discard(jobId: string): boolean {
+    this.stmts.zeroTotal.run(jobId);
+    if (this.stmts.discardItems.run(jobId, jobId, DISCARD_SLICE).changes === DISCARD_SLICE) return false;
+    this.stmts.discardJob.run(jobId);
+    return true;
+  }
+
+  /** Deletes every receiving job: at start-up, they are what a crash cut off mid-request. */
+  discardAllReceiving(): number {
+    return this.stmts.discardAllReceiving.run().changes;
+  }
+
   get(id: string): Job | undefined {
     const r = this.stmts.get.get(id);
     return r && toJob(r);
@@ -110,7 +194,7 @@ export class JobsRepo {
 
   /** Newest first; `after` is the id of the last job of the previous page. */
   list(filter: { collectionIds?: number[]; status?: JobStatus; kind?: JobKind; limit: number; after?: string }): Job[] {
-    const where: string[] = [];
+    const where: string[] = [VISIBLE];
     const args: (string | number)[] = [];
     if (filter.kind !== undefined) {
       where.push('j.kind = ?');
@@ -128,7 +212,7 @@ export class JobsRepo {
       where.push('(j.created_at, j.rowid) < (SELECT created_at, rowid FROM jobs WHERE id = ?)');
       args.push(filter.after);
     }
-    const sql = `${SELECT_JOB}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?`;
+    const sql = `${SELECT_JOB} WHERE ${where.join(' AND ')} ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit) as JobDbRow[]).map(toJob);
   }
 

@@ -95,9 +95,29 @@ export interface DocumentStore {
   pruneTombstones(collectionId: number, uptoSeq: number): void;
 }
 
+/** One document of a receiving job as recorded: its place in the request, its JSON and its id. */
+export interface ReceivedItem {
+  position: number;
+  document: string;
+  docId: string;
+}
+
 export interface JobStore {
-  /** Records a job and all its documents in one transaction; returns the job as queued. */
+  /** Records a job and all its documents in one transaction; returns the job as queued (tests seed jobs with it). */
   create(collectionId: number, chunking: ChunkingSpec | null, documents: { id: string }[]): Job;
+  /** Starts a job whose documents arrive in slices; no read shows it and it does not run until seal(). */
+  begin(collectionId: number): string;
+  /**
+   * Records a slice of a receiving job in one transaction: the first document whose id the job
+   * already holds (the slice is then not recorded), 'gone' if the job was deleted, else undefined.
+   */
+  append(jobId: string, items: ReceivedItem[]): { position: number; id: string; first: number } | 'gone' | undefined;
+  /** Makes a receiving job queued, as accepted now; false if it is gone. */
+  seal(jobId: string, chunking: ChunkingSpec | null): boolean;
+  /** Deletes a slice of a receiving job; true once it is all gone. */
+  discard(jobId: string): boolean;
+  /** Deletes every receiving job (at start-up: a crash cut their requests off). */
+  discardAllReceiving(): number;
   /** Records a job without items (a computation over the collection); returns it as queued. */
   createTask(collectionId: number, kind: TaskKind, params: unknown): Job;
   get(id: string): Job | undefined;

@@ -251,7 +251,9 @@ class Stub {
       let raw = '';
       req.on('data', (b: Buffer) => (raw += b.toString()));
       req.on('end', () => {
-        const body: Json = raw ? JSON.parse(raw) : undefined;
+        // quiver ingest streams its batches as NDJSON: seen here as {documents: [...]}.
+        const ndjson = req.headers['content-type'] === 'application/x-ndjson';
+        const body: Json = !raw ? undefined : ndjson ? { documents: raw.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)) } : JSON.parse(raw);
         const r = { method: req.method ?? '', url: req.url ?? '', body };
         requests.push({ ...r, headers: req.headers });
         handle(r, res);
@@ -287,7 +289,7 @@ describe('quiver ingest against a stub server', () => {
     let polls = 0;
     const stub = await Stub.start((req, res) => {
       if (req.method === 'GET' && req.url === '/v1/collections/c') return send(res, 200, { collection: { name: 'c' } });
-      if (req.method === 'POST' && req.url === '/v1/collections/c/ingest') {
+      if (req.method === 'POST' && req.url.startsWith('/v1/collections/c/ingest')) {
         if (++posts === 1) return send(res, 429, { error: { code: 'QUEUE_FULL', message: 'the ingest queue is full' } }, { 'retry-after': '1' });
         return send(res, 202, job('job_1', { status: 'queued', total: req.body.documents.length }));
       }
@@ -305,15 +307,17 @@ describe('quiver ingest against a stub server', () => {
     expect(r.stderr).toContain("the server's ingest queue is full (HTTP 429); retrying in 1 s");
     expect(r.stdout).toContain('ingested 1, skipped 1 unchanged, failed 1');
     expect(r.stdout).toContain('failed documents:\n  b: the embedding model failed: boom\n');
-    const ingests = stub.requests.filter((q) => q.url.endsWith('/ingest'));
+    const ingests = stub.requests.filter((q) => q.url.includes('/ingest'));
     expect(ingests).toHaveLength(2);
+    // One NDJSON stream per batch, the chunking in the query string.
+    expect(ingests[1]!.headers['content-type']).toBe('application/x-ndjson');
+    expect(ingests[1]!.url).toBe('/v1/collections/c/ingest?chunking=sentence&max_tokens=64');
     expect(ingests[1]!.body).toEqual({
       documents: [
         { id: 'a', text: 'alpha' },
         { id: 'b', text: 'beta' },
         { id: 'c', text: 'gamma' },
       ],
-      chunking: { strategy: 'sentence', max_tokens: 64 },
     });
     for (const q of stub.requests) expect(q.headers.authorization).toBe('Bearer k-123');
   });
@@ -348,6 +352,26 @@ describe('quiver ingest against a stub server', () => {
     const sizes = stub.requests.filter((q) => q.url.endsWith('/ingest')).map((q) => q.body.documents.length);
     expect(sizes).toEqual([3, 2, 1, 1, 1]);
     expect(r.stderr).toMatch(/^job 2(\/2)? job_2 failed: .*\(the embedding model could not be loaded\)/m);
+  });
+
+  it('reports a document whose line the server finds too long (413 naming the line) as failed, and sends the others', async () => {
+    let n = 0;
+    const stub = await Stub.start((req, res) => {
+      if (req.url === '/v1/collections/c') return send(res, 200, { collection: { name: 'c' } });
+      if (req.url === '/v1/collections/c/ingest') {
+        const at = (req.body.documents as { id: string }[]).findIndex((x) => x.id === 'b');
+        if (at >= 0) return send(res, 413, { error: { code: 'LINE_TOO_LONG', message: `line ${at + 1} is longer than 1024 bytes`, details: { line: at + 1, limit: 1024 } } });
+        return send(res, 202, job(`job_${++n}`, { status: 'queued', total: req.body.documents.length }));
+      }
+      if (req.url.startsWith('/v1/jobs/')) return send(res, 200, job(req.url.slice('/v1/jobs/'.length), { total: 1, done: 1 }));
+      send(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: 'no' } });
+    });
+    stubs.push(stub);
+    const r = await quiver(['ingest', 'c', d, '--json', '--url', stub.url]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ documents: 3, jobs: 2, ingested: 2, failed: 1, not_processed: 0, failures: [{ document_id: 'b', message: 'line 2 is longer than 1024 bytes' }] });
+    const sent = stub.requests.filter((q) => q.url.includes('/ingest')).map((q) => q.body.documents.map((x: Json) => x.id).join(''));
+    expect(sent).toEqual(['abc', 'a', 'c']);
   });
 
   it('sends nothing at all when an input is invalid', async () => {

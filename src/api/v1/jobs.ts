@@ -1,16 +1,17 @@
 // Routes for asynchronous ingest: submit a job under a collection, read, list and cancel jobs.
 // A key scoped to collections sees only the jobs of its collections (others answer 404, so it
 // does not learn that they exist).
-import express from 'express';
-import type { Response, Router } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import type { Job } from '../../domain/types.js';
 import { createError } from '../../errors/index.js';
 import type { JobStore } from '../../storage/index.js';
 import { canSeeCollection } from '../auth.js';
+import { jsonBody } from '../body.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from './context.js';
+import { ingestJson, ingestNdjson, isNdjson } from './ingest.js';
 import * as s from './schemas.js';
-import { decodeCursor, encodeCursor, param, toChunkingSpec } from './views.js';
+import { decodeCursor, encodeCursor, param } from './views.js';
 
 /** The most failed documents a job view lists (the counts are always complete). */
 const MAX_ERRORS = 100;
@@ -36,10 +37,9 @@ export function jobView({ jobs }: { jobs: JobStore }, j: Job) {
 }
 
 export function jobRoutes(v1: Router, ctx: RouteContext): void {
-  const { config, collections, jobs, runner, requireJson } = ctx;
-  const bodySchema = s.ingestBody(config.ingest.maxDocuments);
-  // Bulk loads are larger than other requests: their own limit (QUIVER_INGEST_MAX_BODY).
-  const json = express.json({ limit: config.ingest.maxBodyBytes, type: () => true });
+  const { config, collections, jobs, runner } = ctx;
+  // Bulk loads are larger than other requests: their own limit (QUIVER_INGEST_MAX_BODY); NDJSON is bounded per line.
+  const json = jsonBody({ limit: config.ingest.maxBodyBytes, budget: ctx.bodyBudget });
 
   const view = (j: Job) => jobView(ctx, j);
   const visibleJob = (res: Response, id: string): Job => {
@@ -48,12 +48,13 @@ export function jobRoutes(v1: Router, ctx: RouteContext): void {
     return job;
   };
 
-  v1.post('/collections/:name/ingest', requireJson, json, async (req, res) => {
-    const c = collections.get(param(req, 'name')); // 404 before 400
-    const body = parse(bodySchema, req.body);
-    const job = await runner.submit(c.name, body.documents, body.chunking && toChunkingSpec(body.chunking));
-    res.status(202).location(`/v1/jobs/${job.id}`).json({ job: view(job) });
-  });
+  // NDJSON streams (api/v1/ingest.ts); anything else must be JSON.
+  const ndjsonOrJson: RequestHandler = async (req, res, next) => {
+    if (isNdjson(req)) await ingestNdjson(ctx, view, req, res);
+    else if (req.is('application/json')) next();
+    else throw createError('UNSUPPORTED_MEDIA_TYPE', { got: req.headers['content-type'] ?? 'none', expected: 'application/json or application/x-ndjson' });
+  };
+  v1.post('/collections/:name/ingest', ndjsonOrJson, json, ingestJson(ctx, view));
 
   v1.get('/jobs', (req, res) => {
     const q = parse(s.listJobsQuery, req.query);

@@ -46,11 +46,26 @@ export const createCollectionBody = z.strictObject({
   chunking: chunkingInput.optional(),
 });
 
+const jobDocuments = <T extends z.ZodType>(item: T, maxDocuments: number) =>
+  z.array(item).min(1, 'must hold at least one document').max(maxDocuments, `at most ${maxDocuments} documents per job (QUIVER_INGEST_MAX_DOCUMENTS)`);
+
 export const ingestBody = (maxDocuments: number) =>
   z.strictObject({
-    documents: z.array(documentInput).min(1, 'must hold at least one document').max(maxDocuments, `at most ${maxDocuments} documents per job (QUIVER_INGEST_MAX_DOCUMENTS)`),
+    documents: jobDocuments(documentInput, maxDocuments),
     chunking: chunkingInput.optional(),
   });
+
+/** ingestBody with each document left unchecked: api/v1/ingest.ts checks them with documentInput one at a time. */
+export const ingestEnvelope = (maxDocuments: number) => ingestBody(maxDocuments).extend({ documents: jobDocuments(z.unknown(), maxDocuments) });
+
+/** An NDJSON ingest's chunking, in the query string: ?chunking=sentence&max_tokens=200 (api/v1/ingest.ts). */
+const wholeNumber = z.string().regex(/^\d{1,9}$/, 'expected a whole number').transform(Number).optional();
+export const ingestNdjsonQuery = z.strictObject({
+  chunking: z.enum(['none', 'fixed', 'sentence']).optional(),
+  max_tokens: wholeNumber,
+  max_chars: wholeNumber,
+  overlap: wholeNumber,
+});
 
 export const listJobsQuery = z.strictObject({
   collection: collectionName.optional(),
