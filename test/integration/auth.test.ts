@@ -1,11 +1,11 @@
 // API keys through the real server: the 401/403 matrix per role, collection scopes (a scoped key
 // does not even see other collections), both header forms, keys never echoed, keys from a file,
 // and refusing bad key configuration at start-up.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
+import { TestServer, tempDir } from '../helpers/server.js';
+import { runNode } from '../helpers/cli.js';
 
 const KEYS = {
   admin: 'admin-key-0123456789abcdef',
@@ -165,13 +165,8 @@ describe('key configuration', () => {
     [`${KEYS.admin}:root`, 'QUIVER_API_KEYS: entry 1: role must be admin, write or read'],
     [`${KEYS.admin}:read:../etc`, 'is not a collection name'],
     [`${KEYS.admin}:read,${KEYS.admin}:admin`, 'entry 2: the same key appears twice'],
-  ])('refuses QUIVER_API_KEYS=%j at start-up without printing the key', (value, message) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, QUIVER_DATA_DIR: tempDir(), QUIVER_PORT: '0', QUIVER_API_KEYS: value },
-      encoding: 'utf8',
-      timeout: PATIENCE_MS,
-    });
+  ])('refuses QUIVER_API_KEYS=%j at start-up without printing the key', async (value, message) => {
+    const r = await runNode(['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, QUIVER_DATA_DIR: tempDir(), QUIVER_PORT: '0', QUIVER_API_KEYS: value } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toContain(KEYS.admin);

@@ -2,11 +2,11 @@
 // continue, restored into a fresh data dir, holds every document acknowledged before the backup
 // began, each findable by its own vector, and nothing half-written; bad targets and damaged
 // backups are refused.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
+import { TestServer, tempDir } from '../helpers/server.js';
+import { runNode } from '../helpers/cli.js';
 import { randomVectors } from '../fixtures/vectors.js';
 
 const DIM = 8;
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function restore(backup: string, dataDir: string) {
-  return spawnSync(process.execPath, ['bin/quiver.js', 'restore', backup, '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: PATIENCE_MS });
+  return runNode(['bin/quiver.js', 'restore', backup, '--data-dir', dataDir]);
 }
 
 describe('online backup under write load, then restore', () => {
@@ -60,7 +60,7 @@ describe('online backup under write load, then restore', () => {
     expect(backup.body.backup.documents).toBeGreaterThanOrEqual(ackedBefore.size);
 
     const dataDir = path.join(tempDir(), 'restored');
-    const r = restore(backup.body.backup.path, dataDir);
+    const r = await restore(backup.body.backup.path, dataDir);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/restored 1 collection\(s\), \d+ document\(s\)/);
 
@@ -102,8 +102,8 @@ describe('online backup under write load, then restore', () => {
     expect(path.basename(dir)).toMatch(/^quiver-\d{4}-/);
 
     const target = tempDir();
-    expect(restore(dir, target).status).toBe(0);
-    const again = restore(dir, target);
+    expect((await restore(dir, target)).status).toBe(0);
+    const again = await restore(dir, target);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('already holds a database');
 
@@ -113,10 +113,10 @@ describe('online backup under write load, then restore', () => {
     const bytes = fs.readFileSync(db);
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100);
     fs.writeFileSync(db, bytes);
-    const bad = restore(damaged, tempDir());
+    const bad = await restore(damaged, tempDir());
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('quiver.db does not match its checksum');
-    expect(restore(tempDir(), tempDir()).stderr).toContain('is not a Quiver backup');
+    expect((await restore(tempDir(), tempDir())).stderr).toContain('is not a Quiver backup');
   });
 
   it.each([

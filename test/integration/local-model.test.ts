@@ -1,9 +1,9 @@
 // Semantic search with real local models through the HTTP API: the built-in GloVe model that
 // ships with the install, and any transformers.js model placed in QUIVER_MODELS_DIR.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TestServer, tempDir, PATIENCE_MS } from '../helpers/server.js';
+import { TestServer, tempDir } from '../helpers/server.js';
+import { runNode } from '../helpers/cli.js';
 import { writeTinyModel } from '../../scripts/static-model.js';
 import type { TinyModel } from '../../scripts/static-model.js';
 
@@ -138,13 +138,8 @@ describe('models in QUIVER_MODELS_DIR', () => {
 });
 
 describe('start-up', () => {
-  it('stops with one line naming a bad variable', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, QUIVER_PORT: 'eighty', QUIVER_DATA_DIR: tempDir() },
-      encoding: 'utf8',
-      timeout: PATIENCE_MS,
-    });
+  it('stops with one line naming a bad variable', async () => {
+    const r = await runNode(['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, QUIVER_PORT: 'eighty', QUIVER_DATA_DIR: tempDir() } });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual(['quiver: invalid configuration: QUIVER_PORT: expected a whole number (got "eighty")']);
   });
