@@ -8,7 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
-import { createError } from '../errors/index.js';
+import { createError, QuiverError } from '../errors/index.js';
 
 /** What a client is told to wait when the budget is full: bodies in flight are read and answered within seconds. */
 const BUSY_RETRY_AFTER_S = 2;
@@ -154,6 +154,11 @@ export function openBody(req: Request, res: Response, reservation: Reservation):
         reservation.take(chunk.length);
         yield chunk;
       }
+    } catch (err) {
+      // A body that is not what its Content-Encoding says (zlib's Z_DATA_ERROR, brotli's format
+      // errors) is the client's mistake: a 400 naming the encoding, not a 500.
+      if (err instanceof QuiverError || encoding === 'identity' || encoding === '') throw err;
+      throw createError('VALIDATION_FAILED', { issues: [{ field: 'body', message: `not valid ${encoding} data (${err instanceof Error ? err.message : String(err)})` }] });
     } finally {
       detach();
     }

@@ -2,11 +2,15 @@
 // test keeps equal to the routes the app registers): random and hostile paths, query strings,
 // headers, keys and bodies — bodies generated from each route's own request schema, then
 // mutated. Strings mix in what SQLite's UTF-8 cannot hold or a JSON path cannot name (lone
-// surrogates, NUL and other control characters) beside astral characters (issue 11). The
+// surrogates, NUL and other control characters) beside astral characters; bodies are sometimes
+// gzip/deflate/br compressed, some inflating far past the body limit, some lying about it; one
+// collection holds degenerate vectors (duplicates, zeros: rank-deficient sets that once froze
+// project) and writes add more of them (issue 11). The
 // properties: no answer is a 5xx, the server never dies, every document or collection a 2xx
 // says was written reads back unchanged by the same id or name, and a collection the fuzzer may
 // not change is byte-for-byte what it was. FUZZ_RUNS and FUZZ_SEED reproduce a run.
 import http from 'node:http';
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, tempDir } from '../helpers/server.js';
@@ -37,6 +41,7 @@ beforeAll(async () => {
     ['keep', { embedder: { provider: 'none' }, dimension: DIM }],
     ['play', { embedder: { provider: 'none' }, dimension: DIM }],
     ['words', {}],
+    ['flat', { embedder: { provider: 'none' }, dimension: DIM, metric: 'l2' }],
   ] as const) {
     expect((await s.request('POST', '/v1/collections', { name, ...body }, admin)).status).toBe(201);
   }
@@ -45,6 +50,9 @@ beforeAll(async () => {
   expect((await s.request('PUT', '/v1/collections/keep/documents', { documents: seed(20, false) }, admin)).status).toBe(200);
   expect((await s.request('PUT', '/v1/collections/play/documents', { documents: seed(20, false) }, admin)).status).toBe(200);
   expect((await s.request('PUT', '/v1/collections/words/documents', { documents: seed(20, true) }, admin)).status).toBe(200);
+  // Degenerate vectors for project, cluster and recommend: two distinct directions and zeros.
+  const flat = Array.from({ length: 20 }, (_, i) => ({ id: `seed-${i}`, vector: i < 7 ? [0, 0, 0, 0] : i % 2 ? [1, 1, 1, 1] : [2, 2, 2, 2], metadata: { n: i } }));
+  expect((await s.request('PUT', '/v1/collections/flat/documents', { documents: flat }, admin)).status).toBe(200);
   doc = (await s.request('GET', '/openapi.json')).body;
 }, 120_000);
 afterAll(async () => {
@@ -115,7 +123,7 @@ const storableString = fc
   .array(fc.oneof({ arbitrary: plainChar, weight: 6 }, { arbitrary: controlChar, weight: 1 }, { arbitrary: unusualChar, weight: 3 }), { minLength: 1, maxLength: 12 })
   .map((cs) => cs.join(''));
 
-const names = ['keep', 'play', 'words', 'nope', 'KEEP', 'play ', 'a'.repeat(65), ...hostileStrings];
+const names = ['keep', 'play', 'flat', 'words', 'nope', 'KEEP', 'play ', 'a'.repeat(65), ...hostileStrings];
 const ids = ['seed-0', 'seed-1', 'seed-19', 'missing', ...hostileStrings];
 /** Filters (and metadata) whose field names and values are edgy strings. */
 const edgyFilter: fc.Arbitrary<unknown> = fc.dictionary(
@@ -211,6 +219,34 @@ function enc(x: string): string {
   }
 }
 
+type Encoding = 'gzip' | 'deflate' | 'br' | 'bomb' | 'lie' | 'unknown';
+const ZEROS_GZIP = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024));
+
+/** The body as sent with a Content-Encoding (set in headers). */
+function compress(encoding: Encoding, body: string | Buffer, headers: Record<string, string>): string | Buffer {
+  switch (encoding) {
+    case 'gzip':
+      headers['content-encoding'] = 'gzip';
+      return zlib.gzipSync(body);
+    case 'deflate':
+      headers['content-encoding'] = 'deflate';
+      return zlib.deflateSync(body);
+    case 'br':
+      headers['content-encoding'] = 'br';
+      return zlib.brotliCompressSync(body);
+    case 'bomb':
+      // The body, then ~16 MB of zeros (a second gzip member): a few KB on the wire.
+      headers['content-encoding'] = 'gzip';
+      return Buffer.concat([zlib.gzipSync(body), ZEROS_GZIP]);
+    case 'lie':
+      headers['content-encoding'] = 'gzip';
+      return body;
+    case 'unknown':
+      headers['content-encoding'] = 'x-quiver-unknown';
+      return body;
+  }
+}
+
 function requestArb(): fc.Arbitrary<FuzzRequest> {
   const ops = operations();
   const segment = (pool: string[]) =>
@@ -246,6 +282,12 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
     ),
     { maxLength: 3 },
   );
+  // Mostly plain bodies; now and then compressed, a bomb that inflates far past QUIVER_MAX_BODY,
+  // a body that lies about its encoding, or an encoding nobody speaks.
+  const encoding = fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 12 },
+    { arbitrary: fc.constantFrom<Encoding>('gzip', 'deflate', 'br', 'bomb', 'lie', 'unknown'), weight: 2 },
+  );
   const methodFor = (m: string) => fc.oneof({ arbitrary: fc.constant(m), weight: 12 }, { arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'), weight: 1 });
 
   return fc.constantFrom(...ops).chain(({ method, path, op }) => {
@@ -259,7 +301,7 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
       .tuple(segment(names), segment(ids))
       .map(([n, i]) => path.replace('{name}', n).replace('{id}', i))
       .chain((p) => fc.oneof({ arbitrary: fc.constant(p), weight: 8 }, { arbitrary: fc.constantFrom(`${p}/`, p.toUpperCase(), `${p}/extra`, `${p}//x`, `/v1/${p.split('/').pop() ?? ''}`), weight: 1 }));
-    return fc.record({ method: methodFor(method), path: pathArb, body: bodyArb, key, contentType, query, bearer: fc.boolean(), requestId: fc.option(fc.string({ maxLength: 20 })) }).map((r) => {
+    return fc.record({ method: methodFor(method), path: pathArb, body: bodyArb, key, contentType, query, bearer: fc.boolean(), requestId: fc.option(fc.string({ maxLength: 20 })), encoding }).map((r) => {
       const headers: Record<string, string> = {};
       if (r.key !== undefined) {
         if (r.bearer) headers.authorization = `Bearer ${r.key}`;
@@ -268,7 +310,8 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
       if (r.contentType !== undefined) headers['content-type'] = r.contentType;
       if (r.requestId !== null) headers['x-request-id'] = enc(r.requestId);
       const qs = r.query.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
-      return { method: r.method, path: qs ? `${r.path}?${qs}` : r.path, headers, body: r.body, label: `${method} ${path}` };
+      const body = r.encoding === undefined || r.body === undefined ? r.body : compress(r.encoding, r.body, headers);
+      return { method: r.method, path: qs ? `${r.path}?${qs}` : r.path, headers, body, label: `${method} ${path}` };
     });
   });
 }
@@ -282,7 +325,11 @@ function writeArb(): fc.Arbitrary<FuzzRequest> {
   const str = fc.oneof({ arbitrary: storableString, weight: 3 }, { arbitrary: edgyString, weight: 1 }, { arbitrary: fc.constantFrom('seed-1', 'plain', '🦆', '𝒳-1'), weight: 1 });
   const scalar = fc.oneof(str, fc.integer(), fc.boolean());
   const metadata = fc.dictionary(fc.oneof(fc.constantFrom('kind', 'n', 'tags'), str), fc.oneof(scalar, fc.array(scalar, { maxLength: 3 })), { maxKeys: 3 });
-  const vector = fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: DIM, maxLength: DIM });
+  const vector = fc.oneof(
+    { arbitrary: fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: DIM, maxLength: DIM }), weight: 3 },
+    // Duplicates and zero vectors (a zero vector is refused by cosine collections).
+    { arbitrary: fc.constantFrom([0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]), weight: 1 },
+  );
   const play = fc.record({ id: str, vector, text: str, metadata }, { requiredKeys: ['id', 'vector'] });
   const words = fc.record({ id: str, text: str, metadata }, { requiredKeys: ['id', 'text'] });
   return fc

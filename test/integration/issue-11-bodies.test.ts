@@ -151,6 +151,20 @@ describe('request bodies (issue 11)', () => {
       expect(zstd.body.error.message).toContain('unsupported content encoding "zstd"');
     });
 
+    // Found by the fuzz suite: a body whose bytes are not what its Content-Encoding says was a 500.
+    it('answers a body that is not what its Content-Encoding says with 400 naming the encoding, JSON or NDJSON', async () => {
+      for (const [encoding, headers] of [
+        ['gzip', { 'content-type': 'application/json' }],
+        ['br', { 'content-type': 'application/json' }],
+        ['deflate', NDJSON],
+      ] as const) {
+        const r = await post(s, '/v1/collections/bombs/ingest', { ...headers, 'content-encoding': encoding }, ['{"documents": []}']);
+        expect(r.status, encoding).toBe(400);
+        expect(r.body.error.message).toContain(`body: not valid ${encoding} data`);
+      }
+      expect((await s.request('GET', '/healthz')).status).toBe(200);
+    });
+
     it('answers one with 413 once the inflated bytes pass the limit, without inflating the rest', async () => {
       expect(bomb.length).toBeLessThan(300 * 1024);
       const r = await send();
