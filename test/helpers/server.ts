@@ -201,6 +201,10 @@ class InProcessServer extends TestServer {
     const log = createLogger(config.logLevel, sink);
     const quiver = createQuiver(config, log);
     const { server: http, port } = await listen(quiver);
+    // The test's fetch client closes idle connections after 4 s; a server that closed them first
+    // (Node's default 5 s) could do so just as the client reuses one when timers run late on a
+    // busy machine, and the request would fail with ECONNRESET. Here the client always closes first.
+    http.keepAliveTimeout = PATIENCE_MS;
     const server = new InProcessServer(quiver, http, `http://127.0.0.1:${port}`, dataDir, lines);
     const starting = quiver.lifecycle.start().then(
       () => log.info('ready'),
