@@ -16,14 +16,23 @@ export interface ClusterInput {
   filter?: unknown;
   sample: number;
   seed: number;
-  include_members: boolean;
+  includeMembers: boolean;
+}
+
+export interface ClusterResult {
+  clusters: ClusterOut[];
+  k: number;
+  silhouette: number | null;
+  /** Documents clustered (the sample), of `total` that pass the filter. */
+  documents: number;
+  total: number;
 }
 
 export interface ClusterOut {
   id: number;
   size: number;
-  centroid_document_ids: string[];
-  top_terms: string[];
+  centroidDocumentIds: string[];
+  topTerms: string[];
   members?: string[];
 }
 
@@ -77,7 +86,7 @@ export async function cluster(
   c: Collection,
   q: ClusterInput,
   deadline: Deadline,
-): Promise<{ clusters: ClusterOut[]; k: number; silhouette: number | null; documents: number; total: number }> {
+): Promise<ClusterResult> {
   const { docs, total } = sampleDocuments(c, c.compileFilter(q.filter), q.sample, q.seed, 20_000);
   if (docs.length === 0) return { clusters: [], k: 0, silhouette: null, documents: 0, total };
   const data = docs.map((d) => {
@@ -98,8 +107,8 @@ export async function cluster(
     const members = labels.flatMap((l, i) => (l === id ? [i] : []));
     const centroid = result.centroids[id]!;
     const nearest = [...members].sort((a, b) => dist2(data[a]!, centroid) - dist2(data[b]!, centroid)).slice(0, 3);
-    const out: ClusterOut = { id, size: members.length, centroid_document_ids: nearest.map((i) => docs[i]!.id), top_terms: termsPerCluster[id]! };
-    if (q.include_members) out.members = members.map((i) => docs[i]!.id);
+    const out: ClusterOut = { id, size: members.length, centroidDocumentIds: nearest.map((i) => docs[i]!.id), topTerms: termsPerCluster[id]! };
+    if (q.includeMembers) out.members = members.map((i) => docs[i]!.id);
     clusters.push(out);
   }
   clusters.sort((a, b) => b.size - a.size || a.id - b.id);

@@ -7,7 +7,7 @@ import { search } from './search.js';
 
 export interface ContextInput {
   text: string;
-  max_tokens: number;
+  maxTokens: number;
   filter?: unknown;
   mode?: SearchMode;
   candidates: number;
@@ -56,7 +56,7 @@ export async function buildContext(c: Collection, q: ContextInput) {
     const label = `[${chunks.length + 1}] (${h.documentId}#${h.chunkIndex})\n`;
     const tokens = estimateTokens(label + text) + (chunks.length > 0 ? 1 : 0);
     // Skip what does not fit and keep going: a later, shorter chunk may still fit.
-    if (used + tokens > q.max_tokens) continue;
+    if (used + tokens > q.maxTokens) continue;
     seen.add(key);
     used += tokens;
     chunks.push({ documentId: h.documentId, chunkIndex: h.chunkIndex, score: h.score, tokens, text, metadata: h.metadata ?? {} });

@@ -21,7 +21,7 @@ export interface Point {
   z?: number;
 }
 
-export async function project(c: Collection, p: ProjectInput, deadline: Deadline): Promise<{ points: Point[]; explained_variance: number[]; total: number }> {
+export async function project(c: Collection, p: ProjectInput, deadline: Deadline): Promise<{ points: Point[]; explainedVariance: number[]; total: number }> {
   const { docs, total } = sampleDocuments(c, c.compileFilter(p.filter), p.limit, p.seed, 0);
   // Fewer documents (or distinct directions) than asked for give fewer components; the rest are
   // 0, and so is every coordinate and explained variance of a set with no spread at all.
@@ -33,5 +33,5 @@ export async function project(c: Collection, p: ProjectInput, deadline: Deadline
     if (dims === 3) pt.z = round(coords[i * dims + 2]);
     return pt;
   });
-  return { points, explained_variance: explained.map(round), total };
+  return { points, explainedVariance: explained.map(round), total };
 }

@@ -74,7 +74,7 @@ describe('several chunks per document', () => {
   });
 
   it('builds RAG context from chunks, not whole documents', async () => {
-    const r = await buildContext(c, { text: 'rivers glaciers', max_tokens: 1000, candidates: 10, mode: 'keyword' });
+    const r = await buildContext(c, { text: 'rivers glaciers', maxTokens: 1000, candidates: 10, mode: 'keyword' });
     expect(r.chunks.map((ch) => `${ch.documentId}#${ch.chunkIndex}`).sort()).toEqual(['atlas#1', 'atlas#2', 'cookbook#1']);
     expect(r.context).toContain('(atlas#2)\nGlaciers carve valleys.');
   });

@@ -2,11 +2,12 @@
 import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
 import { cluster, project, recommend, requestDeadline } from '../../query/index.js';
+import type { ClusterInput } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from './context.js';
 import { jobView } from './jobs.js';
 import * as s from './schemas.js';
-import { filterFromQueryString, param, searchView } from './views.js';
+import { clusterView, filterFromQueryString, param, searchView } from './views.js';
 
 export function exploreRoutes(v1: Router, ctx: RouteContext): void {
   const { config, collections, runner, json, requireJson } = ctx;
@@ -33,18 +34,20 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
 
   v1.post('/collections/:name/cluster', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    const { async: asJob, ...input } = parse(s.clusterBody, req.body);
+    const { async: asJob, include_members: includeMembers, ...rest } = parse(s.clusterBody, req.body);
+    const input: ClusterInput = { ...rest, includeMembers };
     if (asJob) {
       c.compileFilter(input.filter); // a bad filter is a 400 now, not a failed job later
       const job = runner.submitTask(c.name, 'cluster', input);
       res.status(202).location(`/v1/jobs/${job.id}`).json({ job: jobView(ctx, job) });
       return;
     }
-    res.json(await cluster(c, input, deadline()));
+    res.json(clusterView(await cluster(c, input, deadline())));
   });
 
   v1.post('/collections/:name/project', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    res.json(await project(c, parse(s.projectBody, req.body), deadline()));
+    const { explainedVariance, ...rest } = await project(c, parse(s.projectBody, req.body), deadline());
+    res.json({ ...rest, explained_variance: explainedVariance });
   });
 }

@@ -11,7 +11,8 @@ import { parse } from '../errors.js';
 import type { RouteContext } from './context.js';
 import { ingestJson, ingestNdjson, isNdjson } from './ingest.js';
 import * as s from './schemas.js';
-import { decodeCursor, encodeCursor, param } from './views.js';
+import type { ClusterResult } from '../../query/index.js';
+import { clusterView, decodeCursor, encodeCursor, param } from './views.js';
 
 /** The most failed documents a job view lists (the counts are always complete). */
 const MAX_ERRORS = 100;
@@ -32,7 +33,8 @@ export function jobView({ jobs }: { jobs: JobStore }, j: Job) {
     created_at: j.createdAt,
     started_at: j.startedAt,
     finished_at: j.finishedAt,
-    ...(j.kind === 'ingest' ? {} : { result: j.result }),
+    // A cluster job's result is stored as the domain's ClusterResult, shown as the synchronous answer is.
+    ...(j.kind === 'ingest' ? {} : { result: j.result === null ? null : clusterView(j.result as ClusterResult) }),
   };
 }
 

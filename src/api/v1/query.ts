@@ -16,7 +16,8 @@ export function queryRoutes(v1: Router, { collections, json, requireJson }: Rout
 
   v1.post('/collections/:name/context', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    const r = await buildContext(c, parse(s.contextBody, req.body));
+    const { max_tokens: maxTokens, ...rest } = parse(s.contextBody, req.body);
+    const r = await buildContext(c, { ...rest, maxTokens });
     res.json({ ...r, chunks: r.chunks.map(({ documentId, chunkIndex, ...rest }) => ({ document_id: documentId, chunk_index: chunkIndex, ...rest })) });
   });
 

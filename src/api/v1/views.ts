@@ -3,6 +3,7 @@
 import type { Request } from 'express';
 import type { Collection } from '../../collection/index.js';
 import type { ChunkingSpec, Hit, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
+import type { ClusterResult } from '../../query/index.js';
 import { createError } from '../../errors/index.js';
 import { DEFAULT_CHUNKING } from '../../text/chunking.js';
 import { isWellFormed } from '../../text/well-formed.js';
@@ -91,6 +92,22 @@ export function searchView(r: SearchResult) {
     },
     took_ms: r.tookMs,
     ...(r.warning ? { warning: r.warning } : {}),
+  };
+}
+
+export function clusterView(r: ClusterResult) {
+  return {
+    clusters: r.clusters.map((c) => ({
+      id: c.id,
+      size: c.size,
+      centroid_document_ids: c.centroidDocumentIds,
+      top_terms: c.topTerms,
+      ...(c.members === undefined ? {} : { members: c.members }),
+    })),
+    k: r.k,
+    silhouette: r.silhouette,
+    documents: r.documents,
+    total: r.total,
   };
 }
 
