@@ -24,7 +24,7 @@ import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '.
 import { FifoLock } from '../util/fifo-lock.js';
 import type { PlanKind } from './write-plan.js';
 import type { FieldNamer } from './write-plan.js';
-import { checkDocumentAt, checkVector, chunkTexts, effectiveChunking, planDocuments, validateDocument, validateDocuments } from './write-plan.js';
+import { checkDocumentAt, checkVector, chunkTexts, documentsName, effectiveChunking, planDocuments, validateDocuments } from './write-plan.js';
 
 /**
  * What a failed document does to its batch. reject-batch: any failure throws and nothing is
@@ -152,7 +152,7 @@ export class Collection {
     if (isolate) {
       inputs.forEach((input, index) => {
         try {
-          valid.push({ index, input, vector: validateDocument(this.info, this.hasModel, input, `documents.${index}`) });
+          valid.push({ index, input, vector: checkDocumentAt(this.info, this.hasModel, input, documentsName(index)) });
         } catch (err) {
           outcomes.push({ index, id: input.id, kind: 'failed', error: err instanceof Error ? err.message : String(err) });
         }

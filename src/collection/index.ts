@@ -2,4 +2,4 @@
 // the registry that opens, creates and deletes them.
 export { Collection, type CollectionDeps, type DocumentOutcome, type FailurePolicy, type VectorSearchOptions, type WriteOptions, type WriteResult } from './collection.js';
 export { CollectionRegistry, type CreateCollectionInput, type RegistryOptions } from './registry.js';
-export type { FieldNamer } from './write-plan.js';
+export { documentsName, type FieldNamer } from './write-plan.js';

@@ -30,16 +30,16 @@ function checkContent(c: CollectionInfo, hasModel: boolean, d: DocumentInput, fi
 /** Names a document of a request, or one of its fields: "documents.3" / "documents.3.vector", "line 7" / "line 7: vector". */
 export type FieldNamer = (field?: string) => string;
 
-/** Checks one document as validateDocument does, naming its fields with `at` (for requests that are not one array). */
-export function checkDocumentAt(c: CollectionInfo, hasModel: boolean, d: DocumentInput, at: FieldNamer): void {
-  if (d.vector) checkVector(c, d.vector, at('vector'));
-  checkContent(c, hasModel, d, at(), at('vector'));
-}
+/** Names the documents of a JSON request: "documents.3", "documents.3.vector". */
+export const documentsName =
+  (position: number): FieldNamer =>
+  (field) =>
+    field === undefined ? `documents.${position}` : `documents.${position}.${field}`;
 
-/** Checks one document; returns its vector as float32. `field` is where it sits in the request. */
-export function validateDocument(c: CollectionInfo, hasModel: boolean, d: DocumentInput, field: string): Float32Array | undefined {
-  const vector = d.vector ? checkVector(c, d.vector, `${field}.vector`) : undefined;
-  checkContent(c, hasModel, d, field);
+/** Checks one document, naming its fields with `at`; returns its vector as float32. */
+export function checkDocumentAt(c: CollectionInfo, hasModel: boolean, d: DocumentInput, at: FieldNamer): Float32Array | undefined {
+  const vector = d.vector ? checkVector(c, d.vector, at('vector')) : undefined;
+  checkContent(c, hasModel, d, at(), at('vector'));
   return vector;
 }
 

@@ -20,8 +20,6 @@ const STEP_MS = 20;
 const SLICE_MAX_ITEMS = 1000;
 const SLICE_MAX_BYTES = 1024 * 1024;
 
-/** Names the documents of a JSON request: "documents.3", "documents.3.vector". */
-export const documentsName = (position: number): FieldNamer => (field) => (field === undefined ? `documents.${position}` : `documents.${position}.${field}`);
 
 export interface ReceivingOptions {
   jobs: JobStore;

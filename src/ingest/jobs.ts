@@ -6,11 +6,12 @@
 // in the embedding cache, so resuming does not embed them again.
 import type { Logger } from 'pino';
 import type { Collection, CollectionRegistry, FieldNamer } from '../collection/index.js';
+import { documentsName } from '../collection/index.js';
 import type { ChunkingSpec, DocumentInput, ItemOutcome, Job, JobItem, JobKind, TaskKind } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
 import { QuiverError, createError } from '../errors/index.js';
 import type { DiskHealth, JobStore } from '../storage/index.js';
-import { Receiving, documentsName } from './intake.js';
+import { Receiving } from './intake.js';
 
 /** How long the runner sleeps when idle before looking for work again (it is also woken on submit). */
 const IDLE_POLL_MS = 2_000;
