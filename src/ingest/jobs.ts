@@ -5,7 +5,7 @@
 // resumes at its first uncommitted document. Vectors made for a batch that never committed are
 // in the embedding cache, so resuming does not embed them again.
 import type { Logger } from 'pino';
-import type { Collection, CollectionRegistry, FieldNamer } from '../collection/index.js';
+import type { Collection, CollectionRegistry, DocumentOutcome, FieldNamer } from '../collection/index.js';
 import { documentsName } from '../collection/index.js';
 import type { ChunkingSpec, DocumentInput, ItemOutcome, Job, JobItem, JobKind, TaskKind } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
@@ -303,7 +303,7 @@ export class JobRunner {
         record: (outcomes) => {
           const states: ItemOutcome[] = outcomes.map((o) => ({
             position: items[o.index]!.position,
-            state: o.kind === 'failed' ? 'failed' : o.kind === 'unchanged' ? 'skipped' : 'done',
+            state: itemState(o),
             ...(o.error === undefined ? {} : { error: o.error }),
           }));
           this.jobs.recordOutcomes(job.id, states);
@@ -311,6 +311,11 @@ export class JobRunner {
       },
     );
     if (!result.committed) return;
-    for (const o of result.outcomes) this.finished[o.kind === 'failed' ? 'failed' : o.kind === 'unchanged' ? 'skipped' : 'done']++;
+    for (const o of result.outcomes) this.finished[itemState(o)]++;
   }
+}
+
+/** A job item's final state from its document's outcome: unchanged content is "skipped". */
+function itemState(o: DocumentOutcome): ItemOutcome['state'] {
+  return o.kind === 'failed' ? 'failed' : o.kind === 'unchanged' ? 'skipped' : 'done';
 }
