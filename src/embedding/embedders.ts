@@ -48,7 +48,7 @@ export class Embedders {
       return { spec: stored, dimension };
     }
     if (dimension !== undefined && dimension !== made) {
-      const what = stored.model === undefined ? `provider "${p.name}"` : p.name === 'local' ? `model "${stored.model}"` : stored.model;
+      const what = stored.model === undefined ? `provider "${p.name}"` : `model "${stored.model}"`;
       throw createError('VALIDATION_FAILED', { issues: [{ field: 'dimension', message: `${what} makes ${made}-dimension vectors, not ${dimension}; omit dimension` }] });
     }
     return { spec: stored, dimension: made };

@@ -56,6 +56,16 @@ describe('built-in local model', () => {
     }
   });
 
+  it('refuses a dimension other than the model\'s, naming both numbers, for a local and a Bedrock model alike', async () => {
+    const local = await s.request('POST', '/v1/collections', { name: 'wrong_dim', dimension: 3 });
+    expect(local.status).toBe(400);
+    expect(local.body.error.message).toBe('dimension: model "quiver-glove-sif-100d" makes 100-dimension vectors, not 3; omit dimension');
+    const titan = await s.request('POST', '/v1/collections', { name: 'wrong_dim', embedder: { provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', dimensions: 256 }, dimension: 512 });
+    expect(titan.status).toBe(400);
+    expect(titan.body.error.message).toBe('dimension: model "amazon.titan-embed-text-v2:0" makes 256-dimension vectors, not 512; omit dimension');
+    expect((await s.request('GET', '/v1/collections/wrong_dim')).status).toBe(404);
+  });
+
   it('never embeds unchanged text twice', async () => {
     const again = await s.request('PUT', '/v1/collections/topics/documents', { documents: DOCS });
     expect(again.body).toMatchObject({ unchanged: DOCS.length, embedded: 0 });
