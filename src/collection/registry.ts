@@ -1,7 +1,7 @@
 // Owns the open collections: opening each one's index at start-up (snapshot + replay, or a
 // rebuild), creating and deleting collections, periodic and final index snapshots.
 import type { Logger } from 'pino';
-import type { ChunkingSpec, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
+import type { ChunkingSpec, CollectionInfo, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
 import type { Embedders } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import { LocalVectorIndex } from '../index/index.js';
@@ -49,8 +49,7 @@ export class CollectionRegistry {
     const specs = new Map<string, EmbedderSpec>();
     if (defaultSpec) specs.set(JSON.stringify(defaultSpec), defaultSpec);
     for (const info of this.store.collections.list()) {
-      const { index } = await LocalVectorIndex.open(info, { dir: this.opts.indexDir, source: this.store.documents, log: this.log, exactThreshold: this.opts.exactThreshold });
-      this.open.set(info.name, new Collection(info, index, this.opts));
+      this.open.set(info.name, await this.openCollection(info));
       specs.set(JSON.stringify(info.embedder), info.embedder);
     }
     for (const spec of specs.values()) {
@@ -63,6 +62,12 @@ export class CollectionRegistry {
         this.log.error({ embedder: spec, err: (err as Error).message }, 'embedding model could not be loaded');
       }
     }
+  }
+
+  /** A stored collection with its index opened (snapshot + replay, or a rebuild). */
+  private async openCollection(info: CollectionInfo): Promise<Collection> {
+    const { index } = await LocalVectorIndex.open(info, { dir: this.opts.indexDir, source: this.store.documents, log: this.log, exactThreshold: this.opts.exactThreshold });
+    return new Collection(info, index, this.opts);
   }
 
   /** The open collection, or 404 COLLECTION_NOT_FOUND. */
@@ -92,8 +97,7 @@ export class CollectionRegistry {
       chunking: input.chunking ?? null,
     });
     if (!info) throw createError('COLLECTION_EXISTS', { name: input.name });
-    const { index } = await LocalVectorIndex.open(info, { dir: this.opts.indexDir, source: this.store.documents, log: this.log, exactThreshold: this.opts.exactThreshold });
-    const c = new Collection(info, index, this.opts);
+    const c = await this.openCollection(info);
     this.open.set(info.name, c);
     this.log.info({ collection: info.name, dimension, metric: info.metric, embedder: spec }, 'collection created');
     return c;

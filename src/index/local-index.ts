@@ -78,8 +78,14 @@ export class LocalVectorIndex implements VectorIndex {
     return snapshotBase(this.opts.dir, this.info.id);
   }
 
-  /** Opens the index of a collection: snapshot + replay, or a rebuild from the store. */
+  /** Opens the index of a collection: snapshot + replay, or a rebuild from the store; logs how. */
   static async open(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ index: LocalVectorIndex; report: OpenReport }> {
+    const opened = await LocalVectorIndex.load(info, opts);
+    opts.log.info({ collection: info.name, ...opened.report }, 'index open');
+    return opened;
+  }
+
+  private static async load(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ index: LocalVectorIndex; report: OpenReport }> {
     fs.mkdirSync(opts.dir, { recursive: true });
     const base = snapshotBase(opts.dir, info.id);
     const { source, log } = opts;
@@ -100,20 +106,17 @@ export class LocalVectorIndex implements VectorIndex {
       const mismatch = verify(source.liveLabels(info.id), core);
       if (!mismatch) {
         const report: OpenReport = { source: 'snapshot', replayedAdds, replayedDeletes, size: core.size };
-        log.info({ collection: info.name, ...report }, 'index open');
         return { index: new LocalVectorIndex(info, core, opts, info.seq, loaded.seq), report };
       }
       log.warn({ collection: info.name, reason: mismatch }, 'index snapshot disagrees with SQLite; rebuilding from SQLite');
       const rebuilt = await rebuild(info, source);
       const report: OpenReport = { source: 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size: rebuilt.size, reason: mismatch };
-      log.info({ collection: info.name, ...report }, 'index open');
       return { index: new LocalVectorIndex(info, rebuilt, opts, info.seq, -1), report };
     }
     const reason = 'reason' in loaded ? loaded.reason : `snapshot seq ${loaded.seq} is ahead of SQLite seq ${info.seq}`;
     const core = await rebuild(info, source);
     const report: OpenReport = { source: core.size === 0 ? 'empty' : 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size: core.size, reason };
     if (core.size > 0 || reason !== 'no snapshot') log.warn({ collection: info.name, reason, size: core.size }, 'index rebuilt from SQLite');
-    log.info({ collection: info.name, ...report }, 'index open');
     return { index: new LocalVectorIndex(info, core, opts, info.seq, -1), report };
   }
 
