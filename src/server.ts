@@ -10,7 +10,8 @@ import { BodyBudget, createApp } from './api/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
 import { Embedders } from './embedding/index.js';
-import { listSnapshotFiles } from './index/index.js';
+import type { IndexHostApi } from './index/index.js';
+import { IndexWorkers, inThreadHost, listSnapshotFiles } from './index/index.js';
 import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
@@ -58,6 +59,10 @@ export function createQuiver(config: Config, log: Logger): Quiver {
   const store = SqliteStore.open({ file: dbFile, sync: config.sync, embedCacheMax: config.embedCacheMax });
   const disk = new DiskHealth(config.dataDir, log);
   const embedders = new Embedders(config);
+  // The HNSW graphs live in worker threads (started on first use), or in this one with 0.
+  const indexWorkers = config.indexWorkers > 0 ? new IndexWorkers(config.indexWorkers, log) : undefined;
+  const mainThreadHost = indexWorkers ? undefined : inThreadHost();
+  const indexHost = (id: number): IndexHostApi => indexWorkers?.hostFor(id) ?? mainThreadHost!;
   const collections = new CollectionRegistry({
     store,
     embedders,
@@ -67,6 +72,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     indexDir: path.join(config.dataDir, 'indexes'),
     exactThreshold: config.exactSearchThreshold,
     hnsw: config.hnsw,
+    indexHost,
   });
   const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
   // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
@@ -77,7 +83,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
       open: () => collections.openAll(config.defaultEmbedder === 'local' ? { provider: 'local', model: config.defaultModel } : undefined),
       periodic: { run: () => collections.saveAll(), intervalMs: config.snapshotIntervalMs },
       services: [runner],
-      close: [() => collections.close(), () => embedders.closeAll(), () => store.close(), () => disk.close()],
+      close: [() => collections.close(), () => indexWorkers?.close(), () => embedders.closeAll(), () => store.close(), () => disk.close()],
     },
     log,
   );

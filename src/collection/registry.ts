@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ChunkingSpec, CollectionInfo, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
 import type { Embedders } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
+import type { IndexHostApi } from '../index/index.js';
 import { LocalVectorIndex } from '../index/index.js';
 import type { Store } from '../storage/index.js';
 import type { CollectionDeps } from './collection.js';
@@ -25,6 +26,8 @@ export interface RegistryOptions extends CollectionDeps {
   exactThreshold: number;
   /** HNSW build parameters of new collections. */
   hnsw: HnswParams;
+  /** The host (a worker thread's, or this thread's) that keeps a collection's graph. */
+  indexHost: (collectionId: number) => IndexHostApi;
 }
 
 export class CollectionRegistry {
@@ -66,7 +69,13 @@ export class CollectionRegistry {
 
   /** A stored collection with its index opened (snapshot + replay, or a rebuild). */
   private async openCollection(info: CollectionInfo): Promise<Collection> {
-    const { index } = await LocalVectorIndex.open(info, { dir: this.opts.indexDir, source: this.store.documents, log: this.log, exactThreshold: this.opts.exactThreshold });
+    const { index } = await LocalVectorIndex.open(info, {
+      dir: this.opts.indexDir,
+      source: this.store.documents,
+      log: this.log,
+      exactThreshold: this.opts.exactThreshold,
+      host: this.opts.indexHost(info.id),
+    });
     return new Collection(info, index, this.opts);
   }
 

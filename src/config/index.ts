@@ -52,6 +52,7 @@ const envSchema = z.object({
   QUIVER_HNSW_EF_CONSTRUCTION: int(10, 2000).default(200),
   QUIVER_HNSW_EF_SEARCH: int(10, 5000).default(256),
   QUIVER_EXACT_SEARCH_THRESHOLD: int(0, 10_000_000).default(5000),
+  QUIVER_INDEX_WORKERS: int(0, 64).default(1),
   QUIVER_EMBED_CACHE_MAX: int(0, 100_000_000).default(1_000_000),
   QUIVER_EMBED_WORKERS: int(1, 256).optional(),
   QUIVER_INGEST_MAX_PENDING: int(1, 1_000_000_000).default(1_000_000),
@@ -98,6 +99,8 @@ export interface Config {
   hnsw: { m: number; efConstruction: number; efSearch: number };
   /** Filtered searches whose filter passes at most this many chunks scan them exactly instead of walking HNSW. */
   exactSearchThreshold: number;
+  /** Worker threads that hold the HNSW indexes (collections are spread over them); 0: the main thread holds them. */
+  indexWorkers: number;
   embedCacheMax: number;
   /** Ingest jobs and local embedding (src/ingest, src/embedding). */
   ingest: {
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snapshotIntervalMs: e.QUIVER_SNAPSHOT_INTERVAL_MS,
     hnsw: { m: e.QUIVER_HNSW_M, efConstruction: e.QUIVER_HNSW_EF_CONSTRUCTION, efSearch: e.QUIVER_HNSW_EF_SEARCH },
     exactSearchThreshold: e.QUIVER_EXACT_SEARCH_THRESHOLD,
+    indexWorkers: e.QUIVER_INDEX_WORKERS,
     embedCacheMax: e.QUIVER_EMBED_CACHE_MAX,
     ingest: {
       embedWorkers: e.QUIVER_EMBED_WORKERS ?? os.availableParallelism(),

@@ -1,26 +1,22 @@
-// A collection's vector index living in this thread: an HNSW graph (hnswlib-node) kept in step
-// with SQLite, behind the asynchronous VectorIndex seam.
+// A collection's vector index: an HNSW graph kept in step with SQLite, behind the asynchronous
+// VectorIndex seam. The graph itself lives in an IndexHost — a worker thread's by default, or
+// this thread's — and this object is its owner on the main thread:
 // - open: load the snapshot, replay writes newer than it from the store, check that the index
 //   holds exactly the labels the store says it must; anything off (missing, truncated, damaged,
 //   mismatched files) means a rebuild from the store with a log line, never a crash;
-// - apply: each committed write's IndexChanges, in commit order (a FIFO lock);
-// - search: the planner. An allow-set no larger than `exactThreshold` is scanned exactly (HNSW
-//   with a very selective filter walks a graph whose neighbours are mostly filtered out, and
-//   recall collapses); a larger one goes through the graph with ef widened by 1/selectivity;
-// - save: periodically and at shutdown; the lock keeps the graph still while hnswlib writes it
-//   from another thread.
+// - apply: each committed write's IndexChanges, in commit order (a FIFO lock, so the host sees
+//   the changes of one index one call at a time);
+// - search: sent as is (the planner runs in the host, beside the graph);
+// - save: periodically and at shutdown; the lock keeps the graph still while hnswlib writes it.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CollectionInfo, IndexChanges, Metric, Neighbor } from '../domain/types.js';
+import type { CollectionInfo, IndexChanges, Metric } from '../domain/types.js';
 import { FifoLock } from '../util/fifo-lock.js';
-import { exactSearch } from './exact-index.js';
-import { HnswIndex } from './hnsw-index.js';
+import type { CoreShape, IndexHostApi } from './index-host.js';
 import type { IndexStats, SearchOptions, SearchOutcome, VectorIndex } from './vector-index.js';
-import { labelTest } from './vector-index.js';
 import { snapshotBase } from './verify-snapshot.js';
 
-/** What an index reads from the source of truth to open, replay and rebuild itself. */
 export interface IndexSource {
   /** Chunk labels deleted after `seq` (what a snapshot taken at `seq` still holds). */
   tombstonesAfter(collectionId: number, seq: number): number[];
@@ -40,6 +36,8 @@ export interface LocalIndexOptions {
   log: Logger;
   /** Allow-sets at most this large are scanned exactly. */
   exactThreshold: number;
+  /** Where the graph lives (a worker thread's host, or this thread's). */
+  host: IndexHostApi;
 }
 
 export interface OpenReport {
@@ -50,8 +48,8 @@ export interface OpenReport {
   reason?: string;
 }
 
-/** Longest stretch of index updates before yielding to the event loop. */
-const APPLY_SLICE_MS = 4;
+/** Vectors per message when replaying or rebuilding (~1.5 MB at 384 dimensions). */
+const SEND_BATCH = 1024;
 
 export class LocalVectorIndex implements VectorIndex {
   private readonly lock = new FifoLock();
@@ -59,8 +57,9 @@ export class LocalVectorIndex implements VectorIndex {
 
   private constructor(
     private readonly info: CollectionInfo,
-    private core: HnswIndex,
     private readonly opts: LocalIndexOptions,
+    private size: number,
+    private capacity: number,
     private appliedSeq: number,
     /** -1: what is in memory is not on disk yet. */
     private savedSeq: number,
@@ -74,107 +73,49 @@ export class LocalVectorIndex implements VectorIndex {
     return this.info.metric;
   }
 
+  private get key(): number {
+    return this.info.id;
+  }
+
+  private get host(): IndexHostApi {
+    return this.opts.host;
+  }
+
   private get base(): string {
     return snapshotBase(this.opts.dir, this.info.id);
   }
 
   /** Opens the index of a collection: snapshot + replay, or a rebuild from the store; logs how. */
   static async open(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ index: LocalVectorIndex; report: OpenReport }> {
-    const opened = await LocalVectorIndex.load(info, opts);
-    opts.log.info({ collection: info.name, ...opened.report }, 'index open');
-    return opened;
-  }
-
-  private static async load(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ index: LocalVectorIndex; report: OpenReport }> {
     fs.mkdirSync(opts.dir, { recursive: true });
-    const base = snapshotBase(opts.dir, info.id);
-    const { source, log } = opts;
-    const loaded = await HnswIndex.load(base, { dimension: info.dimension, metric: info.metric, params: info.hnsw });
-    if ('index' in loaded && loaded.seq <= info.seq) {
-      const core = loaded.index;
-      let replayedDeletes = 0;
-      let replayedAdds = 0;
-      // Deletes first: labels are never reused, so a tombstoned label can only be an old one.
-      for (const label of source.tombstonesAfter(info.id, loaded.seq)) {
-        if (core.has(label)) replayedDeletes++;
-        core.remove(label);
-      }
-      for (const { label, vector } of source.vectorsAfter(info.id, loaded.seq)) {
-        core.add(label, vector);
-        replayedAdds++;
-      }
-      const mismatch = verify(source.liveLabels(info.id), core);
-      if (!mismatch) {
-        const report: OpenReport = { source: 'snapshot', replayedAdds, replayedDeletes, size: core.size };
-        return { index: new LocalVectorIndex(info, core, opts, info.seq, loaded.seq), report };
-      }
-      log.warn({ collection: info.name, reason: mismatch }, 'index snapshot disagrees with SQLite; rebuilding from SQLite');
-      const rebuilt = await rebuild(info, source);
-      const report: OpenReport = { source: 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size: rebuilt.size, reason: mismatch };
-      return { index: new LocalVectorIndex(info, rebuilt, opts, info.seq, -1), report };
-    }
-    const reason = 'reason' in loaded ? loaded.reason : `snapshot seq ${loaded.seq} is ahead of SQLite seq ${info.seq}`;
-    const core = await rebuild(info, source);
-    const report: OpenReport = { source: core.size === 0 ? 'empty' : 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size: core.size, reason };
-    if (core.size > 0 || reason !== 'no snapshot') log.warn({ collection: info.name, reason, size: core.size }, 'index rebuilt from SQLite');
-    return { index: new LocalVectorIndex(info, core, opts, info.seq, -1), report };
+    const { report, savedSeq } = await load(info, opts);
+    const { size, capacity } = await opts.host.stats(info.id);
+    opts.log.info({ collection: info.name, ...report }, 'index open');
+    return { index: new LocalVectorIndex(info, opts, size, capacity, info.seq, savedSeq), report };
   }
 
-  search(query: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchOutcome> {
-    return Promise.resolve(this.searchNow(query, k, opts));
-  }
-
-  private searchNow(query: Float32Array, k: number, opts: SearchOptions): SearchOutcome {
-    const core = this.core;
-    const ef = Math.max(opts.ef ?? 0, k);
-    if (!opts.allow) {
-      const exclude = opts.exclude?.size ?? 0;
-      return { neighbors: core.search(query, k, { ef: ef + exclude, exclude: opts.exclude }), plan: 'hnsw' };
-    }
-    if (opts.allow.size <= this.opts.exactThreshold || core.size === 0) {
-      return { neighbors: this.scan(query, k, opts), plan: 'exact' };
-    }
-    let allowed = 0;
-    const test = labelTest(opts)!;
-    for (const l of opts.allow) if (test(l) && core.has(l)) allowed++;
-    const selectivity = Math.max(allowed / core.size, 1e-6);
-    const wideEf = Math.min(10_000, Math.max(ef, Math.ceil(ef / selectivity)));
-    return { neighbors: core.search(query, k, { ef: wideEf, allow: opts.allow, exclude: opts.exclude }), plan: 'hnsw_filtered' };
-  }
-
-  /** Exact top k over the allowed labels, reading their vectors from the graph's own storage. */
-  private scan(query: Float32Array, k: number, opts: SearchOptions): Neighbor[] {
-    const core = this.core;
-    const test = labelTest(opts)!;
-    function* pairs(): Generator<[number, Float32Array]> {
-      for (const label of opts.allow!) {
-        if (!test(label)) continue;
-        const v = core.vector(label);
-        if (v) yield [label, v];
-      }
-    }
-    return exactSearch(this.metric, query, pairs(), k);
+  async search(query: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchOutcome> {
+    const { labels, scores, plan } = await this.host.search(this.key, {
+      query,
+      k,
+      ef: Math.max(opts.ef ?? 0, k),
+      allow: opts.allow && Float64Array.from(opts.allow),
+      exclude: opts.exclude && opts.exclude.size > 0 ? Float64Array.from(opts.exclude) : undefined,
+      exactThreshold: this.opts.exactThreshold,
+    });
+    const neighbors = new Array<{ label: number; score: number }>(labels.length);
+    for (let i = 0; i < labels.length; i++) neighbors[i] = { label: labels[i]!, score: scores[i]! };
+    return { neighbors, plan };
   }
 
   apply(changes: IndexChanges): Promise<void> {
     if (changes.adds.length === 0 && changes.deletes.length === 0) return Promise.resolve();
     return this.lock.run(async () => {
       if (this.dropped) return;
-      // HNSW inserts cost ~0.1 ms each: a big batch yields every few ms so requests are served
-      // in between (searches meanwhile see part of the batch, whose rows are already committed).
-      let slice = performance.now();
-      const breathe = async () => {
-        if (performance.now() - slice < APPLY_SLICE_MS) return;
-        await new Promise((r) => setImmediate(r));
-        slice = performance.now();
-      };
-      for (const label of changes.deletes) {
-        this.core.remove(label);
-        await breathe();
-      }
-      for (const { label, vector } of changes.adds) {
-        this.core.add(label, vector);
-        await breathe();
+      if (changes.deletes.length > 0) this.size -= await this.host.remove(this.key, Float64Array.from(changes.deletes));
+      if (changes.adds.length > 0) {
+        const { labels, vectors } = pack(changes.adds, this.dimension);
+        ({ size: this.size, capacity: this.capacity } = await this.host.add(this.key, labels, vectors));
       }
       this.appliedSeq = Math.max(this.appliedSeq, changes.seq);
     });
@@ -182,7 +123,7 @@ export class LocalVectorIndex implements VectorIndex {
 
   stats(): Promise<IndexStats> {
     const perElement = this.dimension * 4 + this.info.hnsw.m * 2 * 4 + 8 + 8 + 16;
-    return Promise.resolve({ size: this.core.size, memoryBytes: this.core.capacity * perElement, appliedSeq: this.appliedSeq });
+    return Promise.resolve({ size: this.size, memoryBytes: this.capacity * perElement, appliedSeq: this.appliedSeq });
   }
 
   save(): Promise<boolean> {
@@ -194,10 +135,10 @@ export class LocalVectorIndex implements VectorIndex {
     if (this.dropped || this.appliedSeq === this.savedSeq) return false;
     const seq = this.appliedSeq;
     const started = Date.now();
-    await this.core.save(this.base, seq);
+    await this.host.save(this.key, this.base, seq);
     this.savedSeq = seq;
     this.opts.source.pruneTombstones(this.info.id, seq);
-    this.opts.log.debug({ collection: this.info.name, seq, size: this.core.size, ms: Date.now() - started }, 'index snapshot saved');
+    this.opts.log.debug({ collection: this.info.name, seq, size: this.size, ms: Date.now() - started }, 'index snapshot saved');
     return true;
   }
 
@@ -215,26 +156,72 @@ export class LocalVectorIndex implements VectorIndex {
   drop(): Promise<void> {
     return this.lock.run(async () => {
       this.dropped = true;
-      await HnswIndex.removeFiles(this.base);
+      await this.host.drop(this.key, this.base);
     });
   }
 }
 
-/** Returns why the index and the store disagree, or undefined when they agree. */
-function verify(expected: number[], core: HnswIndex): string | undefined {
-  if (expected.length !== core.size) return `index has ${core.size} vectors, SQLite has ${expected.length}`;
-  for (const label of expected) if (!core.has(label)) return `chunk ${label} is missing from the index`;
-  return undefined;
+/** Loads the snapshot into the host and replays the store past it, or rebuilds from the store. */
+async function load(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ report: OpenReport; savedSeq: number }> {
+  const { source, log, host } = opts;
+  const key = info.id;
+  const shape: CoreShape = { dimension: info.dimension, metric: info.metric, params: info.hnsw };
+  const loaded = await host.load(key, snapshotBase(opts.dir, info.id), shape);
+  if ('seq' in loaded && loaded.seq <= info.seq) {
+    // Deletes first: labels are never reused, so a tombstoned label can only be an old one.
+    const replayedDeletes = await host.remove(key, Float64Array.from(source.tombstonesAfter(info.id, loaded.seq)));
+    const replayedAdds = await send(host, key, info.dimension, source.vectorsAfter(info.id, loaded.seq));
+    const mismatch = await host.verify(key, Float64Array.from(source.liveLabels(info.id)));
+    if (!mismatch) {
+      const { size } = await host.stats(key);
+      return { report: { source: 'snapshot', replayedAdds, replayedDeletes, size }, savedSeq: loaded.seq };
+    }
+    log.warn({ collection: info.name, reason: mismatch }, 'index snapshot disagrees with SQLite; rebuilding from SQLite');
+    const size = await rebuild(info, opts, shape);
+    return { report: { source: 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size, reason: mismatch }, savedSeq: -1 };
+  }
+  const reason = 'reason' in loaded ? loaded.reason : `snapshot seq ${loaded.seq} is ahead of SQLite seq ${info.seq}`;
+  const size = await rebuild(info, opts, shape);
+  if (size > 0 || reason !== 'no snapshot') log.warn({ collection: info.name, reason, size }, 'index rebuilt from SQLite');
+  return { report: { source: size === 0 ? 'empty' : 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size, reason }, savedSeq: -1 };
 }
 
-async function rebuild(info: CollectionInfo, source: IndexSource): Promise<HnswIndex> {
-  const expected = source.liveLabels(info.id).length;
-  const core = HnswIndex.create(info.dimension, info.metric, info.hnsw, Math.ceil(expected * 1.25));
-  let n = 0;
-  for (const { label, vector } of source.allVectors(info.id)) {
-    core.add(label, vector);
-    // Yield now and then so /healthz answers while a large collection rebuilds.
-    if (++n % 2000 === 0) await new Promise((r) => setImmediate(r));
+async function rebuild(info: CollectionInfo, opts: LocalIndexOptions, shape: CoreShape): Promise<number> {
+  const expected = opts.source.liveLabels(info.id).length;
+  await opts.host.create(info.id, shape, Math.ceil(expected * 1.25));
+  return send(opts.host, info.id, info.dimension, opts.source.allVectors(info.id));
+}
+
+/**
+ * Sends vectors to the host in batches, one in flight: the store is read a batch at a time and
+ * the main thread serves requests (/healthz) while the host inserts. Returns how many were sent.
+ */
+async function send(host: IndexHostApi, key: number, dimension: number, vectors: Iterable<{ label: number; vector: Float32Array }>): Promise<number> {
+  let batch: { label: number; vector: Float32Array }[] = [];
+  let sent = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const { labels, vectors: flat } = pack(batch, dimension);
+    sent += batch.length;
+    batch = [];
+    await host.add(key, labels, flat);
+  };
+  for (const v of vectors) {
+    batch.push(v);
+    if (batch.length >= SEND_BATCH) await flush();
   }
-  return core;
+  await flush();
+  return sent;
+}
+
+/** Labels and vectors as two flat arrays (one message, no per-vector objects). */
+function pack(adds: readonly { label: number; vector: Float32Array }[], dimension: number): { labels: Float64Array; vectors: Float32Array } {
+  const labels = new Float64Array(adds.length);
+  const vectors = new Float32Array(adds.length * dimension);
+  adds.forEach((a, i) => {
+    if (a.vector.length !== dimension) throw new RangeError(`expected ${dimension} dimensions, got ${a.vector.length}`);
+    labels[i] = a.label;
+    vectors.set(a.vector, i * dimension);
+  });
+  return { labels, vectors };
 }

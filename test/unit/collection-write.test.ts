@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Collection, DocumentOutcome } from '../../src/collection/index.js';
 import { CollectionRegistry } from '../../src/collection/index.js';
 import { loadConfig } from '../../src/config/index.js';
+import { inThreadHost } from '../../src/index/index.js';
 import type { DocumentInput } from '../../src/domain/types.js';
 import type { Embedder, EmbeddingProvider } from '../../src/embedding/index.js';
 import { EmbedError, Embedders } from '../../src/embedding/index.js';
@@ -72,6 +73,7 @@ beforeAll(async () => {
     indexDir: path.join(dir, 'indexes'),
     exactThreshold: 1000,
     hnsw: config.hnsw,
+    indexHost: () => inThreadHost(),
   });
   await registry.openAll(undefined);
 });

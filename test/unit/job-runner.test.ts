@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Collection } from '../../src/collection/index.js';
 import { CollectionRegistry } from '../../src/collection/index.js';
 import { loadConfig } from '../../src/config/index.js';
+import { inThreadHost } from '../../src/index/index.js';
 import type { DocumentInput, Job, JobStatus } from '../../src/domain/types.js';
 import type { EmbeddingProvider } from '../../src/embedding/index.js';
 import { Embedders, PROVIDERS } from '../../src/embedding/index.js';
@@ -49,6 +50,7 @@ async function world(env: Record<string, string> = {}, providers: readonly Embed
     indexDir: path.join(dir, 'indexes'),
     exactThreshold: config.exactSearchThreshold,
     hnsw: config.hnsw,
+    indexHost: () => inThreadHost(),
   });
   await collections.openAll(undefined);
   const runner = new JobRunner({ jobs: store.jobs, disk: new DiskHealth(dir, log), collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
