@@ -227,6 +227,11 @@ async function main(): Promise<void> {
       await srv.stop();
     }
 
+    // An empty server (no collection) for the fixed part of the resident set.
+    const empty = await startServer(path.join(tmp, 'empty'));
+    const emptyRss = empty.rss();
+    await empty.stop();
+
     const out = {
       measured: true,
       measured_at: new Date().toISOString(),
@@ -247,6 +252,7 @@ async function main(): Promise<void> {
         server_rss_after_open_bytes: rssAfterOpen ?? null,
         server_rss_after_queries_bytes: rssAfterQueries ?? null,
         server_peak_rss_bytes: serverPeakRss ?? null,
+        empty_server_rss_bytes: emptyRss ?? null,
       },
       target_recall: target,
       candidates,
