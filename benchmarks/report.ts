@@ -757,10 +757,12 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
     }
     p();
     const c = r.hnsw.clustered;
-    if (c?.memory.quiver_server_rss_after_open_bytes) {
-      const per = (c.memory.quiver_server_rss_after_open_bytes * 100_000) / c.n;
+    const cm = c?.memory;
+    if (c && cm?.quiver_server_rss_after_open_bytes && cm.empty_server_rss_bytes) {
+      const net = ((cm.quiver_server_rss_after_open_bytes - cm.empty_server_rss_bytes) * 100_000) / c.n;
+      const netAfter = cm.quiver_server_rss_after_queries_bytes ? ((cm.quiver_server_rss_after_queries_bytes - cm.empty_server_rss_bytes) * 100_000) / c.n : undefined;
       p(
-        `Per 100k × 384 vectors (the clustered set${c.n === 100_000 ? '' : `, scaled from n = ${fmt(c.n)}`}): the server holds ${mb(per)} after open${c.memory.empty_server_rss_bytes ? `, ${mb(per - (c.memory.empty_server_rss_bytes * 100_000) / c.n)} above an empty server` : ''}${c.memory.quiver_server_rss_after_queries_bytes ? `, and ${mb((c.memory.quiver_server_rss_after_queries_bytes * 100_000) / c.n)} after the queries` : ''}.`,
+        `**Per 100k × 384 vectors** (the clustered set, n = ${fmt(c.n)}${c.n === 100_000 ? '' : ', the difference to an empty server scaled to 100k'}): ${mb(net)} of server RSS after open${netAfter === undefined ? '' : `, ${mb(netAfter)} after the queries`}, above an empty server's ${mb(cm.empty_server_rss_bytes)}; the whole process: ${mb(cm.quiver_server_rss_after_open_bytes)} after open, ${mb(cm.quiver_server_rss_after_queries_bytes)} after the queries, peak ${mb(cm.quiver_server_peak_rss_bytes)}.`,
       );
       p();
     }
