@@ -47,7 +47,7 @@ const plan: {
 } = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
-      hnsw: ['--reps', '2', '--min-seconds', '0.1', '--open-reps', '1'],
+      hnsw: ['--reps', '2', '--min-seconds', '0.1', '--open-reps', '1', '--sweep-reps', '1'],
       sweep: ['clustered'],
       peer: ['--reps', '1', '--min-seconds', '0.1', '--exact-queries', '50'],
       server: ['--filter-n', '5000', '--nq', '100', '--docs', '500', '--min-seconds', '0.2'],

@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     rebuild: { type: 'boolean', default: true },
     sweep: { type: 'boolean', default: false },
     concurrencies: { type: 'string', default: '1,2,4,8,16' },
+    /** Repetitions of the concurrency sweep (default: --reps). */
+    'sweep-reps': { type: 'string' },
     inflight: { type: 'string', default: '8' },
     out: { type: 'string' },
   },
@@ -285,7 +287,8 @@ async function main(): Promise<void> {
           e.p50.push(percentile(lat, 50));
           e.p99.push(percentile(lat, 99));
         };
-        for (let rep = 0; rep < reps; rep++) {
+        const sweepReps = args['sweep-reps'] ? Number(args['sweep-reps']) : reps;
+        for (let rep = 0; rep < sweepReps; rep++) {
           for (const [ci, c] of cs.entries()) {
             raw.setEf(ef);
             rawRuns.push(rawPass(ef, false).qps);
@@ -296,7 +299,7 @@ async function main(): Promise<void> {
               record(t ? ANCHOR_NAMES[t.kind] : 'Quiver HTTP', c, r.count / r.seconds, r.latenciesMs);
             }
           }
-          log(`concurrency sweep rep ${rep + 1}/${reps} done`);
+          log(`concurrency sweep rep ${rep + 1}/${sweepReps} done`);
         }
         const rows: SweepRow[] = [];
         for (const engine of ['Quiver HTTP', ANCHOR_NAMES.node, ANCHOR_NAMES.express]) {
