@@ -54,7 +54,7 @@ const M = 16;
 const EF_CONSTRUCTION = 200;
 const K = 10;
 /** Connections per load-generator pool: enough for the largest concurrency of the sweep. */
-const POOL = 16;
+const POOL = Math.max(8, ...args.concurrencies.split(',').map(Number));
 
 interface SweepRow {
   engine: string;
