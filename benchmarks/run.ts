@@ -4,6 +4,8 @@
 // benchmarks/results/<date>-<host>[-quick].json with the machine's description, then writes
 // the report: BENCHMARKS.md and the SVG charts (a quick run writes its report beside its JSON
 // and leaves BENCHMARKS.md alone unless --md is given).
+// Opt-in jobs, not part of the default run: `--only scale` (1M × 384, `--scale-n N` for a
+// smaller trial). The `writers` job runs benchmarks/writers.ts when that file exists.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     md: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'scale-n': { type: 'string' },
   },
 });
 
@@ -26,23 +29,41 @@ interface Job {
   script: string;
   argv: string[];
   timeoutS: number;
+  /** Runs only when --only names it. */
+  optIn?: boolean;
 }
 
 const quick = args.quick;
-const plan: { datasets: Record<string, { n?: number; nq?: number }>; hnsw: string[]; peer: string[]; server: string[]; ingest: string[] } = quick
+const plan: {
+  datasets: Record<string, { n?: number; nq?: number }>;
+  hnsw: string[];
+  /** Data sets whose hnsw job also sweeps concurrency 1–16 at the default ef. */
+  sweep: string[];
+  peer: string[];
+  server: string[];
+  ingest: string[];
+  writers: string[];
+  scale: string[];
+} = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
-      hnsw: ['--reps', '2', '--min-seconds', '0.1', '--open-reps', '1'],
+      hnsw: ['--reps', '2', '--min-seconds', '0.1', '--open-reps', '1', '--sweep-reps', '1'],
+      sweep: ['clustered'],
       peer: ['--reps', '1', '--min-seconds', '0.1', '--exact-queries', '50'],
       server: ['--filter-n', '5000', '--nq', '100', '--docs', '500', '--min-seconds', '0.2'],
       ingest: ['--quick'],
+      writers: [],
+      scale: ['--n', args['scale-n'] ?? '20000', '--nq', '100', '--reps', '1', '--min-seconds', '0.3', '--open-reps', '1'],
     }
   : {
       datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
       hnsw: ['--reps', '3', '--min-seconds', '0.3', '--open-reps', '3'],
+      sweep: ['clustered', 'fiori'],
       peer: ['--reps', '3', '--min-seconds', '0.3', '--exact-queries', '100'],
       server: ['--filter-n', '50000', '--nq', '200', '--docs', '4000', '--min-seconds', '0.5'],
       ingest: ['--docs', '1000', '--reps', '7', '--big', '20000', '--big-reps', '3'],
+      writers: [],
+      scale: ['--n', args['scale-n'] ?? '1000000', '--nq', '300', '--reps', '3', '--min-seconds', '1', '--open-reps', '2'],
     };
 
 function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
@@ -93,6 +114,10 @@ async function main(): Promise<void> {
     peers: {},
     server: null,
     ingest: null,
+    writers: null,
+    scale: null,
+    // QUIVER_* variables this run was started with (the servers and in-process Quivers inherit them).
+    quiver_env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUIVER_'))),
     failures: [] as { job: string; error: string }[],
     job_seconds: {},
   };
@@ -106,7 +131,7 @@ async function main(): Promise<void> {
   }
   if (args.only && fs.existsSync(file)) {
     const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const reruns = [...((previous.reruns as unknown[] | undefined) ?? []), { only: args.only, at: new Date(started).toISOString(), machine: results.machine }];
+    const reruns = [...((previous.reruns as unknown[] | undefined) ?? []), { only: args.only, at: new Date(started).toISOString(), machine: results.machine, quiver_env: results.quiver_env }];
     Object.assign(results, previous, { reruns, plan: { ...(previous.plan as object) } });
     results.failures = (previous.failures as { job: string; error: string }[]).filter((f) => !f.job.includes(args.only!));
   }
@@ -115,24 +140,34 @@ async function main(): Promise<void> {
   const jobs: Job[] = [];
   for (const [name, opts] of Object.entries(plan.datasets)) {
     const dsArgs = ['--dataset', name, ...(opts.n ? ['--n', String(opts.n)] : []), ...(opts.nq ? ['--nq', String(opts.nq)] : [])];
-    jobs.push({ key: `hnsw:${name}`, script: 'worker-hnsw.ts', argv: [...dsArgs, ...plan.hnsw], timeoutS: (quick ? 90 : name === 'glove' ? 900 : 480) });
+    const sweep = plan.sweep.includes(name) ? ['--sweep'] : [];
+    jobs.push({ key: `hnsw:${name}`, script: 'worker-hnsw.ts', argv: [...dsArgs, ...plan.hnsw, ...sweep], timeoutS: (quick ? 120 : name === 'glove' ? 900 : 540) });
     for (const engine of ['usearch', 'sqlite-vec', 'lancedb']) {
       jobs.push({ key: `peer:${engine}:${name}`, script: 'worker-peer.ts', argv: [...dsArgs, '--engine', engine, ...plan.peer], timeoutS: (quick ? 60 : 300) });
     }
   }
   jobs.push({ key: 'server', script: 'worker-server.ts', argv: plan.server, timeoutS: quick ? 90 : 420 });
   jobs.push({ key: 'ingest', script: 'ingest.ts', argv: plan.ingest, timeoutS: quick ? 90 : 420 });
+  // benchmarks/writers.ts: 50 concurrent writers of 10-document batches (written separately; skipped when absent).
+  // A quick run passes --quick to it only if it declares that option (its interface is its own).
+  const writersScript = path.join(BENCH_DIR, 'writers.ts');
+  const writersQuick = quick && fs.existsSync(writersScript) && /\bquick\s*:/.test(fs.readFileSync(writersScript, 'utf8'));
+  jobs.push({ key: 'writers', script: 'writers.ts', argv: [...plan.writers, ...(writersQuick ? ['--quick'] : [])], timeoutS: quick ? 120 : 420 });
+  // 1M × 384: build ≈ 10–30 min on 2 cores (longer when the machine is shared), ground truth
+  // ≈ 5 min the first time (cached); opt-in.
+  jobs.push({ key: 'scale', script: 'scale.ts', argv: plan.scale, timeoutS: quick ? 180 : 5400, optIn: true });
   // A re-run records the plan of what it re-ran; the rest of the plan stays that of the sections kept.
   if (args.only) {
     for (const job of jobs) {
       const kind = job.key.split(':')[0] as keyof typeof plan;
       if (job.key.includes(args.only) && kind in plan) (results.plan as Record<string, unknown>)[kind] = plan[kind];
+      if (job.key.includes(args.only) && kind === 'hnsw') (results.plan as Record<string, unknown>).sweep = plan.sweep;
     }
   }
 
   // Datasets and ground truth first (cached under benchmarks/.cache), so workers only read them;
   // only those of the jobs that will run (`--only ingest` needs none).
-  const runs = (key: string) => !args.only || key.includes(args.only);
+  const runs = (key: string) => (args.only ? key.includes(args.only) : !jobs.find((j) => j.key === key)?.optIn);
   for (const [name, opts] of Object.entries(plan.datasets)) {
     if (jobs.some((j) => runs(j.key) && /^(hnsw|peer):/.test(j.key) && j.key.endsWith(`:${name}`))) loadDataset(name as 'glove', opts);
   }
@@ -142,6 +177,13 @@ async function main(): Promise<void> {
     if (!runs(job.key)) continue;
     log(`== ${job.key}`);
     const out = path.join(tmp, `${job.key.replace(/[^a-z0-9-]/gi, '_')}.json`);
+    if (!fs.existsSync(path.join(BENCH_DIR, job.script))) {
+      const reason = `skipped: benchmarks/${job.script} is not in this tree`;
+      log(`${job.key}: ${reason}`);
+      if (job.key === 'writers') results.writers = { measured: false, reason };
+      save();
+      continue;
+    }
     const r = await runJob(job, out);
     (results.job_seconds as Record<string, number>)[job.key] = Math.round(r.seconds);
     if (!r.ok) {
@@ -153,6 +195,8 @@ async function main(): Promise<void> {
       if (kind === 'hnsw') (results.hnsw as Record<string, unknown>)[a!] = data;
       else if (kind === 'peer') (results.peers as Record<string, unknown>)[`${a}:${b}`] = data;
       else if (kind === 'ingest') results.ingest = data;
+      else if (kind === 'writers') results.writers = data;
+      else if (kind === 'scale') results.scale = data;
       else results.server = data;
     }
     save();

@@ -27,7 +27,7 @@ export interface Dataset {
   truth: Int32Array;
 }
 
-interface Raw {
+export interface Raw {
   dim: number;
   base: Float32Array;
   queries: Float32Array;
@@ -96,10 +96,17 @@ function buildFiori(): Raw {
 }
 
 function buildClustered(): Raw {
+  return clusteredMixture(100_000, 1000);
+}
+
+/**
+ * The clustered set's mixture at any size: n base vectors then nq queries, from the same seed
+ * (so the first 100,000 base vectors of a larger set are the 100k set's; its queries differ).
+ * 384-d, unit length. Used by the 100k set and by the scale run (benchmarks/scale.ts).
+ */
+export function clusteredMixture(n: number, nq: number): Raw {
   const dim = 384;
   const clusters = 200;
-  const n = 100_000;
-  const nq = 1000;
   const rand = rng(20240501);
   const g = gaussian(rand);
   const centers = new Float32Array(clusters * dim);

@@ -2,7 +2,7 @@
 // open time as the wall time from spawn to the first 200 from /readyz.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { ROOT, peakRssOf, sleep } from './util.js';
+import { ROOT, peakRssOf, rssOf, sleep } from './util.js';
 
 export interface RunningServer {
   url: string;
@@ -10,6 +10,8 @@ export interface RunningServer {
   /** Spawn → /readyz 200, in milliseconds. */
   openMs: number;
   peakRss: () => number | undefined;
+  /** Current resident set (VmRSS). */
+  rss: () => number | undefined;
   stop: () => Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startServer(dataDir: string, env: Record<string, string> =
     pid,
     openMs,
     peakRss: () => peakRssOf(pid),
+    rss: () => rssOf(pid),
     stop: async () => {
       if (!exited) proc.kill('SIGTERM');
       await exit;

@@ -157,6 +157,24 @@ export function peakRssOf(pid: number): number | undefined {
   }
 }
 
+/** Current resident set of another process (Linux), in bytes, or undefined. */
+export function rssOf(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The QUIVER_* variables of this process's environment (e.g. QUIVER_INDEX_WORKERS=0), so an
+ * in-process Quiver is configured like the server a worker spawns (which inherits them).
+ */
+export function quiverEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('QUIVER_') && e[1] !== undefined));
+}
+
 export function packageVersion(name: string): string | undefined {
   try {
     const pj = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string };
