@@ -165,7 +165,7 @@ export class WriteGroups {
     const commitMs = performance.now() - started;
     this.requeue(rest);
     const committed = ran.filter((r) => r.error === undefined);
-    // Commit order: applied before anything a later group commits, since apply calls are ordered.
+    // In commit order: the next group commits only after this apply.
     const applied = this.opts.index.apply(mergeChanges(committed.map((r) => r.changes!)));
     if (channel.hasSubscribers) {
       const message: WriteGroupEvent = {
@@ -177,12 +177,18 @@ export class WriteGroups {
       channel.publish(message);
     }
     for (const r of ran) if (r.error !== undefined) r.p.reject(r.error);
-    // The lock is not held through the apply: the next group may commit meanwhile, and its apply
-    // queues behind this one. A member is answered only after its own group's apply.
-    applied.then(
-      () => committed.forEach((r) => r.p.resolve('committed')),
-      (err: unknown) => committed.forEach((r) => r.p.reject(err)),
-    );
+    // The lock is held through the apply: the requests arriving meanwhile make the next group.
+    // (Measured: with the apply outside the lock, each commit took ~2 ms and the requests then
+    // waited on the index's own queue, so groups stayed at one request and every write still
+    // paid its own fsync. With an index off the main thread, overlapping the next commit with
+    // this apply may pay; the apply calls are ordered either way.)
+    try {
+      await applied;
+    } catch (err) {
+      for (const r of committed) r.p.reject(err);
+      return;
+    }
+    for (const r of committed) r.p.resolve('committed');
   }
 
   /** Puts members cut off from a group back at the head of the queue; the first leads the next group. */
