@@ -15,11 +15,14 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-/** nodeArgs go before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] (not allowed in NODE_OPTIONS). */
-export async function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningServer> {
+/**
+ * nodeArgs go before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] (not allowed in NODE_OPTIONS).
+ * root: the checkout whose src/main.ts runs (another worktree, to measure an older commit).
+ */
+export async function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], root = ROOT): Promise<RunningServer> {
   const started = performance.now();
   const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+    cwd: root,
     env: {
       ...process.env,
       QUIVER_PORT: '0',

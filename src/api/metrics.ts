@@ -1,12 +1,15 @@
 // Owns the Prometheus metrics served at GET /metrics (prom-client): HTTP request counts and
 // latency by route and status, embedding latency and batch size (published by whoever embeds on
-// the diagnostics channel EMBED_CHANNEL by util/embed-channel.ts, which the engine wraps around
-// every embedder, so the embedding code needs no import from here), and
+// the diagnostics channel EMBED_CHANNEL of embedding/instrument.ts, which the engine wraps around
+// every embedder, so the embedding code needs no import from here), the group commits of the
+// collections' write door (WRITE_GROUP_CHANNEL of collection/write-group.ts, the same way), and
 // gauges read at scrape time: documents, vectors and index memory per collection, SQLite file
 // size, readiness, ingest jobs. One registry per app, so tests can build several.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { RequestHandler, Response } from 'express';
 import client from 'prom-client';
+import { WRITE_GROUP_CHANNEL } from '../collection/index.js';
+import type { WriteGroupEvent } from '../collection/index.js';
 import { EMBED_CHANNEL } from '../embedding/index.js';
 import type { EmbedEvent } from '../embedding/index.js';
 import type { ApiDeps } from './deps.js';
@@ -64,6 +67,32 @@ export function createMetrics(deps: ApiDeps): Metrics {
     embedBatch.observe({ model: e.model }, e.texts);
   };
   diagnosticsChannel.subscribe(EMBED_CHANNEL, onEmbed);
+
+  // One group = one transaction = one fsync under QUIVER_SYNC=full (src/collection/write-group.ts).
+  const groups = new client.Counter({
+    name: 'quiver_write_groups_total',
+    help: 'Transactions committed by the write door: each holds one or more concurrent writes and deletes of one collection',
+    registers: [registry],
+  });
+  const groupRequests = new client.Histogram({
+    name: 'quiver_write_group_requests',
+    help: 'Write and delete requests committed together in one transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [registry],
+  });
+  const groupDocuments = new client.Histogram({
+    name: 'quiver_write_group_documents',
+    help: 'Documents in one group commit (a delete counts one)',
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2500],
+    registers: [registry],
+  });
+  const onGroup = (message: unknown) => {
+    const e = message as WriteGroupEvent;
+    groups.inc();
+    groupRequests.observe(e.requests);
+    groupDocuments.observe(e.documents);
+  };
+  diagnosticsChannel.subscribe(WRITE_GROUP_CHANNEL, onGroup);
 
   const live = () => readiness.status !== 'closed';
   new client.Gauge({
@@ -198,6 +227,9 @@ export function createMetrics(deps: ApiDeps): Metrics {
       res.setHeader('content-type', registry.contentType);
       res.end(body);
     },
-    close: () => diagnosticsChannel.unsubscribe(EMBED_CHANNEL, onEmbed),
+    close: () => {
+      diagnosticsChannel.unsubscribe(EMBED_CHANNEL, onEmbed);
+      diagnosticsChannel.unsubscribe(WRITE_GROUP_CHANNEL, onGroup);
+    },
   };
 }

@@ -1,9 +1,10 @@
 // A collection that is open: its stored row, its VectorIndex and its write lock. It is the only
-// code that writes documents and applies the resulting index changes — "commit, then apply the
-// changes in the same tick, under the lock", so the index follows SQLite in commit order — and
-// every write goes through `write` (upsert, ingest jobs, and later a replica applying a log) or
-// the two deletes. Reads that need the index or the store (search, keyword, joins) are here too,
-// so a caller holds a Collection, never the store or the index.
+// code that writes documents and applies the resulting index changes — every write goes through
+// `write` (upsert, ingest jobs, and later a replica applying a log) or the two deletes, and each
+// joins the collection's group commit (write-group.ts): the requests waiting are committed in one
+// transaction, under the lock, and the group's index changes are applied in the same tick, so the
+// index follows SQLite in commit order. Reads that need the index or the store (search, keyword,
+// joins) are here too, so a caller holds a Collection, never the store or the index.
 import type { Logger } from 'pino';
 import type {
   ChunkFields,
@@ -13,6 +14,7 @@ import type {
   CollectionInfo,
   DocumentInput,
   DocumentWrite,
+  IndexChanges,
   Neighbor,
   StoredDocument,
 } from '../domain/types.js';
@@ -22,8 +24,8 @@ import { createError } from '../errors/index.js';
 import type { IndexStats, SearchPlan, VectorIndex } from '../index/index.js';
 import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
-import type { PlanKind } from './write-plan.js';
-import type { FieldNamer } from './write-plan.js';
+import { LATER, WriteGroups } from './write-group.js';
+import type { DocumentPlan, FieldNamer, PlanKind } from './write-plan.js';
 import { checkDocumentAt, checkVector, chunkTexts, documentsName, effectiveChunking, planDocuments, validateDocuments } from './write-plan.js';
 
 /**
@@ -80,15 +82,31 @@ export interface VectorSearchOptions {
   exclude?: ReadonlySet<number>;
 }
 
+/** Documents one group commit takes at most (see WriteGroupsOptions.maxDocuments and benchmarks/writers.ts). */
+export const GROUP_MAX_DOCUMENTS = 1000;
+
+/** What a write that proceed() stopped gives the index: nothing. */
+const NO_CHANGES: IndexChanges = { seq: 0, adds: [], deletes: [] };
+
 export class Collection {
   private readonly lock = new FifoLock();
   private deleted = false;
+  private readonly groups: WriteGroups;
 
   constructor(
     readonly info: CollectionInfo,
     readonly index: VectorIndex,
     private readonly deps: CollectionDeps,
-  ) {}
+  ) {
+    this.groups = new WriteGroups({
+      name: info.name,
+      store: deps.store,
+      index,
+      lock: this.lock,
+      isDeleted: () => this.deleted,
+      maxDocuments: GROUP_MAX_DOCUMENTS,
+    });
+  }
 
   get name(): string {
     return this.info.name;
@@ -128,7 +146,10 @@ export class Collection {
     return this.lock.run(fn);
   }
 
-  /** Runs after every write queued so far (shutdown waits on it before the last snapshot). */
+  /**
+   * Runs after every write queued so far was committed (shutdown waits on it before the last
+   * snapshot, which the index takes after the applies already handed to it).
+   */
   settle(): Promise<void> {
     return this.lock.run(() => undefined);
   }
@@ -144,85 +165,107 @@ export class Collection {
     });
   }
 
-  /** Writes a batch of documents: plan, embed through the cache, commit, apply to the index. */
+  /**
+   * Writes a batch of documents: plan and embed (through the cache) outside the lock, then join
+   * the collection's next group commit, where the batch is planned again against the rows as
+   * they are then (earlier members of the group included) and written in its own savepoint.
+   * Answers once the group committed and the index applied it.
+   */
   async write(inputs: DocumentInput[], opts: WriteOptions): Promise<WriteResult> {
     const isolate = opts.onError === 'isolate-document';
-    const outcomes: DocumentOutcome[] = [];
+    const invalid: DocumentOutcome[] = [];
     const valid: { index: number; input: DocumentInput; vector: Float32Array | undefined }[] = [];
     if (isolate) {
       inputs.forEach((input, index) => {
         try {
           valid.push({ index, input, vector: checkDocumentAt(this.info, this.hasModel, input, documentsName(index)) });
         } catch (err) {
-          outcomes.push({ index, id: input.id, kind: 'failed', error: err instanceof Error ? err.message : String(err) });
+          invalid.push({ index, id: input.id, kind: 'failed', error: err instanceof Error ? err.message : String(err) });
         }
       });
     } else {
       validateDocuments(this.info, this.hasModel, inputs).forEach((vector, index) => valid.push({ index, input: inputs[index]!, vector }));
     }
-    // Loads the model before waiting for the lock: a missing model is the caller's 4xx now.
+    // Loads the model before queueing: a missing model is the caller's 4xx now.
     const embedder = await this.embedder();
     const chunking = effectiveChunking(this.info, opts.chunking);
-    const result: WriteResult = { created: 0, updated: 0, unchanged: 0, embedded: 0, notEmbedded: [], outcomes, committed: false };
-
-    return this.locked(async () => {
-      if (this.deleted) return result;
-      const store = this.deps.store;
-      const plans = planDocuments(
+    const result: WriteResult = { created: 0, updated: 0, unchanged: 0, embedded: 0, notEmbedded: [], outcomes: [...invalid], committed: false };
+    const store = this.deps.store;
+    const plan = () =>
+      planDocuments(
         store.documents,
         this.info,
         valid.map((v) => v.input),
         valid.map((v) => v.vector),
         chunking,
       );
-      const failedAt = new Map<number, string>();
-      const withVector = new Set<number>();
-      const toEmbed = plans.flatMap((p, i) => p.toEmbed.map((t) => ({ ...t, plan: i })));
-      if (toEmbed.length > 0 && embedder) {
-        const { results, embedded } = await embedThroughCache(
-          store.cache,
-          embedder,
-          toEmbed.map((t) => t.text),
-          isolate,
-          this.deps.retry,
-        );
-        result.embedded = embedded;
-        toEmbed.forEach((t, i) => {
-          const v = results[i];
-          if (v instanceof EmbedError) {
-            if (!isolate) throw v;
-            const many = plans[t.plan]!.toEmbed.length > 1;
-            if (!failedAt.has(t.plan)) failedAt.set(t.plan, many ? `chunk ${t.chunk.index}: ${v.reason}` : v.reason);
-            return;
-          }
-          t.chunk.vector = v ?? null;
-          if (v) withVector.add(t.plan);
-        });
-      }
+
+    // Chunk texts embedded for this write, by text (a text is embedded once whatever chunk has it).
+    const vectors = new Map<string, Float32Array | null | EmbedError>();
+    const embedFor = async (plans: DocumentPlan[]): Promise<void> => {
+      const texts = [...new Set(plans.flatMap((p) => p.toEmbed.map((t) => t.text)))].filter((t) => !vectors.has(t));
+      if (texts.length === 0 || !embedder) return;
+      const { results, embedded } = await embedThroughCache(store.cache, embedder, texts, isolate, this.deps.retry);
+      result.embedded += embedded;
+      texts.forEach((t, i) => {
+        const v = results[i];
+        if (v instanceof EmbedError && !isolate) throw v;
+        vectors.set(t, v ?? null);
+      });
+    };
+    // Embedding may be slow (a local model, a remote provider): it happens here, outside the
+    // lock, against the rows as they are now, so other writers' groups commit meanwhile. Client
+    // vectors need no embedding and skip this planning.
+    if (embedder && valid.some((v) => v.vector === undefined && typeof v.input.text === 'string')) await embedFor(plan());
+
+    const step = (): IndexChanges | typeof LATER => {
+      // In the group's transaction: nothing awaits between this check and the commit.
+      if (opts.proceed && !opts.proceed()) return NO_CHANGES;
+      const plans = plan();
+      // A concurrent write changed a document since the embedding above, and its text must be
+      // embedded after all: the group is cut here and this write leads the next one (prepare).
+      if (plans.some((p) => p.toEmbed.some((t) => !vectors.has(t.text)))) return LATER;
+      const outcomes = [...invalid];
+      const counts = { created: 0, updated: 0, unchanged: 0 };
+      const notEmbedded: string[] = [];
       const writes: DocumentWrite[] = [];
       plans.forEach((p, i) => {
         const { index } = valid[i]!;
-        const error = failedAt.get(i);
+        let error: string | undefined;
+        let withVector = false;
+        for (const t of p.toEmbed) {
+          const v = vectors.get(t.text);
+          if (v instanceof EmbedError) {
+            error ??= p.toEmbed.length > 1 ? `chunk ${t.chunk.index}: ${v.reason}` : v.reason;
+            continue;
+          }
+          t.chunk.vector = v ?? null;
+          if (v) withVector = true;
+        }
         if (error !== undefined) {
           outcomes.push({ index, id: p.id, kind: 'failed', error });
           return;
         }
         outcomes.push({ index, id: p.id, kind: p.kind });
         if (p.write) writes.push(p.write);
-        if (p.kind === 'unchanged') result.unchanged++;
-        else if (p.kind === 'created') result.created++;
-        else result.updated++;
+        if (p.kind === 'unchanged') counts.unchanged++;
+        else if (p.kind === 'created') counts.created++;
+        else counts.updated++;
         // A document none of whose chunks has a vector cannot be found by vector search.
-        if (p.toEmbed.length > 0 && !withVector.has(i)) result.notEmbedded.push(p.id);
+        if (p.toEmbed.length > 0 && !withVector) notEmbedded.push(p.id);
       });
       outcomes.sort((a, b) => a.index - b.index);
-      // No await between this check and the commit, so a cancel cannot slip in between.
-      if (opts.proceed && !opts.proceed()) return result;
       const changes = store.documents.write(this.info.id, writes, opts.record && (() => opts.record!(outcomes)));
-      result.committed = true;
-      await this.index.apply(changes);
-      return result;
+      Object.assign(result, counts, { notEmbedded, outcomes, committed: true });
+      return changes;
+    };
+
+    await this.groups.submit({
+      documents: Math.max(1, valid.length),
+      prepare: () => embedFor(plan()),
+      step,
     });
+    return result;
   }
 
   /** Embeds the chunk texts of documents into the embedding cache ahead of their write. Best effort. */
@@ -241,23 +284,36 @@ export class Collection {
     }
   }
 
+  /** Deletes one document in the collection's next group commit; DOCUMENT_NOT_FOUND when it is not there. */
   async deleteDocument(id: string): Promise<void> {
-    await this.locked(async () => {
-      const { deleted, changes } = this.deps.store.documents.delete(this.info.id, [id]);
-      if (deleted === 0) throw createError('DOCUMENT_NOT_FOUND', { collection: this.name, id });
-      await this.index.apply(changes);
+    const notFound = () => createError('DOCUMENT_NOT_FOUND', { collection: this.name, id });
+    const end = await this.groups.submit({
+      documents: 1,
+      step: () => {
+        const { deleted, changes } = this.deps.store.documents.delete(this.info.id, [id]);
+        if (deleted === 0) throw notFound();
+        return changes;
+      },
     });
+    if (end === 'gone') throw notFound();
   }
 
-  /** Deletes every document the filter selects (undefined: all), in one transaction; returns how many. */
-  deleteWhere(filter: CompiledFilter | undefined): Promise<number> {
-    return this.locked(async () => {
-      // Selected inside the lock, so the set cannot change between the choice and the delete.
-      const docs = this.deps.store.documents;
-      const { deleted, changes } = docs.delete(this.info.id, docs.idsWhere(this.info.id, filter));
-      await this.index.apply(changes);
-      return deleted;
+  /** Deletes every document the filter selects (undefined: all), in the next group commit; returns how many. */
+  async deleteWhere(filter: CompiledFilter | undefined): Promise<number> {
+    let n = 0;
+    await this.groups.submit({
+      // Its size is not known before it runs; it counts as one request.
+      documents: 1,
+      step: () => {
+        // Selected inside the group's transaction, after the earlier members' writes, so the set
+        // cannot change between the choice and the delete.
+        const docs = this.deps.store.documents;
+        const { deleted, changes } = docs.delete(this.info.id, docs.idsWhere(this.info.id, filter));
+        n = deleted;
+        return changes;
+      },
     });
+    return n;
   }
 
   /**

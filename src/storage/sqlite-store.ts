@@ -12,7 +12,7 @@ import { compileOptionalFilter } from './filter-sql.js';
 import type { SqlWhere } from './filter-sql.js';
 import { JobsRepo } from './jobs.js';
 import { SearchRepo } from './search.js';
-import type { BackupSummary, CompiledFilter, DocumentStore, Store } from './store.js';
+import type { BackupSummary, CompiledFilter, DocumentStore, Isolated, Store } from './store.js';
 
 export interface SqliteStoreOptions {
   file: string;
@@ -71,6 +71,21 @@ export class SqliteStore implements Store {
 
   compileFilter(filter: unknown, field = 'filter'): CompiledFilter | undefined {
     return compileOptionalFilter(filter, field);
+  }
+
+  transaction<T>(fn: (isolated: Isolated) => T): T {
+    const db = this.db;
+    const isolated: Isolated = (step) => {
+      try {
+        // Inside the outer transaction better-sqlite3 makes this a SAVEPOINT, rolled back on a throw.
+        return { ok: true, value: db.transaction(step)() };
+      } catch (error) {
+        // Without a transaction, the next steps would each commit on their own: give up instead.
+        if (!db.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    };
+    return db.transaction(() => fn(isolated))();
   }
 
   sizeBytes(): { db: number; wal: number } {

@@ -153,6 +153,12 @@ export interface BackupSummary {
   collections: { id: number; name: string; seq: number; documents: number }[];
 }
 
+/** What a step run by `isolated` came to: its value, or the error that undid its writes. */
+export type StepResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Runs a step inside a transaction as a savepoint: a throw undoes the step alone. */
+export type Isolated = <T>(step: () => T) => StepResult<T>;
+
 export interface Store {
   readonly collections: CollectionStore;
   readonly documents: DocumentStore;
@@ -163,6 +169,15 @@ export interface Store {
    * "filter.price.$foo"). undefined for an absent or empty filter ("everything").
    */
   compileFilter(filter: unknown, field?: string): CompiledFilter | undefined;
+  /**
+   * Runs `fn` as one transaction: one commit, so one fsync under QUIVER_SYNC=full, for every
+   * write inside it (the repositories' own transactions become savepoints). `isolated(step)`
+   * runs a step in its own savepoint: when it throws, only its writes are undone and the error is
+   * returned, and the transaction goes on. If the database gave up the whole transaction (SQLite
+   * rolls back by itself on some I/O errors), `isolated` rethrows, so `transaction` throws and
+   * nothing of it was written. No await is possible inside: the transaction is synchronous.
+   */
+  transaction<T>(fn: (isolated: Isolated) => T): T;
   /** Size in bytes of the database files (metrics); 0 for a file that does not exist right now. */
   sizeBytes(): { db: number; wal: number };
   /** A consistent online copy of the database as one file; what it holds. */

@@ -3,15 +3,18 @@
 // so every text the write embeds reaches it). Pins: reject-batch writes nothing on one bad
 // document, isolate-document writes the rest; proceed() false commits nothing; record runs in
 // the write's transaction (a throw rolls everything back); unchanged and metadata-only writes
-// do not embed; deletes return their count and leave the index.
+// do not embed; deletes return their count and leave the index. Group commit: concurrent writes
+// and deletes share a transaction yet end as if applied one by one in arrival order, each failing
+// alone; a write whose document an earlier member changed is cut off and embeds before the next.
+import diagnosticsChannel from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Collection, DocumentOutcome } from '../../src/collection/index.js';
-import { CollectionRegistry } from '../../src/collection/index.js';
+import type { Collection, DocumentOutcome, WriteGroupEvent, WriteResult } from '../../src/collection/index.js';
+import { CollectionRegistry, WRITE_GROUP_CHANNEL } from '../../src/collection/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { inThreadHost } from '../../src/index/index.js';
 import type { DocumentInput } from '../../src/domain/types.js';
@@ -280,5 +283,142 @@ describe('Collection deletes', () => {
     expect(vectors.get('v2')).toBeUndefined();
     expect(await size(vectors)).toBe(5);
     await expect(vectors.deleteDocument('v2')).rejects.toMatchObject({ code: 'DOCUMENT_NOT_FOUND', status: 404 });
+  });
+});
+
+describe('Collection writes: group commit', () => {
+  /** The groups committed for a collection while `run` runs (WRITE_GROUP_CHANNEL). */
+  async function groupsOf<T>(c: Collection, run: () => Promise<T>): Promise<{ value: T; groups: WriteGroupEvent[] }> {
+    const groups: WriteGroupEvent[] = [];
+    const listen = (m: unknown) => {
+      const e = m as WriteGroupEvent;
+      if (e.collection === c.name) groups.push(e);
+    };
+    diagnosticsChannel.subscribe(WRITE_GROUP_CHANNEL, listen);
+    try {
+      return { value: await run(), groups };
+    } finally {
+      diagnosticsChannel.unsubscribe(WRITE_GROUP_CHANNEL, listen);
+    }
+  }
+
+  it('commits concurrent writes of overlapping ids together, ending as applying them one by one in arrival order', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    // Write w sets three ids of the pool; write w+1 repeats write w when w % 7 === 0 (unchanged).
+    const batches: DocumentInput[][] = Array.from({ length: 40 }, (_, w) => {
+      const v = w % 7 === 1 ? w - 1 : w;
+      return [0, 1, 2].map((j) => ({ id: ids[(v * 3 + j * 5) % ids.length]!, vector: [v + 1, j], metadata: { w: v } }));
+    });
+    // The same writes, one at a time: what each must report and what must be stored.
+    const model = new Map<string, { vector: number[]; w: number }>();
+    const expectedKinds = batches.map((docs) =>
+      docs.map((d) => {
+        const before = model.get(d.id);
+        const w = (d.metadata as { w: number }).w;
+        model.set(d.id, { vector: d.vector!, w });
+        return [d.id, !before ? 'created' : before.w === w ? 'unchanged' : 'updated'];
+      }),
+    );
+    // Every write goes the same way to the queue (no text to embed), so they arrive in call order.
+    const { value: results, groups } = await groupsOf(vectors, () => Promise.all(batches.map((docs) => vectors.write(docs, { onError: 'reject-batch' }))));
+    expect(results.map((r) => kinds(r.outcomes))).toEqual(expectedKinds);
+    expect(results.every((r) => r.committed)).toBe(true);
+    for (const [id, { vector, w }] of model) {
+      expect(Array.from(vectors.vectorOf(vectors.get(id)!)!), id).toEqual(vector);
+      expect(vectors.get(id)!.metadata).toEqual({ w });
+    }
+    // The index holds exactly the latest vector of each id: one per document.
+    expect(await size(vectors)).toBe(model.size);
+    for (const [id, { vector }] of model) {
+      const [hit] = (await vectors.search(Float32Array.from(vector), 1)).neighbors;
+      expect(vectors.chunks([hit!.label], { text: false, metadata: false, vector: false }).get(hit!.label)!.documentId, id).toBe(id);
+    }
+    // Fewer transactions than writes: they were grouped.
+    expect(groups.reduce((n, g) => n + g.requests, 0)).toBe(40);
+    expect(groups.length).toBeLessThan(40);
+  });
+
+  it('runs deletes in the group in arrival order: a second delete of one id and a delete of an absent id are DOCUMENT_NOT_FOUND alone', async () => {
+    await vectors.write(
+      Array.from({ length: 6 }, (_, i) => ({ id: `v${i}`, vector: [i + 1, 1], metadata: { odd: i % 2 === 1 } })),
+      { onError: 'reject-batch' },
+    );
+    const { value, groups } = await groupsOf(vectors, () =>
+      Promise.allSettled([
+        vectors.deleteDocument('v1'),
+        vectors.deleteDocument('v1'),
+        vectors.deleteDocument('nope'),
+        // After the first delete of v1: only v3 and v5 are left to select.
+        vectors.deleteWhere(vectors.compileFilter({ odd: true })),
+        vectors.write([{ id: 'v9', vector: [9, 9] }], { onError: 'reject-batch' }),
+      ]),
+    );
+    expect(value.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((value[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'DOCUMENT_NOT_FOUND', status: 404 });
+    expect((value[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'DOCUMENT_NOT_FOUND' });
+    expect((value[3] as PromiseFulfilledResult<number>).value).toBe(2);
+    expect(present(vectors, ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v9'])).toEqual(['v0', 'v2', 'v4', 'v9']);
+    expect(await size(vectors)).toBe(4);
+    expect(groups.some((g) => g.requests > 1)).toBe(true);
+  });
+
+  it('fails one write of a group alone when its record throws or its embedding fails; the others commit', async () => {
+    const { value, groups } = await groupsOf(vectors, () =>
+      Promise.allSettled([
+        vectors.write([{ id: 'p', vector: [1, 0] }], { onError: 'reject-batch' }),
+        vectors.write([{ id: 'q', vector: [0, 1] }], {
+          onError: 'isolate-document',
+          record: () => {
+            throw new Error('job row is gone');
+          },
+        }),
+        vectors.write([{ id: 'r', vector: [1, 1] }], { onError: 'isolate-document', proceed: () => false }),
+        vectors.write([{ id: 's', vector: [2, 1] }], { onError: 'isolate-document', record: () => undefined }),
+      ]),
+    );
+    expect(value.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((value[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'job row is gone' });
+    expect((value[2] as PromiseFulfilledResult<WriteResult>).value.committed).toBe(false);
+    expect(present(vectors, ['p', 'q', 'r', 's'])).toEqual(['p', 's']);
+    expect(await size(vectors)).toBe(2);
+    // One transaction held all four.
+    expect(groups).toEqual([expect.objectContaining({ requests: 4 })]);
+
+    const t = await Promise.allSettled([
+      texts.write([{ id: 'ok', text: 'a fine text' }], { onError: 'reject-batch' }),
+      texts.write([{ id: 'no', text: 'please FAIL' }], { onError: 'reject-batch' }),
+      texts.write([{ id: 'ok2', text: 'another one' }], { onError: 'reject-batch' }),
+    ]);
+    expect(t.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((t[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'EMBEDDING_FAILED', status: 502 });
+    expect(present(texts, ['ok', 'no', 'ok2'])).toEqual(['ok', 'ok2']);
+  });
+
+  it('cuts the group where a write must embed after all because an earlier member changed its document', async () => {
+    await texts.write([{ id: 'd', text: 'the first text' }], { onError: 'reject-batch' });
+    calls = [];
+    // The second write finds d unchanged when it plans outside the lock, so embeds nothing; the
+    // first (a client vector, nothing to embed) reaches the queue before it and changes d.
+    const { value, groups } = await groupsOf(texts, () =>
+      Promise.all([
+        texts.write([{ id: 'd', vector: [1, 2, 3] }], { onError: 'reject-batch' }),
+        texts.write([{ id: 'd', text: 'the first text' }], { onError: 'reject-batch' }),
+      ]),
+    );
+    expect(value.map((r) => kinds(r.outcomes))).toEqual([[['d', 'updated']], [['d', 'updated']]]);
+    expect(value[1]).toMatchObject({ embedded: 1 });
+    expect(calls).toEqual([['the first text']]);
+    expect(Array.from(texts.vectorOf(texts.get('d')!)!)).toEqual(Array.from(embedOne('the first text')!));
+    expect(await size(texts)).toBe(1);
+    expect(groups.map((g) => g.requests)).toEqual([1, 1]);
+  });
+
+  it('writes nothing for writes queued when the collection is deleted', async () => {
+    const writes = [vectors.write([{ id: 'x', vector: [1, 2] }], { onError: 'reject-batch' }), vectors.write([{ id: 'y', vector: [2, 1] }], { onError: 'reject-batch' })];
+    const deleting = registry.delete(vectors.name);
+    // The writes reach the queue after the delete took the lock (they await the embedder first).
+    const results = await Promise.all(writes);
+    await deleting;
+    expect(results.map((r) => r.committed)).toEqual([false, false]);
   });
 });
