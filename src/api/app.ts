@@ -18,6 +18,9 @@ import { createMetrics } from './metrics.js';
 import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
 import type { RouteRecord } from './openapi.js';
 
+/** A request slower than this is logged at info even without QUIVER_ACCESS_LOG. */
+const SLOW_REQUEST_MS = 1000;
+
 export function createApp(deps: ApiDeps): express.Express {
   const { config, log, readiness, disk } = deps;
   const app = express();
@@ -34,6 +37,12 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(metrics.middleware);
   // A request id on every log line of the request (log.ts mixin) and in the x-request-id header;
   // a caller's own id is kept when it is short and plain.
+  // Each request ends with a `request completed` line: at info with QUIVER_ACCESS_LOG, else at
+  // debug (at info it cost ~15% of a small query's server CPU: benchmarks/FINDINGS.md). Answers
+  // that an operator wants to see without an access log stay at info: 5xx (with the status, time
+  // and key the error line of errors.ts lacks) and requests slower than SLOW_REQUEST_MS. 4xx stay
+  // at debug: they are the client's mistake, told in the answer, and a scanner's 401s would flood.
+  const completedLevel = config.accessLog ? 'info' : 'debug';
   app.use((req, res, next) => {
     const given = req.headers['x-request-id'];
     const reqId = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
@@ -44,9 +53,9 @@ export function createApp(deps: ApiDeps): express.Express {
       log.debug({ method: req.method, url: req.originalUrl }, 'request received');
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const line = { method: req.method, url: req.originalUrl, status: res.statusCode, ms, key: principalOf(res).fingerprint };
-        if (probe) log.debug(line, 'request completed');
-        else log.info(line, 'request completed');
+        const level = probe ? 'debug' : res.statusCode >= 500 || ms >= SLOW_REQUEST_MS ? 'info' : completedLevel;
+        if (!log.isLevelEnabled(level)) return;
+        log[level]({ method: req.method, url: req.originalUrl, status: res.statusCode, ms, key: principalOf(res).fingerprint }, 'request completed');
       });
       next();
     });
