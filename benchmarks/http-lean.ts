@@ -3,7 +3,7 @@
 // minutes so a noisy shared machine affects each alike. Each server runs in its own process on
 // random vectors (no model); the load generator (undici, closed loop) runs here.
 //   npx tsx benchmarks/http-lean.ts [--variant name=dir[:K=V,K=V]]... [--reps 3] [--seconds 5] [--c 8]
-//     [--n 5000] [--dim 100] [--include text,metadata] [--ef 16]
+//     [--n 5000] [--dim 100] [--include text,metadata] [--ef 16] [--profile DIR]
 // With no --variant: this tree as it is. A copy of an earlier commit to compare with:
 //   mkdir /tmp/q-base && git archive <commit> | tar -x -C /tmp/q-base && ln -s "$PWD/node_modules" "$PWD/models" /tmp/q-base/
 // CPU per request is the server process's user+system time (/proc/<pid>/stat) over the run,
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     include: { type: 'string', default: '' },
     k: { type: 'string', default: '10' },
     ef: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 
@@ -90,7 +91,9 @@ async function start(variant: Variant): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quiver-bench-lean-'));
   // The port is chosen here: the server's "listening" line is not printed below QUIVER_LOG_LEVEL=info.
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // --profile DIR: a V8 CPU profile of each server (read it with benchmarks/lib/cpuprofile.ts).
+  const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile, variant.name)}`];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: variant.dir,
     env: { ...process.env, QUIVER_PORT: String(port), QUIVER_DATA_DIR: dataDir, QUIVER_EMBEDDER: 'none', ...variant.env },
     // What the server logs is read and dropped (a real pipe, as in production).
