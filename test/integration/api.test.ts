@@ -62,6 +62,25 @@ describe('collections', () => {
     const big = await s.request('POST', '/v1/collections', { name: 'big', ...none(3), pad: 'x'.repeat(70_000) });
     expect(big.status).toBe(413);
     expect(big.body.error.message).toContain(String(64 * 1024));
+    // The same without a declared length (chunked): counted as it arrives.
+    const pieces = ['{"name": "big", "pad": "', 'x'.repeat(40_000), 'x'.repeat(40_000), '"}'];
+    const chunked = await fetch(`${s.url}/v1/collections`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        pull(c) {
+          const piece = pieces.shift();
+          if (piece === undefined) c.close();
+          else c.enqueue(new TextEncoder().encode(piece));
+        },
+      }),
+      duplex: 'half',
+    });
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    // A JSON content type with parameters is JSON; an empty body (Content-Length: 0) reads as {}, which the schema refuses.
+    expect((await s.request('POST', '/v1/collections', { name: 'typed', ...none(3) }, { 'content-type': 'application/json; charset=utf-8' })).status).toBe(201);
+    expect((await fetch(`${s.url}/v1/collections`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(400);
   });
 
   it('answers unknown routes with a JSON 404', async () => {
