@@ -3,7 +3,7 @@
 // minutes so a noisy shared machine affects each alike. Each server runs in its own process on
 // random vectors (no model); the load generator (undici, closed loop) runs here.
 //   npx tsx benchmarks/http-lean.ts [--variant name=dir[:K=V,K=V]]... [--reps 3] [--seconds 5] [--c 8]
-//     [--n 5000] [--dim 100] [--include text,metadata] [--ef 16] [--profile DIR]
+//     [--n 5000] [--dim 100] [--include text,metadata] [--ef 16] [--profile DIR] [--together]
 // With no --variant: this tree as it is. A copy of an earlier commit to compare with:
 //   mkdir /tmp/q-base && git archive <commit> | tar -x -C /tmp/q-base && ln -s "$PWD/node_modules" "$PWD/models" /tmp/q-base/
 // CPU per request is the server process's user+system time (/proc/<pid>/stat) over the run,
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     k: { type: 'string', default: '10' },
     ef: { type: 'string' },
     profile: { type: 'string' },
+    together: { type: 'boolean', default: false },
   },
 });
 
@@ -141,21 +142,25 @@ async function main(): Promise<void> {
     }
     const concurrency = Number(args.c);
     const results = new Map<string, { qps: number[]; cpuUs: number[] }>(variants.map((v) => [v.name, { qps: [], cpuUs: [] }]));
+    const measure = async (s: Server): Promise<void> => {
+      const http = new HttpLoad(s.url, concurrency);
+      await http.run('/v1/collections/lean/query', bodies, concurrency, 1); // warm up (JIT, connections)
+      const cpu0 = cpuSeconds(s.pid);
+      const r = await http.run('/v1/collections/lean/query', bodies, concurrency, Number(args.seconds));
+      const cpu = cpuSeconds(s.pid) - cpu0;
+      await http.close();
+      const row = results.get(s.variant.name)!;
+      row.qps.push(r.count / r.seconds);
+      row.cpuUs.push((cpu / r.count) * 1e6);
+      process.stderr.write(`${s.variant.name}: ${(r.count / r.seconds).toFixed(0)} q/s, ${((cpu / r.count) * 1e6).toFixed(0)} µs CPU/request, p50 ${median(r.latenciesMs).toFixed(2)} ms\n`);
+    };
     for (let rep = 0; rep < Number(args.reps); rep++) {
-      // Alternate the order each repetition, so neither variant always runs first.
-      const order = rep % 2 === 0 ? servers : [...servers].reverse();
-      for (const s of order) {
-        const http = new HttpLoad(s.url, concurrency);
-        await http.run('/v1/collections/lean/query', bodies, concurrency, 1); // warm up (JIT, connections)
-        const cpu0 = cpuSeconds(s.pid);
-        const r = await http.run('/v1/collections/lean/query', bodies, concurrency, Number(args.seconds));
-        const cpu = cpuSeconds(s.pid) - cpu0;
-        await http.close();
-        const row = results.get(s.variant.name)!;
-        row.qps.push(r.count / r.seconds);
-        row.cpuUs.push((cpu / r.count) * 1e6);
-        process.stderr.write(`rep ${rep + 1} ${s.variant.name}: ${(r.count / r.seconds).toFixed(0)} q/s, ${((cpu / r.count) * 1e6).toFixed(0)} µs CPU/request, p50 ${median(r.latenciesMs).toFixed(2)} ms\n`);
-      }
+      process.stderr.write(`rep ${rep + 1}\n`);
+      // --together: every server under load at once, so each sees the same contention at the same
+      // moments (on a shared machine the fairest comparison; the servers compete with each other).
+      if (args.together) await Promise.all(servers.map(measure));
+      // Else one after the other, alternating the order each repetition.
+      else for (const s of rep % 2 === 0 ? servers : [...servers].reverse()) await measure(s);
     }
     process.stdout.write(`HTTP query, ${n} × ${dim}-d, k=${k}, include=[${include.join(',')}], ef=${args.ef ?? 'default'}, c=${concurrency}, ${args.seconds} s × ${args.reps} (median):\n`);
     const first = results.get(variants[0]!.name)!;
