@@ -60,7 +60,7 @@ export function createApp(deps: ApiDeps): express.Express {
   // A request id on every log line of the request (log.ts mixin) and in the x-request-id header;
   // a caller's own id is kept when it is short and plain.
   // Each request ends with a `request completed` line: at info with QUIVER_ACCESS_LOG, else at
-  // debug (at info it cost ~15% of a small query's server CPU: benchmarks/FINDINGS.md). Answers
+  // debug (at info, the line and its write were ~5% of a query's server CPU: benchmarks/FINDINGS.md). Answers
   // that an operator wants to see without an access log stay at info: 5xx (with the status, time
   // and key the error line of errors.ts lacks) and requests slower than SLOW_REQUEST_MS. 4xx stay
   // at debug: they are the client's mistake, told in the answer, and a scanner's 401s would flood.

@@ -198,8 +198,8 @@ function decode(buf: Buffer, charset: string): string {
  * Reads an uncompressed body straight from the request's events, counting each chunk on the
  * reservation and against `limit` as openBody's source does, with the same errors (budget full,
  * too large, connection closed first). JSON bodies are almost always uncompressed and small: the
- * PassThrough and async iterator of openBody cost ~65 µs of a ~1 ms query (benchmarks/FINDINGS.md,
- * the lean request path), for nothing a plain body needs.
+ * PassThrough and async iterator of openBody were ~4% of a query's server CPU (readJson 192 → 117 µs
+ * a request in a CPU profile: benchmarks/FINDINGS.md, the lean request path), for nothing a plain body needs.
  */
 function readIdentity(req: Request, res: Response, reservation: Reservation, limit: number): { done: Promise<Buffer[]>; stop(): void } {
   const chunks: Buffer[] = [];

@@ -87,7 +87,7 @@ export interface Config {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /**
    * Log every request's `request completed` line at info (an access log). Off, it is at debug:
-   * the line cost ~15% of a small query's server CPU (benchmarks/FINDINGS.md, the lean request path).
+   * the JSON line and its write to stdout were ~5% of a query's server CPU (benchmarks/FINDINGS.md, the lean request path).
    */
   accessLog: boolean;
   maxBodyBytes: number;

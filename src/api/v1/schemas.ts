@@ -30,7 +30,7 @@ function received(v: unknown): string {
 /**
  * A vector: an array of finite numbers. Checked by a plain loop, not z.array(z.number()), which
  * parsed every component as a schema and copied the array: for a 100-number query vector that was
- * most of the request's validation (benchmarks/FINDINGS.md, the lean request path). The messages
+ * about half of the request's validation (benchmarks/FINDINGS.md, the lean request path). The messages
  * are the ones the zod array schema gave: the whole field when it is no array, is empty or too
  * long; each bad component by its index ("vector.3: expected numbers"). The OpenAPI document
  * still describes an array of numbers (the meta below; openapi.ts).
