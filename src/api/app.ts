@@ -4,6 +4,8 @@
 import express from 'express';
 import type { RequestHandler } from 'express';
 import crypto from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 import { createError } from '../errors/index.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, notFound } from './errors.js';
@@ -13,10 +15,33 @@ import cors from 'cors';
 import helmet from 'helmet';
 import { requestContext } from '../log.js';
 import { authenticate, principalOf } from './auth.js';
-import { jsonBody } from './body.js';
+import { hasBody, jsonBody } from './body.js';
 import { createMetrics } from './metrics.js';
 import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
 import type { RouteRecord } from './openapi.js';
+
+/**
+ * The headers a middleware sets on every response, computed once and then set on each: helmet
+ * builds the same dozen headers for every request (no nonces in its default configuration), which
+ * cost ~6.5 µs a request against ~1.5 µs to set them from a list (benchmarks/overhead.ts
+ * --only http-steps). Only for middlewares whose headers depend on nothing in the request.
+ */
+function fixedHeaders(middleware: RequestHandler): RequestHandler {
+  const req = new http.IncomingMessage(new net.Socket());
+  const res = new http.ServerResponse(req);
+  let called = false;
+  // helmet's handlers only read the response; express's types for it are wider than a bare ServerResponse.
+  (middleware as unknown as (q: http.IncomingMessage, r: http.ServerResponse, n: () => void) => void)(req, res, () => (called = true));
+  if (!called) throw new Error('fixedHeaders: the middleware did not call next()');
+  const headers = Object.entries(res.getHeaders()).map(([name, value]) => [name, Array.isArray(value) ? value : String(value)] as const);
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
+/** A request slower than this is logged at info even without QUIVER_ACCESS_LOG. */
+const SLOW_REQUEST_MS = 1000;
 
 export function createApp(deps: ApiDeps): express.Express {
   const { config, log, readiness, disk } = deps;
@@ -34,6 +59,12 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(metrics.middleware);
   // A request id on every log line of the request (log.ts mixin) and in the x-request-id header;
   // a caller's own id is kept when it is short and plain.
+  // Each request ends with a `request completed` line: at info with QUIVER_ACCESS_LOG, else at
+  // debug (at info, the line and its write were ~5% of a query's server CPU: benchmarks/FINDINGS.md). Answers
+  // that an operator wants to see without an access log stay at info: 5xx (with the status, time
+  // and key the error line of errors.ts lacks) and requests slower than SLOW_REQUEST_MS. 4xx stay
+  // at debug: they are the client's mistake, told in the answer, and a scanner's 401s would flood.
+  const completedLevel = config.accessLog ? 'info' : 'debug';
   app.use((req, res, next) => {
     const given = req.headers['x-request-id'];
     const reqId = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
@@ -44,14 +75,14 @@ export function createApp(deps: ApiDeps): express.Express {
       log.debug({ method: req.method, url: req.originalUrl }, 'request received');
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const line = { method: req.method, url: req.originalUrl, status: res.statusCode, ms, key: principalOf(res).fingerprint };
-        if (probe) log.debug(line, 'request completed');
-        else log.info(line, 'request completed');
+        const level = probe ? 'debug' : res.statusCode >= 500 || ms >= SLOW_REQUEST_MS ? 'info' : completedLevel;
+        if (!log.isLevelEnabled(level)) return;
+        log[level]({ method: req.method, url: req.originalUrl, status: res.statusCode, ms, key: principalOf(res).fingerprint }, 'request completed');
       });
       next();
     });
   });
-  app.use(helmet());
+  app.use(fixedHeaders(helmet()));
   if (config.corsOrigins.length > 0) {
     const any = config.corsOrigins.includes('*');
     app.use(cors({ origin: any ? '*' : config.corsOrigins, exposedHeaders: ['x-request-id'], maxAge: 600 }));
@@ -108,8 +139,17 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(readiness.isReady && !storage.full ? 200 : 503).json({ status: readiness.status, ...readinessFields(storage) });
   });
 
+  // req.is parses the Content-Type anew for every request; its answer depends only on the header
+  // (and on there being a body), so it is remembered per distinct header (a bounded few).
+  const jsonTypes = new Map<string, boolean>();
   const requireJson: RequestHandler = (req, _res, next) => {
-    if (!req.is('application/json')) throw createError('UNSUPPORTED_MEDIA_TYPE', { got: req.headers['content-type'] ?? 'none' });
+    const type = req.headers['content-type'];
+    let json = type === undefined || !hasBody(req) ? false : jsonTypes.get(type);
+    if (json === undefined) {
+      json = Boolean(req.is('application/json'));
+      if (jsonTypes.size < 64) jsonTypes.set(type!, json);
+    }
+    if (!json) throw createError('UNSUPPORTED_MEDIA_TYPE', { got: type ?? 'none' });
     next();
   };
   const ready: RequestHandler = (_req, _res, next) => {

@@ -43,6 +43,7 @@ const envSchema = z.object({
   QUIVER_MODELS_DIR: z.string().min(1).optional(),
   QUIVER_ALLOW_MODEL_DOWNLOAD: bool.default(false),
   QUIVER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  QUIVER_ACCESS_LOG: bool.default(false),
   QUIVER_MAX_BODY: byteSize.default(10 * 1024 * 1024),
   QUIVER_MAX_DOCUMENTS_PER_REQUEST: int(1, 100_000).default(1000),
   QUIVER_SYNC: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
@@ -85,6 +86,11 @@ export interface Config {
   modelsDir: string;
   allowModelDownload: boolean;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /**
+   * Log every request's `request completed` line at info (an access log). Off, it is at debug:
+   * the JSON line and its write to stdout were ~5% of a query's server CPU (benchmarks/FINDINGS.md, the lean request path).
+   */
+  accessLog: boolean;
   maxBodyBytes: number;
   /**
    * Request body bytes held in memory at once over all requests (JSON bodies while they arrive
@@ -191,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelsDir: path.resolve(e.QUIVER_MODELS_DIR ?? BUILTIN_MODELS_DIR),
     allowModelDownload: e.QUIVER_ALLOW_MODEL_DOWNLOAD,
     logLevel: e.QUIVER_LOG_LEVEL,
+    accessLog: e.QUIVER_ACCESS_LOG,
     maxBodyBytes: e.QUIVER_MAX_BODY,
     maxBodyMemoryBytes: maxBodyMemory,
     maxDocumentsPerRequest: e.QUIVER_MAX_DOCUMENTS_PER_REQUEST,

@@ -62,6 +62,25 @@ describe('collections', () => {
     const big = await s.request('POST', '/v1/collections', { name: 'big', ...none(3), pad: 'x'.repeat(70_000) });
     expect(big.status).toBe(413);
     expect(big.body.error.message).toContain(String(64 * 1024));
+    // The same without a declared length (chunked): counted as it arrives.
+    const pieces = ['{"name": "big", "pad": "', 'x'.repeat(40_000), 'x'.repeat(40_000), '"}'];
+    const chunked = await fetch(`${s.url}/v1/collections`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        pull(c) {
+          const piece = pieces.shift();
+          if (piece === undefined) c.close();
+          else c.enqueue(new TextEncoder().encode(piece));
+        },
+      }),
+      duplex: 'half',
+    });
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    // A JSON content type with parameters is JSON; an empty body (Content-Length: 0) reads as {}, which the schema refuses.
+    expect((await s.request('POST', '/v1/collections', { name: 'typed', ...none(3) }, { 'content-type': 'application/json; charset=utf-8' })).status).toBe(201);
+    expect((await fetch(`${s.url}/v1/collections`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(400);
   });
 
   it('answers unknown routes with a JSON 404', async () => {
@@ -246,5 +265,44 @@ describe('query', () => {
     const r = await s.request('POST', '/v1/collections/m_cosine/query', { text: 'hello' });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('NO_EMBEDDER');
+  });
+});
+
+// Vectors are checked by a plain loop (src/api/v1/schemas.ts), not a zod array schema; the
+// messages are the ones that schema gave, for a query's vector and a document's alike.
+describe('vector validation', () => {
+  beforeAll(async () => {
+    expect((await s.request('POST', '/v1/collections', { name: 'vec', ...none(3) })).status).toBe(201);
+  });
+
+  it.each([
+    ['a string', '"1,2,3"', ': Invalid input: expected array, received string'],
+    ['null', 'null', ': Invalid input: expected array, received null'],
+    ['an object', '{"0": 1}', ': Invalid input: expected array, received object'],
+    ['empty', '[]', ': must not be empty'],
+    ['"NaN" as a string', '[1, "NaN", 0]', '.1: expected numbers'],
+    ['"Infinity" as a string', '["Infinity", 1, 0]', '.0: expected numbers'],
+    ['a number beyond float64 (1e999 parses to Infinity)', '[1, 1e999, 0]', '.1: expected numbers'],
+    ['a nested array', '[[1, 2, 3]]', '.0: expected numbers'],
+    ['a boolean and a null', '[true, 1, null]', '.0: expected numbers; {field}.2: expected numbers'],
+  ])('refuses %s as a vector with 400 naming the field and the problem', async (_what, vector, problem) => {
+    const query = await s.request('POST', '/v1/collections/vec/query', `{"vector": ${vector}, "k": 1}`);
+    expect(query.status).toBe(400);
+    expect(query.body.error.code).toBe('VALIDATION_FAILED');
+    expect(query.body.error.message).toBe(`vector${problem.replace('{field}', 'vector')}`);
+    const upsert = await s.request('PUT', '/v1/collections/vec/documents', `{"documents": [{"id": "a", "vector": [1, 0, 0]}, {"id": "b", "vector": ${vector}}]}`);
+    expect(upsert.status).toBe(400);
+    expect(upsert.body.error.message).toBe(`documents.1.vector${problem.replace('{field}', 'documents.1.vector')}`);
+    expect(upsert.body.error.details.issues[0].field).toMatch(/^documents\.1\.vector/);
+  });
+
+  it('names both numbers when a query vector has the wrong dimension, and accepts a good one', async () => {
+    const r = await s.request('POST', '/v1/collections/vec/query', { vector: [1, 0], k: 1 });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'DIMENSION_MISMATCH', message: 'vector: vector has 2 dimensions but the collection has 3', details: { field: 'vector', expected: 3, got: 2 } });
+    expect((await s.request('PUT', '/v1/collections/vec/documents', { documents: [{ id: 'v', vector: [0.5, -1e-30, 3e38] }] })).status).toBe(200);
+    const ok = await s.request('POST', '/v1/collections/vec/query', { vector: [0.5, -1e-30, 3e38], k: 1, include: ['vector'] });
+    expect(ok.status).toBe(200);
+    expect(ok.body.hits[0].id).toBe('v');
   });
 });

@@ -1,6 +1,8 @@
 // Hardening through the real server: security headers (helmet), CORS off by default and on for
 // configured origins only, the request timeout, and the warning for a public address without keys.
 import http from 'node:http';
+import net from 'node:net';
+import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer } from '../helpers/server.js';
 
@@ -20,6 +22,17 @@ describe('security headers', () => {
       expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
       expect(r.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('sends exactly the headers helmet() sets (app.ts computes them once)', async () => {
+    const res = new http.ServerResponse(new http.IncomingMessage(new net.Socket()));
+    helmet()(res.req, res, () => undefined);
+    const expected = Object.entries(res.getHeaders());
+    expect(expected.length).toBeGreaterThan(8);
+    for (const p of ['/v1/collections', '/v1/collections/nope']) {
+      const r = await fetch(`${s.url}${p}`);
+      for (const [name, value] of expected) expect(r.headers.get(name), name).toBe(String(value));
     }
   });
 });

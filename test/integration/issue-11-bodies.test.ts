@@ -197,6 +197,14 @@ describe('request bodies (issue 11)', () => {
     });
   });
 
+  it('gives back what a JSON body held when its client goes away before the end, and keeps serving', async () => {
+    const head = `{"k": 1, "filter": {"$or": [${'{"a": 1},'.repeat(5000)}`;
+    const r = await post(s, '/v1/collections/abort/query', { 'content-type': 'application/json', 'content-length': String(head.length * 2) }, [head, head], { abortAfter: 1 });
+    expect(r.status).toBe(0);
+    await waitFor('the body budget to be given back', async () => ((await metric(s, 'quiver_body_memory_bytes')) === 0 ? true : undefined));
+    expect((await s.request('GET', '/healthz')).status).toBe(200);
+  });
+
   describe('NDJSON ingest', () => {
     it('streams 20,000 documents into one job: 202 at the end, then every one stored and searchable', async () => {
       const n = 20_000;

@@ -102,6 +102,14 @@ describe('embedding metrics', () => {
 });
 
 describe('request logging', () => {
+  /** The log lines of one request id, parsed. */
+  const linesOf = (server: TestServer, reqId: string) =>
+    server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(`"reqId":"${reqId}"`))
+      .map((l) => JSON.parse(l) as { reqId: string; msg: string; level: number; status?: number });
+
   it('puts the request id on every log line of the request and in x-request-id', async () => {
     const r = await fetch(`${s.url}/v1/collections`, {
       method: 'POST',
@@ -110,27 +118,47 @@ describe('request logging', () => {
     });
     expect(r.status).toBe(201);
     expect(r.headers.get('x-request-id')).toBe('trace-abc.123');
-    await waitForLog(s, /"reqId":"trace-abc.123"[^\n]*"msg":"request completed"/);
-    const lines = s
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('trace-abc.123'))
-      .map((l) => JSON.parse(l) as { reqId: string; msg: string });
     // The engine's own line, logged far from the HTTP layer, carries the id too.
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['collection created', 'request completed']));
-    expect(lines.every((l) => l.reqId === 'trace-abc.123')).toBe(true);
+    await waitForLog(s, /"reqId":"trace-abc.123"[^\n]*"msg":"collection created"/);
+    expect(linesOf(s, 'trace-abc.123').every((l) => l.reqId === 'trace-abc.123')).toBe(true);
 
     const fresh = await fetch(`${s.url}/v1/collections`, { headers: { 'x-request-id': 'has spaces and {json}' } });
     expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('QUIVER_LOG_LEVEL sets the level: debug adds a line as each request arrives, info does not', async () => {
+  it('logs "request completed" at debug by default, so not at the default level info', async () => {
+    expect((await fetch(`${s.url}/v1/collections`, { headers: { 'x-request-id': 'quiet-1' } })).status).toBe(200);
+    expect((await s.request('POST', '/v1/collections', { name: 'x' }, { 'x-request-id': 'quiet-2' })).status).toBe(400);
+    // A later request's own line: lines are written in order, so by then quiet-1's and quiet-2's would be there.
+    expect((await s.request('POST', '/v1/collections', { name: 'quiet', embedder: { provider: 'none' }, dimension: 2 }, { 'x-request-id': 'quiet-3' })).status).toBe(201);
+    await waitForLog(s, /"reqId":"quiet-3"[^\n]*"msg":"collection created"/);
+    expect(linesOf(s, 'quiet-1')).toEqual([]);
+    expect(linesOf(s, 'quiet-2')).toEqual([]);
+  });
+
+  it('QUIVER_ACCESS_LOG=true logs every request at info with method, url, status, time and key; probes stay at debug', async () => {
+    const logged = await TestServer.start({ env: { QUIVER_EMBEDDER: 'none', QUIVER_ACCESS_LOG: 'true' } });
+    try {
+      await fetch(`${logged.url}/v1/collections`, { headers: { 'x-request-id': 'acc-1' } });
+      await logged.request('POST', '/v1/collections', { name: 'x' }, { 'x-request-id': 'acc-2' });
+      await fetch(`${logged.url}/healthz`, { headers: { 'x-request-id': 'acc-probe' } });
+      await waitForLog(logged, /"reqId":"acc-2"[^\n]*"msg":"request completed"/);
+      const [ok] = linesOf(logged, 'acc-1');
+      expect(ok).toMatchObject({ level: 30, msg: 'request completed', method: 'GET', url: '/v1/collections', status: 200, key: 'anonymous' });
+      expect(typeof (ok as { ms?: unknown }).ms).toBe('number');
+      expect(linesOf(logged, 'acc-2')).toMatchObject([{ level: 30, msg: 'request completed', status: 400 }]);
+      // The probe answered before acc-2 was sent, and its line would have come first.
+      expect(linesOf(logged, 'acc-probe')).toEqual([]);
+    } finally {
+      await logged.stop();
+    }
+  });
+
+  it('QUIVER_LOG_LEVEL sets the level: debug adds a line as each request arrives and one as it completes, info does not', async () => {
     const debug = await TestServer.start({ env: { QUIVER_EMBEDDER: 'none', QUIVER_LOG_LEVEL: 'debug' } });
     try {
       await fetch(`${debug.url}/v1/collections`, { headers: { 'x-request-id': 'lvl-1' } });
-      await fetch(`${s.url}/v1/collections`, { headers: { 'x-request-id': 'lvl-2' } });
       await waitForLog(debug, /"reqId":"lvl-1"[^\n]*"msg":"request completed"/);
-      await waitForLog(s, /"reqId":"lvl-2"[^\n]*"msg":"request completed"/);
       expect(debug.output()).toMatch(/"reqId":"lvl-1"[^\n]*"msg":"request received"/);
       expect(s.output()).not.toMatch(/"msg":"request received"/);
     } finally {

@@ -9,8 +9,9 @@ describe('config', () => {
   });
 
   it('reads every variable it documents', () => {
-    const c = loadConfig({ QUIVER_PORT: '9000', QUIVER_MAX_BODY: '2mb', QUIVER_SYNC: 'normal', QUIVER_ALLOW_MODEL_DOWNLOAD: 'true', QUIVER_HNSW_M: '32' });
-    expect(c).toMatchObject({ port: 9000, maxBodyBytes: 2 * 1024 * 1024, sync: 'normal', allowModelDownload: true, hnsw: { m: 32 } });
+    const c = loadConfig({ QUIVER_PORT: '9000', QUIVER_MAX_BODY: '2mb', QUIVER_SYNC: 'normal', QUIVER_ALLOW_MODEL_DOWNLOAD: 'true', QUIVER_HNSW_M: '32', QUIVER_ACCESS_LOG: 'yes' });
+    expect(c).toMatchObject({ port: 9000, maxBodyBytes: 2 * 1024 * 1024, sync: 'normal', allowModelDownload: true, hnsw: { m: 32 }, accessLog: true });
+    expect(loadConfig({}).accessLog).toBe(false);
   });
 
   it.each([
@@ -20,6 +21,7 @@ describe('config', () => {
     ['QUIVER_MAX_BODY', 'lots', 'size'],
     ['QUIVER_DEFAULT_MODEL', '../x', 'model id'],
     ['QUIVER_ALLOW_MODEL_DOWNLOAD', 'maybe', ''],
+    ['QUIVER_ACCESS_LOG', 'on', ''],
   ])('names %s=%s and the problem', (variable, value, problem) => {
     let err: unknown;
     try {

@@ -19,7 +19,45 @@ export const metadata = z
   )
   .refine((m) => Object.keys(m).length <= 256, 'at most 256 keys');
 
-const vector = z.array(z.number({ error: 'expected numbers' })).min(1, 'must not be empty').max(65_536);
+/** The most components a vector may have (as the largest collection dimension). */
+const MAX_VECTOR_LENGTH = 65_536;
+
+/** What a value is, in the words zod uses in "expected array, received …". */
+function received(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/**
+ * A vector: an array of finite numbers. Checked by a plain loop, not z.array(z.number()), which
+ * parsed every component as a schema and copied the array: for a 100-number query vector that was
+ * about half of the request's validation (benchmarks/FINDINGS.md, the lean request path). The messages
+ * are the ones the zod array schema gave: the whole field when it is no array, is empty or too
+ * long; each bad component by its index ("vector.3: expected numbers"). The OpenAPI document
+ * still describes an array of numbers (the meta below; openapi.ts).
+ */
+const vector = z
+  .unknown()
+  .transform((v, ctx): number[] => {
+    if (!Array.isArray(v)) {
+      ctx.addIssue({ code: 'custom', message: `Invalid input: expected array, received ${received(v)}` });
+      return z.NEVER;
+    }
+    if (v.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+      return z.NEVER;
+    }
+    if (v.length > MAX_VECTOR_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `Too big: expected array to have <=${MAX_VECTOR_LENGTH} items` });
+      return z.NEVER;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      // JSON has no NaN or Infinity; 1e999 parses to Infinity and is refused here, as a string "NaN" is.
+      if (typeof x !== 'number' || !Number.isFinite(x)) ctx.addIssue({ code: 'custom', message: 'expected numbers', path: [i] });
+    }
+    return v as number[];
+  })
+  .meta({ type: 'array', items: { type: 'number' }, minItems: 1, maxItems: MAX_VECTOR_LENGTH });
 
 /** `{strategy, max_tokens | max_chars, overlap}` (src/text/chunking.ts). */
 export const chunkingInput = z
