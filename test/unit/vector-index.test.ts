@@ -10,6 +10,44 @@ const params = { m: 16, efConstruction: 200 };
 runVectorIndexSuite('HnswIndex', (d, m) => HnswIndex.create(d, m, params));
 runVectorIndexSuite('ExactIndex', (d, m) => new ExactIndex(d, m));
 
+describe('HnswIndex slots after deletes', () => {
+  it('adds into fresh slots until deleted nodes equal live ones, then reuses deleted slots; every live label stays findable', () => {
+    const idx = HnswIndex.create(8, 'cosine', params, 1024);
+    const vs = randomVectors(6000, 8, 11).map((v) => Float32Array.from(v));
+    for (let i = 0; i < 1000; i++) idx.add(i, vs[i]!);
+    expect(idx.capacity).toBe(1024);
+    // Updates: delete one, add one. Fresh slots first: the graph grows past its capacity.
+    let next = 1000;
+    for (let i = 0; i < 500; i++) {
+      idx.remove(i);
+      idx.add(next, vs[next]!);
+      next++;
+    }
+    expect(idx.capacity).toBe(2048);
+    // Then deleted slots are reused: capacity stops doubling although labels keep changing.
+    for (let i = 500; i < 4000; i++) {
+      idx.remove(i);
+      idx.add(next, vs[next]!);
+      next++;
+    }
+    expect(idx.size).toBe(1000);
+    expect(idx.capacity).toBe(2048);
+    for (const label of [4000, 4500, 4999]) expect(idx.search(vs[label]!, 1, { ef: 64 })[0]).toMatchObject({ label });
+  });
+
+  it('takes back a label it deleted', () => {
+    const idx = HnswIndex.create(4, 'cosine', params);
+    idx.add(1, Float32Array.from([1, 0, 0, 0]));
+    idx.add(2, Float32Array.from([0, 1, 0, 0]));
+    idx.add(3, Float32Array.from([0, 0, 0, 1]));
+    idx.remove(1);
+    // One deleted node against two live: a fresh slot would be taken, but not under label 1.
+    idx.add(1, Float32Array.from([0, 0, 1, 0]));
+    expect(idx.size).toBe(3);
+    expect(idx.search(Float32Array.from([0, 0, 1, 0]), 1)[0]).toMatchObject({ label: 1 });
+  });
+});
+
 describe('HnswIndex snapshots', () => {
   it('saves and loads the same live set and answers', async () => {
     const base = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hnsw-')), 'c1');
