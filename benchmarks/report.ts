@@ -340,60 +340,53 @@ const HTTP_TARGET = 0.8;
 const WRITERS_TARGET_P99_MS = 100;
 const SCALE_OPEN_TARGET_S = 5;
 
-/** A number at one of several spellings of a field (writers.ts is written separately). */
-function numAt(o: unknown, ...keys: string[]): number | undefined {
-  if (typeof o !== 'object' || o === null) return undefined;
-  for (const k of keys) {
-    const v = (o as Record<string, unknown>)[k];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return undefined;
+/** What benchmarks/writers.ts writes (its `--out` JSON). */
+interface WritersResult {
+  config: { docs: number; writers: number; seconds: number; batch: number; dim: number; deleteShare: number; sync: string };
+  measuredSeconds: number;
+  documentsPerSecond: number;
+  requestsPerSecond: number;
+  upsert: { count: number; p50Ms: number; p99Ms: number } | null;
+  delete: { count: number; p50Ms: number; p99Ms: number } | null;
+  groups: { total: number; meanRequests: number } | null;
+  peakRssMb?: number;
 }
-const fieldAt = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[key] : undefined);
-const latOf = (o: unknown) => ({ p50: numAt(o, 'p50', 'p50_ms', 'p50Ms'), p99: numAt(o, 'p99', 'p99_ms', 'p99Ms') });
 
-function writersVerdict(w: unknown): string {
+/** The writers result, or undefined when the job did not run or wrote another shape. */
+function writersOf(w: unknown): WritersResult | undefined {
+  if (typeof w !== 'object' || w === null) return undefined;
+  const r = w as Partial<WritersResult>;
+  return typeof r.documentsPerSecond === 'number' && typeof r.config === 'object' ? (r as WritersResult) : undefined;
+}
+
+function writersVerdict(raw: unknown): string {
   const what = `50 concurrent writers: upsert p99 ≤ ${WRITERS_TARGET_P99_MS} ms`;
-  const up = latOf(fieldAt(w, 'upsert'));
-  if (fieldAt(w, 'measured') === false || up.p99 === undefined) {
-    const reason = fieldAt(w, 'reason');
-    return `NOT MEASURED ${what} — ${typeof reason === 'string' ? reason : w ? 'the writers result has no upsert.p99' : 'benchmarks/writers.ts did not run (`npm run bench -- --only writers`)'}`;
-  }
-  const writers = numAt(w, 'writers');
-  const batch = numAt(w, 'batch');
-  return `${pf(up.p99 <= WRITERS_TARGET_P99_MS)} ${what} — ${fmt(up.p99, 1)} ms (p50 ${fmt(up.p50, 1)} ms${writers !== undefined && writers !== 50 ? `; measured with ${writers} writers` : ''}${batch !== undefined ? `, batches of ${batch}` : ''}; ${fmt(numAt(w, 'docsPerSecond', 'docs_per_s'))} documents/s)`;
+  const w = writersOf(raw);
+  if (!w?.upsert) return `NOT MEASURED ${what} — benchmarks/writers.ts did not run (\`npm run bench -- --only writers\`)`;
+  const { writers, batch, dim } = w.config;
+  return `${pf(w.upsert.p99Ms <= WRITERS_TARGET_P99_MS)} ${what} — ${fmt(w.upsert.p99Ms, 1)} ms (p50 ${fmt(w.upsert.p50Ms, 1)} ms; ${fmt(writers)} writers, batches of ${fmt(batch)} × ${fmt(dim)}-d; ${fmt(w.documentsPerSecond)} documents/s)`;
 }
 
-function writersSection(w: unknown, p: (s?: string) => void): void {
+function writersSection(raw: unknown, p: (s?: string) => void): void {
   p('## Concurrent writers');
   p();
-  const up = latOf(fieldAt(w, 'upsert'));
-  const del = latOf(fieldAt(w, 'delete'));
-  if (!w || fieldAt(w, 'measured') === false || (up.p99 === undefined && numAt(w, 'docsPerSecond', 'docs_per_s') === undefined)) {
-    const reason = fieldAt(w, 'reason');
-    p(`Not measured: ${typeof reason === 'string' ? reason : '`benchmarks/writers.ts` did not run'} (\`npm run bench -- --only writers\` once it exists: 50 concurrent writers of 10-document batches on a 20,000-document collection, \`QUIVER_SYNC=full\`).`);
+  const w = writersOf(raw);
+  if (!w) {
+    p('Not measured (`npm run bench -- --only writers`: 50 concurrent writers of 10-document batches on a 20,000-document collection, `QUIVER_SYNC=full`).');
     p();
     return;
   }
-  const writers = numAt(w, 'writers');
-  const batch = numAt(w, 'batch');
-  const docs = numAt(w, 'docs', 'documents');
+  const c = w.config;
   p(
-    `\`benchmarks/writers.ts\`: ${writers === undefined ? '?' : fmt(writers)} concurrent writers, batches of ${batch === undefined ? '?' : fmt(batch)} documents${docs === undefined ? '' : `, on a collection of ${fmt(docs)} documents`}${typeof fieldAt(w, 'sync') === 'string' ? `, \`QUIVER_SYNC=${String(fieldAt(w, 'sync'))}\`` : ''}.`,
+    `\`benchmarks/writers.ts\`: a server process with a collection of ${fmt(c.docs)} documents of ${fmt(c.dim)} dimensions (client vectors), then ${fmt(c.writers)} closed-loop writers of ${fmt(c.batch)}-document upserts (random existing and new ids${c.deleteShare > 0 ? `, ${fmt(c.deleteShare * 100)}% deletes` : ''}) for ${fmt(c.seconds)} s, \`QUIVER_SYNC=${c.sync}\`. Compare with another checkout: \`--root DIR\`.`,
   );
   p();
-  p('| measure | value |');
-  p('|---|---|');
-  p(`| documents/s | ${fmt(numAt(w, 'docsPerSecond', 'docs_per_s'))} |`);
-  p(`| upsert p50 / p99 ms | ${fmt(up.p50, 1)} / ${fmt(up.p99, 1)} |`);
-  p(`| delete p50 / p99 ms | ${fmt(del.p50, 1)} / ${fmt(del.p99, 1)} |`);
-  // Any other plain figures the script reports, as it names them.
-  const known = new Set(['docsPerSecond', 'docs_per_s', 'upsert', 'delete', 'writers', 'batch', 'docs', 'documents', 'sync', 'measured', 'reason']);
-  for (const [k, v] of Object.entries(w as Record<string, unknown>)) {
-    if (known.has(k)) continue;
-    if (typeof v === 'number') p(`| ${k} | ${fmt(v, Number.isInteger(v) ? 0 : 2)} |`);
-    else if (typeof v === 'string' && v.length <= 120) p(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
-  }
+  p('| documents/s | requests/s | upsert p50 / p99 ms | delete p50 / p99 ms | transactions (requests each) | peak RSS |');
+  p('|---|---|---|---|---|---|');
+  const lat = (l: WritersResult['upsert']) => (l ? `${fmt(l.p50Ms, 1)} / ${fmt(l.p99Ms, 1)}` : '—');
+  p(
+    `| ${fmt(w.documentsPerSecond)} | ${fmt(w.requestsPerSecond)} | ${lat(w.upsert)} | ${lat(w.delete)} | ${w.groups ? `${fmt(w.groups.total)} (${fmt(w.groups.meanRequests, 1)})` : '—'} | ${w.peakRssMb === undefined ? '—' : `${fmt(w.peakRssMb)} MB`} |`,
+  );
   p();
 }
 
