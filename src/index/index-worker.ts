@@ -3,35 +3,20 @@
 // between slices, so a search sent meanwhile is answered within a slice. The caller orders the
 // calls that change one index (see WorkerIndexHost).
 import { parentPort } from 'node:worker_threads';
-import type { IndexHostApi } from './index-host.js';
-import { IndexHost } from './index-host.js';
+import { inThreadHost } from './index-host.js';
 import type { HostReply, HostRequest } from './worker-host.js';
 import { transferablesOf } from './worker-host.js';
 
 const port = parentPort;
 if (!port) throw new Error('index-worker.ts runs as a worker thread');
-const host = new IndexHost();
-
-// Each op's arguments, as the main thread sent them (the protocol is this file and worker-host.ts).
-const ops: { [K in keyof IndexHostApi]: (...args: Parameters<IndexHostApi[K]>) => unknown } = {
-  load: (key, base, shape) => host.load(key, base, shape),
-  create: (key, shape, capacity) => host.create(key, shape, capacity),
-  remove: (key, labels) => host.remove(key, labels),
-  add: (key, labels, vectors) => host.add(key, labels, vectors),
-  verify: (key, expected) => host.verify(key, expected),
-  search: (key, req) => host.search(key, req),
-  stats: (key) => host.stats(key),
-  save: (key, base, seq) => host.save(key, base, seq),
-  drop: (key, base) => host.drop(key, base),
-  release: (key) => host.release(key),
-};
+// This thread's host behind the same API the main thread calls: a message names an op and its
+// arguments (IndexHostApi is the contract), so the API is read here as a table of functions.
+const api = inThreadHost() as unknown as Record<HostRequest['op'], (...args: unknown[]) => Promise<unknown>>;
 
 port.on('message', (msg: HostRequest) => {
   const reply = (r: HostReply) => port.postMessage(r, r.ok ? transferablesOf(r.value) : []);
   try {
-    // The message carries the arguments of `ops[msg.op]`; the table above is the contract.
-    const fn = ops[msg.op] as (...args: unknown[]) => unknown;
-    Promise.resolve(fn(...msg.args)).then(
+    api[msg.op](...msg.args).then(
       (value) => reply({ id: msg.id, ok: true, value }),
       (err: unknown) => reply({ id: msg.id, ok: false, error: errorOf(err) }),
     );
