@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { CurvePoint } from './lib/util.js';
+import type { CurvePoint, SweepRow } from './lib/util.js';
 import { ROOT, qpsAtRecall } from './lib/util.js';
 
 interface HnswPoint extends CurvePoint {
@@ -18,15 +18,6 @@ interface HnswPoint extends CurvePoint {
 
 interface AnchorPoint {
   ef: number;
-  qps: number;
-  qps_runs: number[];
-  p50_ms: number;
-  p99_ms: number;
-}
-
-interface SweepRow {
-  engine: string;
-  c: number;
   qps: number;
   qps_runs: number[];
   p50_ms: number;

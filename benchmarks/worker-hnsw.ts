@@ -29,6 +29,7 @@ import type { AnchorKind, RunningAnchor } from './lib/anchor.js';
 import { ANCHOR_NAMES, startAnchor } from './lib/anchor.js';
 import { HttpLoad } from './lib/http.js';
 import { startServer } from './lib/server.js';
+import type { SweepRow } from './lib/util.js';
 import { dirBytes, log, median, peakRss, percentile, quiverEnv, recallOf } from './lib/util.js';
 
 const { values: args } = parseArgs({
@@ -55,15 +56,6 @@ const EF_CONSTRUCTION = 200;
 const K = 10;
 /** Connections per load-generator pool: enough for the largest concurrency of the sweep. */
 const POOL = Math.max(8, ...args.concurrencies.split(',').map(Number));
-
-interface SweepRow {
-  engine: string;
-  c: number;
-  qps: number;
-  qps_runs: number[];
-  p50_ms: number;
-  p99_ms: number;
-}
 
 interface Pass {
   qps: number[];

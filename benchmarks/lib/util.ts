@@ -101,6 +101,16 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+/** One engine at one concurrency of the HTTP sweep, as worker-hnsw.ts writes it and report.ts reads it. */
+export interface SweepRow {
+  engine: string;
+  c: number;
+  qps: number;
+  qps_runs: number[];
+  p50_ms: number;
+  p99_ms: number;
+}
+
 export interface CurvePoint {
   ef: number;
   recall: number;
