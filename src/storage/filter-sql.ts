@@ -7,7 +7,13 @@
 //
 //   {"field": value}                                   equality
 //   {"field": {"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte"|"$in"|"$nin"|"$exists": ...}}
+//   {"field": {"$contains"|"$not_contains": value}}    an array has (or lacks) the value
+//   {"$id": id}, {"$id": {"$eq"|"$ne"|"$in"|"$nin": ...}}  the document's id
 //   {"$and": [...]}, {"$or": [...]}, {"$not": {...}}
+//
+// $contains is $eq and $not_contains is $ne, named as Chroma names them for arrays (a scalar
+// value counts as an array of one). $id lets the Chroma and Qdrant surfaces restrict a search or
+// a delete to given documents (Qdrant's has_id) inside the same compiled filter.
 //
 // Several keys in one object, or several operators on one field, all have to hold. An array in
 // the metadata matches $eq/$in (and the range operators) when any element does, and $ne/$nin when
@@ -51,8 +57,10 @@ class FilterCompiler {
         parts.push(`(${subs.join(key === '$and' ? ' AND ' : ' OR ')})`);
       } else if (key === '$not') {
         parts.push(`NOT (${this.node(v, here, depth + 1)})`);
+      } else if (key === '$id') {
+        parts.push(this.id(v, here));
       } else if (key.startsWith('$')) {
-        this.fail(here, `unknown operator "${key}" (expected a field name, "$and", "$or" or "$not")`);
+        this.fail(here, `unknown operator "${key}" (expected a field name, "$id", "$and", "$or" or "$not")`);
       } else {
         parts.push(this.field(key, v, here));
       }
@@ -76,14 +84,47 @@ class FilterCompiler {
     return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
   }
 
+  /** {"$id": "a"} or {"$id": {"$in": ["a", "b"]}}: tests on the document id (a string). */
+  private id(cond: unknown, path: string[]): string {
+    const one = (v: unknown, at: string[]): string => {
+      if (typeof v !== 'string') this.fail(at, 'expected a document id (a string)');
+      return this.value(v, at);
+    };
+    if (++this.conditions > MAX_CONDITIONS) this.fail(path, `a filter may hold at most ${MAX_CONDITIONS} conditions`);
+    if (typeof cond !== 'object' || cond === null) {
+      this.params.push(one(cond, path));
+      return 'd.id = ?';
+    }
+    if (Array.isArray(cond)) this.fail(path, 'an array is not a value; use {"$in": [...]}');
+    const entries = Object.entries(cond);
+    if (entries.length === 0) this.fail(path, 'expected at least one operator');
+    const parts = entries.map(([op, arg]) => {
+      const at = [...path, op];
+      if (op === '$eq' || op === '$ne') {
+        this.params.push(one(arg, at));
+        return op === '$eq' ? 'd.id = ?' : 'd.id <> ?';
+      }
+      if (op === '$in' || op === '$nin') {
+        if (!Array.isArray(arg) || arg.length === 0 || arg.length > MAX_IN) this.fail(at, `expected a non-empty array of at most ${MAX_IN} ids`);
+        const ids = arg.map((v, i) => one(v, [...at, String(i)]));
+        this.params.push(...ids);
+        return `d.id ${op === '$in' ? '' : 'NOT '}IN (${ids.map(() => '?').join(',')})`;
+      }
+      return this.fail(at, `unknown operator "${op}" for $id (expected one of $eq, $ne, $in, $nin)`);
+    });
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+  }
+
   private operator(key: string, op: string, arg: unknown, path: string[]): string {
     if (++this.conditions > MAX_CONDITIONS) this.fail(path, `a filter may hold at most ${MAX_CONDITIONS} conditions`);
     switch (op) {
       case '$eq':
-      case '$ne': {
+      case '$ne':
+      case '$contains':
+      case '$not_contains': {
         if (!isScalar(arg)) this.fail(path, 'expected a string, number or boolean');
         const eq = this.eq(key, this.value(arg, path));
-        return op === '$eq' ? eq : `NOT ${eq}`;
+        return op === '$eq' || op === '$contains' ? eq : `NOT ${eq}`;
       }
       case '$gt':
       case '$gte':
@@ -112,7 +153,7 @@ class FilterCompiler {
         return `(json_type(d.metadata, ?) IS ${arg ? 'NOT ' : ''}NULL)`;
       }
       default:
-        return this.fail(path, `unknown operator "${op}" (expected one of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists)`);
+        return this.fail(path, `unknown operator "${op}" (expected one of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $contains, $not_contains)`);
     }
   }
 

@@ -74,6 +74,14 @@ describe('filter semantics', () => {
     [{ lang: 'en', year: { $gte: 2023 } }, ['e']],
     [{ 'a.b': 'dotted' }, ['e']], // a key with a dot is one key, not a path
     [{ $or: [{ $not: { tags: { $exists: true } } }, { nums: 5 }] }, ['c', 'd']],
+    [{ tags: { $contains: 'x' } }, ['a', 'e']], // Chroma's name for membership
+    [{ tags: { $not_contains: 'x' } }, ['b', 'c', 'd']],
+    [{ nums: { $contains: 5, $not_contains: 2 } }, ['c']],
+    [{ $id: 'b' }, ['b']],
+    [{ $id: { $in: ['a', 'e', 'nope'] } }, ['a', 'e']],
+    [{ $id: { $nin: ['a', 'e'] }, lang: 'en' }, ['c']],
+    [{ $id: { $ne: 'a', $eq: 'c' } }, ['c']],
+    [{ $or: [{ $id: 'd' }, { year: 2020 }] }, ['a', 'd']],
   ])('%j selects %j', (filter, expected) => {
     expect(ids(filter)).toEqual(expected);
   });
@@ -106,6 +114,12 @@ describe('filter errors', () => {
     [{ lang: { $ne: '\ud800' } }, 'filter.lang.$ne', 'lone UTF-16 surrogate'],
     [{ lang: { $lt: '\ud800' } }, 'filter.lang.$lt', 'lone UTF-16 surrogate'],
     [{ lang: { $nin: ['en', 'x\ud800'] } }, 'filter.lang.$nin.1', 'lone UTF-16 surrogate'],
+    [{ tags: { $contains: ['x'] } }, 'filter.tags.$contains', 'string, number or boolean'],
+    [{ $id: 5 }, 'filter.$id', 'a document id (a string)'],
+    [{ $id: ['a'] }, 'filter.$id', '$in'],
+    [{ $id: { $in: ['a', 1] } }, 'filter.$id.$in.1', 'a document id'],
+    [{ $id: { $gt: 'a' } }, 'filter.$id.$gt', 'unknown operator "$gt" for $id'],
+    [{ $id: {} }, 'filter.$id', 'at least one operator'],
   ])('%j is refused naming %s', (filter, field, message) => {
     let err: unknown;
     try {
