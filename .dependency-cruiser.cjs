@@ -40,6 +40,13 @@ module.exports = {
     // The CLI checks files against the server's own request schemas before sending them.
     layer('cli-is-a-surface', '^src/cli/', ['^src/cli/', '^src/api/v1/schemas\\.ts$', '^src/main\\.ts$', services, '^src/collection/', engines, base]),
     {
+      name: 'surfaces-stand-apart',
+      severity: 'error',
+      comment: "an HTTP surface (api/v1, openai, chroma, qdrant) translates its own wire shapes; what two share lives in api/*.ts, not in one of them",
+      from: { path: '^src/api/(v1|openai|chroma|qdrant)/' },
+      to: { path: '^src/api/(v1|openai|chroma|qdrant)/', pathNot: '^src/api/$1/' },
+    },
+    {
       name: 'nothing-imports-the-root',
       severity: 'error',
       comment: 'main.ts and server.ts build everything; nothing in src/ depends on them (but `quiver serve`, which runs main.ts)',

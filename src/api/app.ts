@@ -1,6 +1,7 @@
-// The express application: middleware, then each API surface's routes (v1/ today), which only
-// translate validated requests into calls on the services in ApiDeps; errors of every kind leave
-// through errorHandler.
+// The express application: middleware, then each API surface's routes (surface.ts: Quiver's own
+// v1/, openai/, chroma/, qdrant/), which only translate validated requests into calls on the
+// services in ApiDeps; errors of every kind leave through errorHandler, in the shape of the
+// surface that owns the path.
 import express from 'express';
 import type { RequestHandler } from 'express';
 import crypto from 'node:crypto';
@@ -10,7 +11,8 @@ import { createError } from '../errors/index.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, notFound } from './errors.js';
 import { readinessFields } from '../storage/index.js';
-import { v1Routes } from './v1/index.js';
+import { SURFACES, chromaSurface } from './surfaces.js';
+import type { CollectionResolver } from './auth.js';
 import cors from 'cors';
 import helmet from 'helmet';
 import { requestContext } from '../log.js';
@@ -113,7 +115,9 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!readiness.isReady && readiness.status !== 'starting') res.setHeader('connection', 'close');
     next();
   });
-  app.use(authenticate(config.apiKeys));
+  const chromaIds = chromaSurface.resolver?.(deps);
+  const resolve: CollectionResolver = (raw, by) => (by === 'chroma' && chromaIds !== undefined ? chromaIds(raw, by) : raw);
+  app.use(authenticate(config.apiKeys, resolve));
   app.get('/metrics', metrics.handler);
   const openapi = buildOpenApiDocument(config);
   app.get('/openapi.json', (_req, res) => {
@@ -158,12 +162,12 @@ export function createApp(deps: ApiDeps): express.Express {
   };
   const json = jsonBody({ limit: config.maxBodyBytes, budget: deps.bodyBudget });
 
-  const v1 = recordRoutes(express.Router(), '/v1', routes);
-  v1.use(ready);
-  v1Routes(v1, { ...deps, requireJson, json });
-
-  app.use('/v1', v1);
+  for (const surface of SURFACES) {
+    const router = recordRoutes(express.Router(), surface.prefix, routes, surface.name);
+    surface.routes(router, { ...deps, requireJson, json, ready });
+    app.use(surface.prefix === '' ? '/' : surface.prefix, router);
+  }
   app.use(notFound);
-  app.use(errorHandler(log, config.maxBodyBytes, (err) => disk.noteError(err)));
+  app.use(errorHandler(log, config.maxBodyBytes, (err) => disk.noteError(err), SURFACES));
   return app;
 }

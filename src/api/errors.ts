@@ -6,6 +6,7 @@ import { QuiverError, createError } from '../errors/index.js';
 import type { FieldIssue } from '../errors/index.js';
 import { insufficientStorage, outOfSpaceCode } from '../storage/index.js';
 import type { RouteRecord } from './openapi.js';
+import type { ErrorReply, Surface } from './surface.js';
 
 /** Parses with a zod schema; failures become VALIDATION_FAILED naming each field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
@@ -53,8 +54,11 @@ export const notFound: RequestHandler = (req) => {
   throw createError('ROUTE_NOT_FOUND', { method: req.method, path: req.path });
 };
 
-/** onStorageFull: told of every 507 INSUFFICIENT_STORAGE, so the disk state can be checked (storage/disk-health.ts). */
-export function errorHandler(log: Logger, maxBodyBytes: number, onStorageFull?: (err: unknown) => void): ErrorRequestHandler {
+/**
+ * onStorageFull: told of every 507 INSUFFICIENT_STORAGE, so the disk state can be checked
+ * (storage/disk-health.ts). surfaces: a path a surface owns gets the surface's error shape.
+ */
+export function errorHandler(log: Logger, maxBodyBytes: number, onStorageFull?: (err: unknown) => void, surfaces: readonly Surface[] = []): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     // The request already got 503 REQUEST_TIMEOUT (app.ts); its handler failing to answer too is expected.
     if (res.headersSent && res.locals.timedOut === true) return;
@@ -81,9 +85,13 @@ export function errorHandler(log: Logger, maxBodyBytes: number, onStorageFull?: 
     if (e.code === 'INSUFFICIENT_STORAGE') onStorageFull?.(e);
     if (e.status >= 500 && e.code !== 'INTERNAL') log.error({ err: e, url: req.originalUrl }, e.message);
     if (res.headersSent) return;
-    const retryAfter = (e.details as { retryAfter?: unknown } | undefined)?.retryAfter; // QUEUE_FULL, BODY_MEMORY_FULL
-    if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
     const details = e.code === 'INTERNAL' ? undefined : e.details;
-    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(details === undefined ? {} : { details }) } });
+    let reply: ErrorReply = { status: e.status, body: { error: { code: e.code, message: e.message, ...(details === undefined ? {} : { details }) } }, headers: {} };
+    const retryAfter = (e.details as { retryAfter?: unknown } | undefined)?.retryAfter; // QUEUE_FULL, BODY_MEMORY_FULL
+    if (typeof retryAfter === 'number') reply.headers!['retry-after'] = String(retryAfter);
+    const surface = surfaces.find((s) => s.errorReply !== undefined && s.owns(req.path));
+    if (surface !== undefined) reply = surface.errorReply!(e, reply);
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    res.status(reply.status).json(reply.body);
   };
 }

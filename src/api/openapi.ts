@@ -14,6 +14,8 @@ export interface RouteRecord {
   method: string;
   /** Express pattern, e.g. /v1/collections/:name. */
   path: string;
+  /** The surface that registered it (surface.ts). */
+  surface: string;
 }
 
 const VERBS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -22,7 +24,7 @@ const VERBS = ['get', 'post', 'put', 'patch', 'delete'] as const;
  * Wraps a router's (or the app's) verb methods so each registration is also recorded in `out`.
  * Registration keeps working as before; only string paths are recorded (the app uses no others).
  */
-export function recordRoutes<T extends object>(target: T, prefix: string, out: RouteRecord[]): T {
+export function recordRoutes<T extends object>(target: T, prefix: string, out: RouteRecord[], surface = 'quiver'): T {
   const t = target as Record<string, unknown>;
   for (const verb of VERBS) {
     const original = t[verb] as (...args: unknown[]) => unknown;
@@ -30,7 +32,7 @@ export function recordRoutes<T extends object>(target: T, prefix: string, out: R
       // app.get('setting') reads a setting; it is not a route.
       if (!(verb === 'get' && args.length === 1) && typeof args[0] === 'string') {
         const route = prefix + args[0];
-        out.push({ method: verb.toUpperCase(), path: route });
+        out.push({ method: verb.toUpperCase(), path: route, surface });
         // Names the matched route for metrics (metrics.ts) before the route's own handlers run.
         const mark: RequestHandler = (_req, res, next) => {
           res.locals.route = route;

@@ -7,6 +7,8 @@ import vm from 'node:vm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteRecord } from '../../src/api/openapi.js';
+import { ACCESS_TABLE, ruleFor } from '../../src/api/access.js';
+import { surfaceOf } from '../../src/api/surfaces.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createQuiver } from '../../src/server.js';
 import type { Quiver } from '../../src/server.js';
@@ -16,6 +18,7 @@ import type { Json } from '../helpers/server.js';
 let s: TestServer;
 let doc: Json;
 let registered: string[];
+let all: RouteRecord[];
 let layerCount: number;
 let quiver: Quiver;
 
@@ -33,7 +36,10 @@ beforeAll(async () => {
   quiver = createQuiver(loadConfig({ QUIVER_DATA_DIR: path.join(tempDir(), 'd'), QUIVER_EMBEDDER: 'none' }), pino({ level: 'silent' }));
   const app = quiver.app;
   layerCount = countRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  registered = (app.locals.routes as RouteRecord[]).map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
+  all = app.locals.routes as RouteRecord[];
+  // Quiver's own document describes its own surface and the OpenAI embeddings routes beside it;
+  // the Chroma and Qdrant surfaces are described by their own tests.
+  registered = all.filter((r) => r.surface === 'quiver' || r.surface === 'openai').map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
 });
 afterAll(async () => {
   await s.stop();
@@ -49,10 +55,21 @@ describe('OpenAPI document', () => {
     expect(new Set(registered).size).toBe(registered.length);
     // Every route in express's stack was seen by the recorder (routes go through app.get/post/...
     // or a router made with recordRoutes in app.ts; one that bypasses it fails here).
-    expect(layerCount, 'routes registered around recordRoutes (see src/api/app.ts)').toBe(registered.length);
+    expect(layerCount, 'routes registered around recordRoutes (see src/api/app.ts)').toBe(all.length);
     const documented = operations(doc);
     expect(registered.filter((r) => !documented.includes(r)), 'registered but not documented').toEqual([]);
     expect(documented.filter((d) => !registered.includes(d)), 'documented but not registered').toEqual([]);
+  });
+
+  it('gives every registered route of every surface a rule in the access table, and the table no rule without a route', () => {
+    const missing = all.filter((r) => ruleFor(r.method, r.path) === undefined).map((r) => `${r.surface}: ${r.method} ${r.path}`);
+    expect(missing, 'routes without a rule in src/api/access.ts').toEqual([]);
+    const key = (method: string, p: string) => `${method} ${p.toLowerCase()}`;
+    const served = new Set(all.map((r) => key(r.method, r.path)));
+    // A surface not built yet registers nothing: its rules wait for it.
+    const built = new Set(all.map((r) => r.surface));
+    const dead = ACCESS_TABLE.filter((r) => built.has(surfaceOf(r.path).name) && !served.has(key(r.method, r.path))).map((r) => `${r.method} ${r.path}`);
+    expect(dead, 'rules in src/api/access.ts for routes nobody registers').toEqual([]);
   });
 
   it('is OpenAPI 3.1 with every path parameter declared and every operation answering', () => {

@@ -2,7 +2,7 @@
 import type { RequestHandler, Router } from 'express';
 import { createError } from '../../errors/index.js';
 import { parse } from '../errors.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
 
 /** The body is optional, so no body is fine (req.is gives null); a body that is not JSON is a 415. */

@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
 import { canSeeCollection } from '../auth.js';
 import { parse } from '../errors.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
 import { collectionView, decodeCursor, documentView, encodeCursor, filterFromQueryString, param, toChunkingSpec } from './views.js';
 

@@ -4,7 +4,7 @@ import { createError } from '../../errors/index.js';
 import { cluster, project, recommend, requestDeadline } from '../../query/index.js';
 import type { ClusterInput } from '../../query/index.js';
 import { parse } from '../errors.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
 import { jobView } from './jobs.js';
 import * as s from './schemas.js';
 import { clusterView, filterFromQueryString, param, searchView } from './views.js';

@@ -3,15 +3,24 @@
 import type { Router } from 'express';
 import { adminRoutes } from './admin.js';
 import { collectionRoutes } from './collections.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
+import type { Surface } from '../surface.js';
 import { exploreRoutes } from './explore.js';
 import { jobRoutes } from './jobs.js';
 import { queryRoutes } from './query.js';
 
-export function v1Routes(v1: Router, ctx: RouteContext): void {
+function v1Routes(v1: Router, ctx: RouteContext): void {
+  v1.use(ctx.ready);
   collectionRoutes(v1, ctx);
   queryRoutes(v1, ctx);
   exploreRoutes(v1, ctx);
   adminRoutes(v1, ctx);
   jobRoutes(v1, ctx);
 }
+
+export const quiverSurface: Surface = {
+  name: 'quiver',
+  prefix: '/v1',
+  owns: (path) => /^\/v1(\/|$)/i.test(path),
+  routes: v1Routes,
+};

@@ -17,7 +17,7 @@ import { openBody } from '../body.js';
 import { parse } from '../errors.js';
 import { LineSplitter } from '../ndjson.js';
 import type { Line } from '../ndjson.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
 import { param, toChunkingSpec } from './views.js';
 

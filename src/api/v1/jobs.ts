@@ -8,7 +8,7 @@ import type { JobStore } from '../../storage/index.js';
 import { canSeeCollection } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { parse } from '../errors.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
 import { ingestJson, ingestNdjson, isNdjson } from './ingest.js';
 import * as s from './schemas.js';
 import type { ClusterResult } from '../../query/index.js';

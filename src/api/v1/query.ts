@@ -3,7 +3,7 @@
 import type { Router } from 'express';
 import { buildContext, search } from '../../query/index.js';
 import { parse } from '../errors.js';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
 import { param, searchView, toSearchQuery } from './views.js';
 
