@@ -92,6 +92,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     log,
     readiness: lifecycle,
     collections,
+    embedders,
     jobs: store.jobs,
     runner,
     backup: (requested) => createBackup({ store, collections, log, backupDir: config.backupDir }, requested),

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { CollectionRegistry } from '../collection/index.js';
 import type { Config } from '../config/index.js';
+import type { Embedders } from '../embedding/index.js';
 import type { JobRunner } from '../ingest/index.js';
 import type { BackupResult } from '../ops/backup.js';
 import type { BodyBudget } from './body.js';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   log: Logger;
   readiness: Readiness;
   collections: CollectionRegistry;
+  /** The embedding models (loaded on first use, shared with the collections): for surfaces that embed text outside a collection. */
+  embedders: Embedders;
   /** Job reads (list, progress, failed documents). */
   jobs: JobStore;
   /** Job submission and cancellation. */
