@@ -372,6 +372,11 @@ export class Collection {
     return this.deps.store.documents.analysisDocuments(pks, maxText);
   }
 
+  /** Which of the metadata keys hold a value in some document here, themselves or below them (dotted). */
+  keysPresent(keys: string[]): Set<string> {
+    return keys.length === 0 ? new Set() : this.deps.store.documents.keysPresent(this.info.id, keys);
+  }
+
   documentCount(): number {
     return this.deps.store.collections.documentCount(this.info.id);
   }
