@@ -377,6 +377,11 @@ export class Collection {
     return keys.length === 0 ? new Set() : this.deps.store.documents.keysPresent(this.info.id, keys);
   }
 
+  /** How many documents the filter selects (undefined: all). */
+  count(filter: CompiledFilter | undefined): number {
+    return filter === undefined ? this.documentCount() : this.deps.store.documents.countWhere(this.info.id, filter);
+  }
+
   documentCount(): number {
     return this.deps.store.collections.documentCount(this.info.id);
   }

@@ -136,6 +136,14 @@ export class SearchRepo {
     return new Set(keys.filter((k) => stmt.get(k, collectionId, `${k}.`, `${k}/`, collectionId) === 1));
   }
 
+  /** How many documents pass the filter. */
+  countWhere(collectionId: number, where: SqlWhere | undefined): number {
+    return this.db
+      .prepare(`SELECT count(*) FROM documents d WHERE d.collection_id = ? ${all(where)}`)
+      .pluck()
+      .get(collectionId, ...params(where)) as number;
+  }
+
   /** Ids of the documents that pass the filter (for delete-by-filter). */
   idsWhere(collectionId: number, where: SqlWhere | undefined): string[] {
     return this.db
