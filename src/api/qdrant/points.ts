@@ -55,11 +55,12 @@ export function pointRoutes(r: Router, { config, collections, embedders, json, l
     let points: { id: unknown; vector: unknown; payload: Payload | null | undefined; at: string }[];
     if ('points' in body) points = body.points.map((p, i) => ({ id: p.id, vector: p.vector, payload: p.payload, at: `points.${i}` }));
     else {
-      const { ids, vectors, payloads } = body.batch;
+      const { ids, payloads } = body.batch;
+      const vectors: unknown = body.batch.vectors;
       if (!Array.isArray(vectors)) refuse('batch.vectors', 'expected a list of vectors (named vectors are not supported)');
       if (vectors.length !== ids.length) refuse('batch.vectors', `has ${vectors.length} vectors for ${ids.length} ids`);
       if (payloads && payloads.length !== ids.length) refuse('batch.payloads', `has ${payloads.length} payloads for ${ids.length} ids`);
-      points = ids.map((id, i) => ({ id, vector: vectors[i], payload: payloads?.[i], at: `batch.${i}` }));
+      points = ids.map((id, i) => ({ id, vector: (vectors as unknown[])[i], payload: payloads?.[i], at: `batch.${i}` }));
     }
     const ids = points.map((p) => toDocumentId(p.id, `${p.at}.id`));
     const metadata = points.map((p) => toMetadata(p.payload ?? {}, `${p.at}.payload`));

@@ -39,7 +39,7 @@ function classify(c: Collection, v: unknown, field: string, ids: boolean): Resol
   if (Array.isArray(v)) {
     if (v.length > 0 && v.every(Array.isArray)) refuse(field, 'multi-vectors are not supported');
     if (!v.every((x) => typeof x === 'number')) refuse(field, 'expected an array of numbers');
-    return { kind: 'vector', vector: c.checkVector(v as number[], field) };
+    return { kind: 'vector', vector: c.checkVector(v, field) };
   }
   if (ids && (typeof v === 'number' || typeof v === 'string')) return { kind: 'id', id: toDocumentId(v, field) };
   if (isObject(v)) {
