@@ -9,12 +9,19 @@ import { pointRoutes } from './points.js';
 import { errorReply } from './reply.js';
 import { searchRoutes } from './search.js';
 
+const owns = (path: string): boolean => path === '/' || /^\/collections(\/|$)/i.test(path);
+
 function routes(r: Router, ctx: RouteContext): void {
+  // Mounted at the root, this router sees every request no other surface answered: only Qdrant's
+  // own paths are timed and held back while the server is not ready (others go on to their 404).
   r.use((req, res, next) => {
+    if (!owns(req.path)) {
+      next();
+      return;
+    }
     res.locals.qdrantStarted = performance.now();
-    next();
+    ctx.ready(req, res, next);
   });
-  r.use(ctx.ready);
   collectionRoutes(r, ctx);
   pointRoutes(r, ctx);
   searchRoutes(r, ctx);
@@ -23,7 +30,7 @@ function routes(r: Router, ctx: RouteContext): void {
 export const qdrantSurface: Surface = {
   name: 'qdrant',
   prefix: '',
-  owns: (path) => path === '/' || /^\/collections(\/|$)/i.test(path),
+  owns,
   routes,
   errorReply,
 };
