@@ -372,6 +372,16 @@ export class Collection {
     return this.deps.store.documents.analysisDocuments(pks, maxText);
   }
 
+  /** Which of the metadata keys hold a value in some document here, themselves or below them (dotted). */
+  keysPresent(keys: string[]): Set<string> {
+    return keys.length === 0 ? new Set() : this.deps.store.documents.keysPresent(this.info.id, keys);
+  }
+
+  /** How many documents the filter selects (undefined: all). */
+  count(filter: CompiledFilter | undefined): number {
+    return filter === undefined ? this.documentCount() : this.deps.store.documents.countWhere(this.info.id, filter);
+  }
+
   documentCount(): number {
     return this.deps.store.collections.documentCount(this.info.id);
   }

@@ -17,6 +17,8 @@ export interface CreateCollectionInput {
   dimension?: number;
   /** The collection's default chunking; absent: the server default. */
   chunking?: ChunkingSpec;
+  /** HNSW build parameters; absent ones: the server's (QUIVER_HNSW_M, QUIVER_HNSW_EF_CONSTRUCTION). */
+  hnsw?: Partial<HnswParams>;
 }
 
 export interface RegistryOptions extends CollectionDeps {
@@ -102,7 +104,7 @@ export class CollectionRegistry {
       metric: input.metric,
       dimension,
       embedder: spec,
-      hnsw: { m: this.opts.hnsw.m, efConstruction: this.opts.hnsw.efConstruction },
+      hnsw: { m: input.hnsw?.m ?? this.opts.hnsw.m, efConstruction: input.hnsw?.efConstruction ?? this.opts.hnsw.efConstruction },
       chunking: input.chunking ?? null,
     });
     if (!info) throw createError('COLLECTION_EXISTS', { name: input.name });

@@ -3,6 +3,7 @@
 export { search, defaultMode, toHits, vectorCandidates, resolveMode, DEFAULT_TEXT_MODE, MAX_WINDOW } from './search.js';
 export { fuse, fuseConvex, fuseFor, DEFAULT_FUSION, DEFAULT_CONVEX_WEIGHTS, type Ranked } from './fusion.js';
 export { recommend, type RecommendInput } from './recommend.js';
+export { mmr, type MmrInput } from './mmr.js';
 export { cluster, type ClusterInput, type ClusterOut, type ClusterResult } from './cluster.js';
 export { project, type ProjectInput } from './project.js';
 export { buildContext, estimateTokens, type ContextInput } from './context.js';

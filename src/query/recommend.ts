@@ -13,6 +13,9 @@ import { toHits, vectorCandidates } from './search.js';
 export interface RecommendInput {
   positive: string[];
   negative: string[];
+  /** Examples given as vectors rather than as stored documents (Qdrant allows both); checked by the caller. */
+  positiveVectors?: Float32Array[];
+  negativeVectors?: Float32Array[];
   k: number;
   filter?: unknown;
   strategy: 'average_vector' | 'best_score';
@@ -41,8 +44,10 @@ function load(c: Collection, ids: string[], field: string): DocumentVectors[] {
 export async function recommend(c: Collection, r: RecommendInput, deadline: Deadline): Promise<SearchResult> {
   const started = performance.now();
   const filter = c.compileFilter(r.filter);
-  const pos = load(c, r.positive, 'positive');
-  const neg = load(c, r.negative, 'negative');
+  const given = (vectors: Float32Array[] | undefined): DocumentVectors[] => (vectors ?? []).map((v) => ({ pk: -1, id: '', labels: [], vectors: [v] }));
+  const pos = [...load(c, r.positive, 'positive'), ...given(r.positiveVectors)];
+  const neg = [...load(c, r.negative, 'negative'), ...given(r.negativeVectors)];
+  if (pos.length === 0) throw createError('VALIDATION_FAILED', { issues: [{ field: 'positive', message: 'at least one positive example is needed' }] });
   const exclude = new Set([...pos, ...neg].flatMap((d) => d.labels));
   const plan: Plan = {};
   // Chunks of one document can fill several places; ask for more than k and group.

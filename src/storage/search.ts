@@ -120,6 +120,30 @@ export class SearchRepo {
     return out;
   }
 
+  /**
+   * Which of the metadata keys hold a value in some document of the collection, themselves or
+   * below them as a dotted prefix ("metadata" for "metadata.source": nested payloads are stored
+   * flattened). From the (key, value) index: each key costs one probe, not a scan of the documents.
+   */
+  keysPresent(collectionId: number, keys: string[]): Set<string> {
+    const stmt = this.db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM metadata_values j JOIN documents d ON d.pk = j.document_pk WHERE j.key = ? AND d.collection_id = ?)
+             OR EXISTS (SELECT 1 FROM metadata_values j JOIN documents d ON d.pk = j.document_pk WHERE j.key >= ? AND j.key < ? AND d.collection_id = ?)`,
+      )
+      .pluck();
+    // "/" follows "." in every collation SQLite uses here (BINARY): [key + ".", key + "/") is every key below `key`.
+    return new Set(keys.filter((k) => stmt.get(k, collectionId, `${k}.`, `${k}/`, collectionId) === 1));
+  }
+
+  /** How many documents pass the filter. */
+  countWhere(collectionId: number, where: SqlWhere | undefined): number {
+    return this.db
+      .prepare(`SELECT count(*) FROM documents d WHERE d.collection_id = ? ${all(where)}`)
+      .pluck()
+      .get(collectionId, ...params(where)) as number;
+  }
+
   /** Ids of the documents that pass the filter (for delete-by-filter). */
   idsWhere(collectionId: number, where: SqlWhere | undefined): string[] {
     return this.db

@@ -49,6 +49,8 @@ export class SqliteStore implements Store {
       write: (c, writes: DocumentWrite[], also) => docs.write(c, writes, also),
       delete: (c, ids) => search.deleteMany(c, ids),
       idsWhere: (c, f) => search.idsWhere(c, where(f)),
+      keysPresent: (c, keys) => search.keysPresent(c, keys),
+      countWhere: (c, f) => search.countWhere(c, where(f)),
       chunksByLabel: (labels, fields) => docs.chunksByLabel(labels, fields),
       labelsWhere: (c, f) => search.labelsWhere(c, where(f)),
       vectorsByLabel: (labels) => search.vectorsByLabel(labels),

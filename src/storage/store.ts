@@ -72,6 +72,10 @@ export interface DocumentStore {
   write(collectionId: number, writes: DocumentWrite[], also?: () => void): IndexChanges;
   /** Deletes documents in one transaction; returns how many existed and what the index must do. */
   delete(collectionId: number, ids: string[]): { deleted: number; changes: IndexChanges };
+  /** Which of the metadata keys hold a value in some document, themselves or below them as a dotted prefix. */
+  keysPresent(collectionId: number, keys: string[]): Set<string>;
+  /** How many documents a filter selects. */
+  countWhere(collectionId: number, filter: CompiledFilter | undefined): number;
   /** Ids of the documents a filter selects. */
   idsWhere(collectionId: number, filter: CompiledFilter | undefined): string[];
   /** Chunks joined with their documents, for the given labels (order not kept). */
