@@ -17,6 +17,8 @@ export interface CreateCollectionInput {
   dimension?: number;
   /** The collection's default chunking; absent: the server default. */
   chunking?: ChunkingSpec;
+  /** Materialises the pending collection with this UUID (storage CollectionCatalog): it keeps its UUID and surface attributes. */
+  uuid?: string;
 }
 
 export interface RegistryOptions extends CollectionDeps {
@@ -104,6 +106,7 @@ export class CollectionRegistry {
       embedder: spec,
       hnsw: { m: this.opts.hnsw.m, efConstruction: this.opts.hnsw.efConstruction },
       chunking: input.chunking ?? null,
+      uuid: input.uuid,
     });
     if (!info) throw createError('COLLECTION_EXISTS', { name: input.name });
     const c = await this.openCollection(info);
