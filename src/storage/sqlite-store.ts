@@ -49,6 +49,7 @@ export class SqliteStore implements Store {
       chunksOf: (pk) => docs.chunksOf(pk),
       vectorOf: (pk) => docs.vectorOf(pk),
       page: (c, after, limit, f) => (f ? search.page(c, after, limit, where(f)) : docs.page(c, after, limit)),
+      slice: (c, offset, limit, f) => search.slice(c, offset, limit, where(f)),
       write: (c, writes: DocumentWrite[], also) => docs.write(c, writes, also),
       delete: (c, ids) => search.deleteMany(c, ids),
       idsWhere: (c, f) => search.idsWhere(c, where(f)),

@@ -101,6 +101,8 @@ export interface DocumentStore {
   vectorOf(pk: number): Float32Array | null;
   /** Documents in id order after `afterId` (exclusive), optionally those a filter selects. */
   page(collectionId: number, afterId: string, limit: number, filter?: CompiledFilter): StoredDocument[];
+  /** Documents in the order they were first written, skipping `offset` (Chroma's get and peek), optionally those a filter selects. */
+  slice(collectionId: number, offset: number, limit: number, filter?: CompiledFilter): StoredDocument[];
   /** Writes a batch in one transaction; `also` runs inside it. Returns what the index must do. */
   write(collectionId: number, writes: DocumentWrite[], also?: () => void): IndexChanges;
   /** Deletes documents in one transaction; returns how many existed and what the index must do. */
