@@ -9,6 +9,7 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import * as s from './v1/schemas.js';
+import * as oa from './openai/schemas.js';
 
 export interface RouteRecord {
   method: string;
@@ -118,6 +119,8 @@ const backupResult = z.object({
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
+const openaiErrors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, json(oa.openaiError, { 400: 'Bad input; param names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role', 404: 'No such model', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON' }[c] ?? 'Error')]));
 const nameParam = z.object({ name: s.collectionName });
 const docParams = z.object({ name: s.collectionName, id: s.documentId });
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } }, required: true });
@@ -316,6 +319,31 @@ function routes(config: Config): RouteConfig[] {
       tags: ['operations'],
       request: { body: { content: { 'application/json': { schema: s.backupBody } }, required: false } },
       responses: { 201: json(backupResult, 'The backup was written'), ...errors(400, 401, 403, 409, 415) },
+    }),
+    // --- OpenAI-compatible embeddings (api/openai): OpenAI's shapes and error shape ---
+    v1({
+      method: 'post',
+      path: '/v1/embeddings',
+      summary: "Embed texts with a model this server has, in OpenAI's request and answer shapes",
+      description:
+        'For clients of OpenAI\'s embeddings API (the openai package, LangChain OpenAIEmbeddings, ...): point their base URL at this server\'s /v1. ' +
+        'Any key is accepted when authentication is off. A text with nothing the model knows gets the zero vector.',
+      tags: ['openai'],
+      request: { body: body(oa.embeddingsBody) },
+      responses: {
+        200: json(oa.embeddingsResponse, 'One embedding per input, in order'),
+        ...openaiErrors(400, 401, 403, 404, 413, 415),
+        502: json(oa.openaiError, 'The embedding model failed'),
+      },
+    }),
+    v1({ method: 'get', path: '/v1/models', summary: 'The models POST /v1/embeddings accepts (OpenAI\'s model list)', tags: ['openai'], responses: { 200: json(oa.modelList, 'The models'), ...openaiErrors(401, 403) } }),
+    v1({
+      method: 'get',
+      path: '/v1/models/{model}',
+      summary: 'One model',
+      tags: ['openai'],
+      request: { params: z.object({ model: z.string() }) },
+      responses: { 200: json(oa.modelObject, 'The model'), ...openaiErrors(401, 403, 404) },
     }),
   ];
 }

@@ -67,6 +67,8 @@ const envSchema = z.object({
   QUIVER_BEDROCK_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
   QUIVER_BEDROCK_ENDPOINT: z.url({ error: 'expected a URL such as https://bedrock-runtime.us-east-1.amazonaws.com' }).optional(),
   QUIVER_BEDROCK_CONCURRENCY: int(1, 1000).default(8),
+  QUIVER_OPENAI_CONCURRENCY: int(1, 1000).default(4),
+  QUIVER_OPENAI_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   QUIVER_API_KEYS: z.string().optional(),
   QUIVER_API_KEYS_FILE: z.string().min(1).optional(),
   QUIVER_CORS_ORIGINS: z.string().optional(),
@@ -124,6 +126,12 @@ export interface Config {
     retryBaseMs: number;
   };
   bedrock: { region?: string; endpoint?: string; concurrency: number };
+  /**
+   * The "openai" provider (OpenAI-compatible embeddings APIs): requests in flight per service and
+   * model, how long one may take, and the environment its API keys are read from at call time
+   * (a collection stores only the variable's name).
+   */
+  openai: { concurrency: number; timeoutMs: number; env: (name: string) => string | undefined };
   /** Empty: authentication is off (local use). */
   apiKeys: ApiKey[];
   /** Empty: CORS is off; ["*"]: any origin. */
@@ -218,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.QUIVER_EMBED_RETRY_BASE_MS,
     },
     bedrock: { region: e.QUIVER_BEDROCK_REGION, endpoint: e.QUIVER_BEDROCK_ENDPOINT, concurrency: e.QUIVER_BEDROCK_CONCURRENCY },
+    openai: { concurrency: e.QUIVER_OPENAI_CONCURRENCY, timeoutMs: e.QUIVER_OPENAI_TIMEOUT_MS, env: (name) => env[name] },
     apiKeys: readApiKeys(e.QUIVER_API_KEYS, e.QUIVER_API_KEYS_FILE),
     corsOrigins: parseCorsOrigins(e.QUIVER_CORS_ORIGINS),
     requestTimeoutMs: e.QUIVER_REQUEST_TIMEOUT_MS,

@@ -17,6 +17,12 @@ export interface EmbedderSpec {
   dimensions?: number;
   /** Ask the model for unit-length vectors (Titan v2). */
   normalize?: boolean;
+  /** Where the service is (openai: an OpenAI-compatible API's base URL, e.g. https://api.openai.com/v1). */
+  baseUrl?: string;
+  /** The environment variable holding the service's API key, read at call time (never stored). */
+  apiKeyEnv?: string;
+  /** Texts per call to the service. */
+  batchSize?: number;
 }
 
 /** How documents are split into chunks before embedding (src/text/chunking.ts). */

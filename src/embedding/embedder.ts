@@ -35,6 +35,8 @@ export class EmbedError extends QuiverError {
     /** What went wrong, without the "the embedding model failed" prefix (shown per document). */
     readonly reason: string,
     readonly kind: EmbedFailure,
+    /** For a transient failure: how long the service asked to be left alone (Retry-After), already capped by the provider. */
+    readonly retryAfterMs?: number,
   ) {
     // A QuiverError so that a synchronous request that hits it answers 502, not 500.
     super('EMBEDDING_FAILED', `the embedding model failed: ${reason}`, { reason });
@@ -62,7 +64,9 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
     } catch (err) {
       if (failureKind(err) !== 'transient' || attempt >= opts.retries) throw err;
       const cap = Math.min(opts.maxMs ?? 20_000, opts.baseMs * 2 ** attempt);
-      await new Promise((r) => setTimeout(r, Math.random() * cap));
+      // A service that said when to come back (HTTP Retry-After) is not asked sooner.
+      const asked = err instanceof EmbedError ? (err.retryAfterMs ?? 0) : 0;
+      await new Promise((r) => setTimeout(r, Math.max(asked, Math.random() * cap)));
     }
   }
 }

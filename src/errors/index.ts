@@ -30,6 +30,8 @@ const catalogue = {
       `embedder.model: model "${a.model}" was not found in ${a.folder} (expected config.json, tokenizer.json and onnx/model.onnx there)`,
   },
   MODEL_LOAD_FAILED: { status: 400, message: (a: { model: string; reason: string }) => `embedder.model: model "${a.model}" could not be loaded: ${a.reason}` },
+  // A model id a request names that this server cannot embed with (the OpenAI surface's `model`).
+  MODEL_UNAVAILABLE: { status: 404, message: (a: { model: string; reason: string }) => `model "${a.model}" is not available here: ${a.reason}` },
   COLLECTION_NOT_FOUND: { status: 404, message: (a: { name: string }) => `collection "${a.name}" does not exist` },
   DOCUMENT_NOT_FOUND: { status: 404, message: (a: { collection: string; id: string }) => `document "${a.id}" does not exist in collection "${a.collection}"` },
   DOCUMENTS_NOT_FOUND: {

@@ -75,6 +75,16 @@ function wordAtoms(text: string, offset: number, unit: ChunkingSpec['unit']): At
   return atoms;
 }
 
+/**
+ * How many tokens the chunker counts in a text (word-like segments, one per CJK character, one
+ * per punctuation mark): the unit of `max_tokens`, and what the OpenAI surface reports as usage.
+ */
+export function countTokens(text: string): number {
+  let n = 0;
+  for (const a of wordAtoms(text, 0, 'tokens')) n += a.size;
+  return n;
+}
+
 /** Splits atoms larger than max (a very long "word": a URL, base64) at code point boundaries. */
 function splitOversized(text: string, atoms: Atom[], max: number): Atom[] {
   const out: Atom[] = [];

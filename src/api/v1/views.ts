@@ -2,7 +2,7 @@
 // query shapes to domain types, and opaque cursors.
 import type { Request } from 'express';
 import type { Collection } from '../../collection/index.js';
-import type { ChunkingSpec, Hit, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
+import type { ChunkingSpec, EmbedderSpec, Hit, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
 import type { ClusterResult } from '../../query/index.js';
 import { createError } from '../../errors/index.js';
 import { DEFAULT_CHUNKING } from '../../text/chunking.js';
@@ -23,13 +23,18 @@ export function chunkingView(spec: ChunkingSpec): ChunkingInput {
   return { strategy: spec.strategy, [spec.unit === 'chars' ? 'max_chars' : 'max_tokens']: spec.max, overlap: spec.overlap };
 }
 
+/** A stored embedder spec in the API's snake_case (baseUrl → base_url), as a client sends it. */
+export function embedderView(spec: EmbedderSpec): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(spec).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+}
+
 export async function collectionView(c: Collection) {
   const { info } = c;
   return {
     name: info.name,
     metric: info.metric,
     dimension: info.dimension,
-    embedder: info.embedder,
+    embedder: embedderView(info.embedder),
     document_count: c.documentCount(),
     vector_count: (await c.stats()).size,
     hnsw: { m: info.hnsw.m, ef_construction: info.hnsw.efConstruction },
