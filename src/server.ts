@@ -92,6 +92,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     log,
     readiness: lifecycle,
     collections,
+    catalog: store.catalog,
     embedders,
     jobs: store.jobs,
     runner,

@@ -8,13 +8,15 @@ import type { JobRunner } from '../ingest/index.js';
 import type { BackupResult } from '../ops/backup.js';
 import type { BodyBudget } from './body.js';
 import type { Readiness } from '../ops/lifecycle.js';
-import type { DiskHealth, JobStore } from '../storage/index.js';
+import type { CollectionCatalog, DiskHealth, JobStore } from '../storage/index.js';
 
 export interface ApiDeps {
   config: Config;
   log: Logger;
   readiness: Readiness;
   collections: CollectionRegistry;
+  /** Every collection's stable UUID and surface attributes, and pending collections (the Chroma surface's). */
+  catalog: CollectionCatalog;
   /** The embedding models (loaded on first use, shared with the collections): for surfaces that embed text outside a collection. */
   embedders: Embedders;
   /** Job reads (list, progress, failed documents). */

@@ -359,6 +359,11 @@ export class Collection {
     return this.deps.store.documents.page(this.info.id, afterId, limit, filter);
   }
 
+  /** Documents in the order they were first written, skipping `offset`, optionally those a filter selects. */
+  slice(offset: number, limit: number, filter?: CompiledFilter): StoredDocument[] {
+    return this.deps.store.documents.slice(this.info.id, offset, limit, filter);
+  }
+
   documentVectors(ids: string[]): Map<string, DocumentVectors> {
     return this.deps.store.documents.documentVectors(this.info.id, ids);
   }

@@ -19,6 +19,8 @@ export interface CreateCollectionInput {
   chunking?: ChunkingSpec;
   /** HNSW build parameters; absent ones: the server's (QUIVER_HNSW_M, QUIVER_HNSW_EF_CONSTRUCTION). */
   hnsw?: Partial<HnswParams>;
+  /** Materialises the pending collection with this UUID (storage CollectionCatalog): it keeps its UUID and surface attributes. */
+  uuid?: string;
 }
 
 export interface RegistryOptions extends CollectionDeps {
@@ -106,6 +108,7 @@ export class CollectionRegistry {
       embedder: spec,
       hnsw: { m: input.hnsw?.m ?? this.opts.hnsw.m, efConstruction: input.hnsw?.efConstruction ?? this.opts.hnsw.efConstruction },
       chunking: input.chunking ?? null,
+      uuid: input.uuid,
     });
     if (!info) throw createError('COLLECTION_EXISTS', { name: input.name });
     const c = await this.openCollection(info);

@@ -41,6 +41,9 @@ const catalogue = {
   },
   ROUTE_NOT_FOUND: { status: 404, message: (a: { method: string; path: string }) => `no route for ${a.method} ${a.path}` },
   JOB_NOT_FOUND: { status: 404, message: (a: { id: string }) => `job "${a.id}" does not exist` },
+  // Chroma's tenants and databases: Quiver has one namespace (api/chroma/system.ts).
+  NAMESPACE_NOT_FOUND: { status: 404, message: (a: { kind: string; name: string; only: string }) => `${a.kind} "${a.name}" does not exist: ${a.only}` },
+  NAMESPACE_EXISTS: { status: 409, message: (a: { kind: string; name: string }) => `${a.kind} "${a.name}" already exists` },
   COLLECTION_EXISTS: { status: 409, message: (a: { name: string }) => `collection "${a.name}" already exists` },
   // Auth messages never contain the key the client sent.
   UNAUTHORIZED: { status: 401, message: (a: { reason: string }) => `${a.reason}; send "Authorization: Bearer <key>" or "x-api-key: <key>"` },

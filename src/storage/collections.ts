@@ -1,4 +1,5 @@
 // Owns the collections table.
+import crypto from 'node:crypto';
 import type { Db } from './database.js';
 import type { ChunkingSpec, CollectionInfo, EmbedderSpec, Metric } from '../domain/types.js';
 import type { NewCollection } from './store.js';
@@ -37,13 +38,17 @@ export class CollectionsRepo {
   private readonly remove;
   private readonly bump;
   private readonly countDocs;
+  private readonly pendingByName;
+  private readonly removePending;
 
   constructor(private readonly db: Db) {
     this.byName = db.prepare<[string], CollectionDbRow>('SELECT * FROM collections WHERE name = ?');
     this.all = db.prepare<[], CollectionDbRow>('SELECT * FROM collections ORDER BY name');
-    this.insert = db.prepare<[string, Metric, number, string, string, string, string | null], CollectionDbRow>(
-      'INSERT INTO collections (name, metric, dimension, embedder, hnsw, created_at, chunking) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+    this.insert = db.prepare<[string, Metric, number, string, string, string, string | null, string, string], CollectionDbRow>(
+      'INSERT INTO collections (name, metric, dimension, embedder, hnsw, created_at, chunking, uuid, surface) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
     );
+    this.pendingByName = db.prepare<[string], { uuid: string; surface: string }>('SELECT uuid, surface FROM pending_collections WHERE name = ?');
+    this.removePending = db.prepare<[string]>('DELETE FROM pending_collections WHERE uuid = ?');
     this.remove = db.prepare<[number]>('DELETE FROM collections WHERE id = ?');
     this.bump = db.prepare<[number], { seq: number }>('UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq');
     this.countDocs = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM documents WHERE collection_id = ?');
@@ -70,20 +75,32 @@ export class CollectionsRepo {
     return this.all.all().map(toCollection);
   }
 
-  /** Returns undefined when the name is taken. */
+  /**
+   * Returns undefined when the name is taken, by a collection or by a pending one (catalog.ts)
+   * other than the one `c.uuid` names (also undefined when that one is gone): that one becomes this collection, its UUID and surface
+   * attributes kept, in the same transaction.
+   */
   create(c: NewCollection): CollectionInfo | undefined {
     this.cache.clear();
     try {
-      const row = this.insert.get(
-        c.name,
-        c.metric,
-        c.dimension,
-        JSON.stringify(c.embedder),
-        JSON.stringify({ m: c.hnsw.m, ef_construction: c.hnsw.efConstruction }),
-        new Date().toISOString(),
-        c.chunking ? JSON.stringify(c.chunking) : null,
-      );
-      return row && toCollection(row);
+      return this.db.transaction(() => {
+        const pending = this.pendingByName.get(c.name);
+        // A pending collection withdrawn meanwhile is not brought back by its first write.
+        if (pending ? pending.uuid !== c.uuid : c.uuid !== undefined) return undefined;
+        if (pending) this.removePending.run(pending.uuid);
+        const row = this.insert.get(
+          c.name,
+          c.metric,
+          c.dimension,
+          JSON.stringify(c.embedder),
+          JSON.stringify({ m: c.hnsw.m, ef_construction: c.hnsw.efConstruction }),
+          new Date().toISOString(),
+          c.chunking ? JSON.stringify(c.chunking) : null,
+          pending?.uuid ?? crypto.randomUUID(),
+          pending?.surface ?? '{}',
+        );
+        return row && toCollection(row);
+      })();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return undefined;
       throw err;

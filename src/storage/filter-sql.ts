@@ -9,11 +9,15 @@
 //   {"field": {"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte"|"$in"|"$nin"|"$exists": ...}}
 //   {"field": {"$contains"|"$not_contains": value}}    an array has (or lacks) the value
 //   {"$id": id}, {"$id": {"$eq"|"$ne"|"$in"|"$nin": ...}}  the document's id
+//   {"$document": {"$contains"|"$not_contains": text}}     the document's text has (or lacks) a substring
 //   {"$and": [...]}, {"$or": [...]}, {"$not": {...}}
 //
 // $contains is $eq and $not_contains is $ne, named as Chroma names them for arrays (a scalar
 // value counts as an array of one). $id lets the Chroma and Qdrant surfaces restrict a search or
-// a delete to given documents (Qdrant's has_id) inside the same compiled filter.
+// a delete to given documents (Qdrant's has_id) inside the same compiled filter. $document is
+// Chroma's where_document: an exact, case-sensitive substring test (instr) on the whole text, not
+// an FTS match, which is token-based and would not find "cat" in "concatenate"; a document
+// without text contains nothing.
 //
 // Several keys in one object, or several operators on one field, all have to hold. An array in
 // the metadata matches $eq/$in (and the range operators) when any element does, and $ne/$nin when
@@ -59,8 +63,10 @@ class FilterCompiler {
         parts.push(`NOT (${this.node(v, here, depth + 1)})`);
       } else if (key === '$id') {
         parts.push(this.id(v, here));
+      } else if (key === '$document') {
+        parts.push(this.document(v, here));
       } else if (key.startsWith('$')) {
-        this.fail(here, `unknown operator "${key}" (expected a field name, "$id", "$and", "$or" or "$not")`);
+        this.fail(here, `unknown operator "${key}" (expected a field name, "$id", "$document", "$and", "$or" or "$not")`);
       } else {
         parts.push(this.field(key, v, here));
       }
@@ -111,6 +117,22 @@ class FilterCompiler {
         return `d.id ${op === '$in' ? '' : 'NOT '}IN (${ids.map(() => '?').join(',')})`;
       }
       return this.fail(at, `unknown operator "${op}" for $id (expected one of $eq, $ne, $in, $nin)`);
+    });
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+  }
+
+  /** {"$document": {"$contains": "text"}}: substring tests on the document text. */
+  private document(cond: unknown, path: string[]): string {
+    if (typeof cond !== 'object' || cond === null || Array.isArray(cond)) this.fail(path, 'expected {"$contains": text} or {"$not_contains": text}');
+    const entries = Object.entries(cond);
+    if (entries.length === 0) this.fail(path, 'expected at least one operator');
+    const parts = entries.map(([op, arg]) => {
+      const at = [...path, op];
+      if (++this.conditions > MAX_CONDITIONS) this.fail(at, `a filter may hold at most ${MAX_CONDITIONS} conditions`);
+      if (op !== '$contains' && op !== '$not_contains') return this.fail(at, `unknown operator "${op}" for $document (expected $contains or $not_contains)`);
+      if (typeof arg !== 'string' || arg === '') this.fail(at, 'expected a non-empty string');
+      this.params.push(this.value(arg, at));
+      return op === '$contains' ? 'instr(d.text, ?) > 0' : '(d.text IS NULL OR instr(d.text, ?) = 0)';
     });
     return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
   }

@@ -79,6 +79,12 @@ export class SearchRepo {
     return (this.db.prepare(sql).all(collectionId, afterId, ...params(where), limit) as DocumentDbRow[]).map(toDocument);
   }
 
+  /** Documents in first-written order (pk), skipping `offset`, that pass the filter. */
+  slice(collectionId: number, offset: number, limit: number, where: SqlWhere | undefined): StoredDocument[] {
+    const sql = `SELECT d.* FROM documents d WHERE d.collection_id = ? ${all(where)} ORDER BY d.pk LIMIT ? OFFSET ?`;
+    return (this.db.prepare(sql).all(collectionId, ...params(where), limit, offset) as DocumentDbRow[]).map(toDocument);
+  }
+
   /** pks of the documents with at least one vector that pass the filter, in pk order. */
   analysisPks(collectionId: number, where: SqlWhere | undefined): number[] {
     const sql = `SELECT d.pk FROM documents d WHERE d.collection_id = ? ${all(where)}

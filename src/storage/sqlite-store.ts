@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DocumentWrite } from '../domain/types.js';
+import { CatalogRepo } from './catalog.js';
 import { CollectionsRepo } from './collections.js';
 import type { Db } from './database.js';
 import { openDatabase } from './database.js';
@@ -27,6 +28,7 @@ const where = (f: CompiledFilter | undefined) => f as SqlWhere | undefined;
 
 export class SqliteStore implements Store {
   readonly collections: CollectionsRepo;
+  readonly catalog: CatalogRepo;
   readonly documents: DocumentStore;
   readonly jobs: JobsRepo;
   readonly cache: EmbeddingCache;
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
     embedCacheMax: number,
   ) {
     this.collections = new CollectionsRepo(db);
+    this.catalog = new CatalogRepo(db);
     const docs = new DocumentsRepo(db, this.collections);
     const search = new SearchRepo(db, docs);
     this.jobs = new JobsRepo(db);
@@ -46,6 +49,7 @@ export class SqliteStore implements Store {
       chunksOf: (pk) => docs.chunksOf(pk),
       vectorOf: (pk) => docs.vectorOf(pk),
       page: (c, after, limit, f) => (f ? search.page(c, after, limit, where(f)) : docs.page(c, after, limit)),
+      slice: (c, offset, limit, f) => search.slice(c, offset, limit, where(f)),
       write: (c, writes: DocumentWrite[], also) => docs.write(c, writes, also),
       delete: (c, ids) => search.deleteMany(c, ids),
       idsWhere: (c, f) => search.idsWhere(c, where(f)),

@@ -35,6 +35,39 @@ export interface NewCollection {
   embedder: EmbedderSpec;
   hnsw: HnswParams;
   chunking?: ChunkingSpec | null;
+  /** The UUID of the pending collection (CollectionCatalog) this one materialises. */
+  uuid?: string;
+}
+
+/** A surface's own attributes of a collection (Chroma's metadata and configuration), by surface name. */
+export type SurfaceAttributes = Record<string, unknown>;
+
+/** A collection as the catalog knows it: stored, or pending (announced, its dimension not known yet). */
+export interface CatalogEntry {
+  uuid: string;
+  name: string;
+  /** false: pending; it becomes a collection at its first write (NewCollection.uuid). */
+  stored: boolean;
+  surface: SurfaceAttributes;
+  createdAt: string;
+}
+
+/**
+ * Every collection under a stable UUID with its surface attributes, and the collections a
+ * surface announced before their dimension is known (Chroma creates collections empty). One set
+ * of names: a pending collection's name is taken for CollectionStore.create too.
+ */
+export interface CollectionCatalog {
+  /** Stored and pending collections, by name. */
+  list(): CatalogEntry[];
+  byUuid(uuid: string): CatalogEntry | undefined;
+  byName(name: string): CatalogEntry | undefined;
+  /** Announces a pending collection; undefined when the name is taken. */
+  announce(name: string, surface: SurfaceAttributes): CatalogEntry | undefined;
+  /** Deletes a pending collection; false when there is none with this UUID. */
+  withdraw(uuid: string): boolean;
+  /** Replaces the surface attributes of a stored or pending collection; false when there is none. */
+  setSurface(uuid: string, surface: SurfaceAttributes): boolean;
 }
 
 export interface CollectionStore {
@@ -68,6 +101,8 @@ export interface DocumentStore {
   vectorOf(pk: number): Float32Array | null;
   /** Documents in id order after `afterId` (exclusive), optionally those a filter selects. */
   page(collectionId: number, afterId: string, limit: number, filter?: CompiledFilter): StoredDocument[];
+  /** Documents in the order they were first written, skipping `offset` (Chroma's get and peek), optionally those a filter selects. */
+  slice(collectionId: number, offset: number, limit: number, filter?: CompiledFilter): StoredDocument[];
   /** Writes a batch in one transaction; `also` runs inside it. Returns what the index must do. */
   write(collectionId: number, writes: DocumentWrite[], also?: () => void): IndexChanges;
   /** Deletes documents in one transaction; returns how many existed and what the index must do. */
@@ -165,6 +200,7 @@ export type Isolated = <T>(step: () => T) => StepResult<T>;
 
 export interface Store {
   readonly collections: CollectionStore;
+  readonly catalog: CollectionCatalog;
   readonly documents: DocumentStore;
   readonly jobs: JobStore;
   readonly cache: VectorCache;
