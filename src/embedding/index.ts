@@ -9,3 +9,4 @@ export { embedThroughCache, sha256, type EmbedOutcome } from './cached.js';
 export { LocalEmbedder, resolveModelDir, MODEL_ID_PATTERN, PACKAGED_MODELS } from './local.js';
 export { BedrockEmbedder, TITAN_MODELS, TITAN_V2_DIMENSIONS, titanDimensions, classifyBedrockError, type TitanModel, type BedrockOptions } from './bedrock.js';
 export { EMBED_CHANNEL, instrumentEmbedder, type EmbedEvent } from './instrument.js';
+export { OpenAIEmbedder, OPENAI_MODELS, embeddingsUrl, retryAfterMs, type OpenAIEmbedderOptions } from './openai.js';

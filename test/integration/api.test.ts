@@ -42,7 +42,8 @@ describe('collections', () => {
     [{ name: 'ok', embedder: { provider: 'none' } }, 'dimension'],
     [{ name: 'ok', ...none(0) }, 'dimension'],
     [{ name: 'ok', ...none(3), colour: 'red' }, 'body'],
-    [{ name: 'ok', embedder: { provider: 'openai' }, dimension: 3 }, 'embedder.provider'],
+    [{ name: 'ok', embedder: { provider: 'cohere' }, dimension: 3 }, 'embedder.provider'],
+    [{ name: 'ok', embedder: { provider: 'openai' }, dimension: 3 }, 'embedder.model'],
     [{ name: 'ok', embedder: { provider: 'local', model: '../../etc/passwd' } }, 'embedder.model'],
     [[1, 2], 'body'],
   ])('rejects %j with 400 naming %s', async (body, field) => {

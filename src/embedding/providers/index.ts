@@ -4,5 +4,6 @@ import type { EmbeddingProvider } from '../provider.js';
 import { bedrockProvider } from './bedrock.js';
 import { localProvider } from './local.js';
 import { noneProvider } from './none.js';
+import { openaiProvider } from './openai.js';
 
-export const PROVIDERS: readonly EmbeddingProvider[] = [localProvider, noneProvider, bedrockProvider];
+export const PROVIDERS: readonly EmbeddingProvider[] = [localProvider, noneProvider, bedrockProvider, openaiProvider];
