@@ -5,6 +5,7 @@ import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedroc
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Embedder, RetryOptions } from './embedder.js';
 import { EmbedError, withRetry } from './embedder.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export const TITAN_MODELS = ['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1'] as const;
 export type TitanModel = (typeof TITAN_MODELS)[number];
@@ -63,10 +64,10 @@ export class BedrockEmbedder implements Embedder {
   readonly dimensions: number;
   readonly maxBatch: number;
   private readonly client: BedrockRuntimeClient;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: Semaphore;
 
   constructor(private readonly opts: BedrockOptions) {
+    this.slots = new Semaphore(opts.concurrency);
     this.dimensions = titanDimensions(opts.model, opts.dimensions);
     const normalize = opts.normalize ?? true;
     this.id = opts.model === 'amazon.titan-embed-text-v1' ? `bedrock:${opts.model}` : `bedrock:${opts.model}:${this.dimensions}:${normalize ? 'n' : 'u'}`;
@@ -81,20 +82,6 @@ export class BedrockEmbedder implements Embedder {
     });
   }
 
-  private async slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.opts.concurrency) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      // A waiter is handed this slot (active stays the same): were the count lowered and the
-      // waiter left to raise it when it resumes, a call arriving in between would take the
-      // slot too, and one more request than the concurrency would be in flight.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 
   private body(text: string): string {
     if (this.opts.model === 'amazon.titan-embed-text-v1') return JSON.stringify({ inputText: text });
@@ -106,7 +93,7 @@ export class BedrockEmbedder implements Embedder {
     if (text.length > MAX_INPUT_CHARS) throw new EmbedError(`text of ${text.length} characters is over Titan's input limit of 8,192 tokens; chunk it`, 'input');
     return withRetry(
       () =>
-        this.slot(async () => {
+        this.slots.run(async () => {
           let raw: Uint8Array;
           try {
             const out = await this.client.send(

@@ -9,6 +9,7 @@
 // implement part of it; fetch gives one small request we control, and no runtime dependency.
 import type { Embedder, RetryOptions } from './embedder.js';
 import { EmbedError, withRetry } from './embedder.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export const OPENAI_DEFAULT_KEY_ENV = 'OPENAI_API_KEY';
@@ -93,10 +94,10 @@ export class OpenAIEmbedder implements Embedder {
   readonly maxBatch: number;
   private readonly url: string;
   private readonly azure: boolean;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: Semaphore;
 
   constructor(private readonly opts: OpenAIEmbedderOptions) {
+    this.slots = new Semaphore(opts.concurrency);
     this.dimensions = opts.dimensions;
     this.url = embeddingsUrl(opts.baseUrl);
     // The same model name on two servers need not give the same vectors: the cache key names both.
@@ -109,18 +110,6 @@ export class OpenAIEmbedder implements Embedder {
     this.azure = host.endsWith('.openai.azure.com') || host.endsWith('.cognitiveservices.azure.com');
   }
 
-  private async slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.opts.concurrency) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot to a waiter rather than free it (see BedrockEmbedder.slot).
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 
   private headers(): Record<string, string> {
     const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
@@ -160,7 +149,7 @@ export class OpenAIEmbedder implements Embedder {
   private call(texts: string[]): Promise<(Float32Array | null)[]> {
     return withRetry(
       () =>
-        this.slot(async () => {
+        this.slots.run(async () => {
           let res: Response;
           let text: string;
           try {
