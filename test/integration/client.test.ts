@@ -232,8 +232,12 @@ describe('explore, jobs, backup and auth, against an in-process server with API 
     // Counts only grow.
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.done).toBeGreaterThanOrEqual(progress[i - 1]!.done);
 
+    // An asynchronous source, as a database cursor or a file reader would be.
     async function* stream() {
-      for (let i = 0; i < 10; i++) yield { id: `it${i}`, text: `Streamed document ${i} about deserts.`, metadata: { n: i } };
+      for (let i = 0; i < 10; i++) {
+        await Promise.resolve();
+        yield { id: `it${i}`, text: `Streamed document ${i} about deserts.`, metadata: { n: i } };
+      }
     }
     const streamed: IngestProgress[] = [];
     const r2 = await kb.ingest(stream(), { batchSize: 4, chunking: { strategy: 'none' }, onProgress: (p) => streamed.push(p) });
@@ -333,6 +337,7 @@ describe('ingest against a full queue (QUIVER_INGEST_MAX_PENDING=4)', () => {
       return /^quiver_ingest_pending_documents 4$/m.test(await (await fetch(`${s.url}/metrics`)).text()) ? true : undefined;
     });
     async function* one() {
+      await Promise.resolve();
       yield { id: 'streamed', text: 'A streamed document.' };
     }
     const full = await failure(q.collection('q').submitIngest(one()));
