@@ -1,6 +1,6 @@
 // The typed TypeScript client for Quiver's HTTP API (`import { QuiverClient } from 'quiver/client'`).
 // Runs in Node 20+ and in browsers: it imports nothing from the server and no Node built-in
-// (.dependency-cruiser.cjs checks the first; test/integration/client-bundle.test.ts builds it for
+// (.dependency-cruiser.cjs checks the first; test/integration/client-package.test.ts bundles it for
 // a browser). schema.ts is generated from the server's OpenAPI document (npm run gen:client); the
 // rest is hand-written.
 export { QuiverClient, CollectionsApi, CollectionHandle, JobsApi, AdminApi } from './client.js';
