@@ -2,6 +2,8 @@
 //
 //   main.ts, server.ts                   composition: may import anything
 //   api/, cli/                           surfaces: HTTP and command line
+//   client/                              the typed HTTP client: imports nothing of the server
+//                                        (it is shipped as quiver/client and bundled for browsers)
 //   query/, ingest/, ops/                services over open collections
 //   collection/                          the one write door per collection
 //   storage/, index/, embedding/         engines, independent of each other
@@ -37,8 +39,13 @@ module.exports = {
     layer('ingest-is-a-service', '^src/ingest/', ['^src/ingest/', '^src/collection/', engines, base]),
     layer('ops-is-a-service', '^src/ops/', ['^src/ops/', '^src/collection/', engines, base]),
     layer('api-is-a-surface', '^src/api/', ['^src/api/', services, '^src/collection/', engines, base]),
-    // The CLI checks files against the server's own request schemas before sending them.
-    layer('cli-is-a-surface', '^src/cli/', ['^src/cli/', '^src/api/v1/schemas\\.ts$', '^src/main\\.ts$', services, '^src/collection/', engines, base]),
+    // The CLI checks files against the server's own request schemas before sending them, and
+    // talks to a server through the typed client, as any program would.
+    layer('cli-is-a-surface', '^src/cli/', ['^src/cli/', '^src/client/', '^src/api/v1/schemas\\.ts$', '^src/main\\.ts$', services, '^src/collection/', engines, base]),
+    // The client runs in browsers and in other people's programs: nothing of the server may come
+    // along (not even the base: config and log pull in Node built-ins). Its types come from the
+    // OpenAPI document (schema.ts, generated), not from the server's modules.
+    layer('client-stands-alone', '^src/client/', ['^src/client/']),
     {
       name: 'surfaces-stand-apart',
       severity: 'error',
@@ -59,7 +66,7 @@ module.exports = {
       comment: 'a folder with an index.ts is imported through it, so its inside can move freely',
       from: { path: '^src/([^/]+)/' },
       to: {
-        path: '^src/(storage|index|embedding|collection|query|ingest|api)/.+',
+        path: '^src/(storage|index|embedding|collection|query|ingest|api|client)/.+',
         pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/api/v1/schemas\\.ts$'],
       },
     },

@@ -8,6 +8,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
+import { ERROR_CODES } from '../errors/index.js';
 import * as s from './v1/schemas.js';
 import * as oa from './openai/schemas.js';
 
@@ -53,7 +54,7 @@ export function toOpenApiPath(expressPath: string): string {
 }
 
 const errorBody = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
+  .object({ error: z.object({ code: z.enum(ERROR_CODES).meta({ description: 'From the closed catalogue in src/errors/index.ts' }), message: z.string(), details: z.unknown().optional() }) })
   .meta({ id: 'Error', description: 'Every error has this shape; code is from a closed catalogue.' });
 const collection = z
   .object({
@@ -68,6 +69,57 @@ const collection = z
     created_at: z.string(),
   })
   .meta({ id: 'Collection' });
+// The answers below are described field by field (not as open records) because the typed client
+// (src/client/) is generated from this document: a field left out here is a field a client cannot see.
+const hit = z.object({
+  id: z.string().meta({ description: 'The document id (kept for clients of the first API version; equals document_id)' }),
+  document_id: z.string(),
+  chunk_index: z.number().int(),
+  score: z.number().meta({ description: 'Higher is better, for every metric and mode' }),
+  vector_rank: z.number().int().nullable().optional().meta({ description: 'Hybrid mode: 1-based rank in the vector ranking, null when absent from it' }),
+  keyword_rank: z.number().int().nullable().optional().meta({ description: 'Hybrid mode: 1-based rank in the keyword ranking, null when absent from it' }),
+  text: z.string().nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  vector: z.array(z.number()).optional(),
+});
+const queryResult = z
+  .object({
+    hits: z.array(hit),
+    mode: z.enum(['vector', 'keyword', 'hybrid']),
+    plan: z.object({ vector: z.enum(['hnsw', 'hnsw_filtered', 'exact']).optional(), filtered_chunks: z.number().int().optional() }),
+    took_ms: z.number(),
+    warning: z.string().optional(),
+  })
+  .meta({ id: 'QueryResult' });
+const clusterResult = z
+  .object({
+    clusters: z.array(
+      z.object({
+        id: z.number().int(),
+        size: z.number().int(),
+        centroid_document_ids: z.array(z.string()),
+        top_terms: z.array(z.string()),
+        members: z.array(z.string()).optional().meta({ description: 'With include_members' }),
+      }),
+    ),
+    k: z.number().int(),
+    silhouette: z.number().nullable(),
+    documents: z.number().int().meta({ description: 'Documents clustered (the sample)' }),
+    total: z.number().int().meta({ description: 'Documents that pass the filter' }),
+  })
+  .meta({ id: 'ClusterResult' });
+const projectResult = z.object({
+  points: z.array(z.object({ id: z.string(), x: z.number(), y: z.number(), z: z.number().optional() })),
+  explained_variance: z.array(z.number()),
+  total: z.number().int().meta({ description: 'Documents that pass the filter' }),
+});
+const contextResult = z.object({
+  context: z.string().meta({ description: 'The passages, each headed [n] (document_id#chunk_index)' }),
+  chunks: z.array(z.object({ document_id: z.string(), chunk_index: z.number().int(), score: z.number(), tokens: z.number().int(), text: z.string(), metadata: z.record(z.string(), z.unknown()) })),
+  tokens: z.number().int(),
+  mode: z.enum(['vector', 'keyword', 'hybrid']),
+  warning: z.string().optional(),
+});
 const job = z
   .object({
     id: z.string(),
@@ -83,7 +135,7 @@ const job = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
-    result: z.unknown().optional().meta({ description: 'Cluster jobs: the same answer as a synchronous cluster request, once done' }),
+    result: clusterResult.nullable().optional().meta({ description: 'Cluster jobs: the same answer as a synchronous cluster request once done, null before' }),
   })
   .meta({ id: 'Job' });
 const document = z
@@ -106,11 +158,6 @@ const upsertResult = z.object({
   unchanged: z.number().int(),
   embedded: z.number().int(),
   not_embedded: z.array(z.string()),
-});
-const queryResult = z.object({
-  hits: z.array(z.object({ id: z.string(), score: z.number(), text: z.string().nullable().optional(), metadata: z.record(z.string(), z.unknown()).optional(), vector: z.array(z.number()).optional() })),
-  took_ms: z.number(),
-  warning: z.string().optional(),
 });
 const backupResult = z.object({
   backup: z.object({ path: z.string(), bytes: z.number().int(), collections: z.number().int(), documents: z.number().int(), took_ms: z.number() }),
@@ -219,7 +266,7 @@ function routes(config: Config): RouteConfig[] {
       summary: 'Retrieval-augmented generation context: the best passages for a text, within a token budget',
       tags: ['search'],
       request: { params: nameParam, body: body(s.contextBody) },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The context and the passages it was built from'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(contextResult, 'The context and the passages it was built from'), ...errors(400, 401, 403, 404, 415) },
     }),
     v1({
       method: 'post',
@@ -251,7 +298,7 @@ function routes(config: Config): RouteConfig[] {
       summary: 'k-means clusters of a collection or of the documents a filter selects',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.clusterBody) },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The clusters'), 202: json(z.object({ job }), 'With "async": true, the queued job'), ...errors(400, 401, 403, 404, 415, 503) },
+      responses: { 200: json(clusterResult, 'The clusters'), 202: json(z.object({ job }), 'With "async": true, the queued job'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'post',
@@ -259,7 +306,7 @@ function routes(config: Config): RouteConfig[] {
       summary: '2-D or 3-D projection (PCA) of document vectors, for plotting',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.projectBody) },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The projected points'), ...errors(400, 401, 403, 404, 415, 503) },
+      responses: { 200: json(projectResult, 'The projected points'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'post',

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { DatabaseInspector, knownSchemaVersion, type InspectedCollection } from '../storage/index.js';
 import { listSnapshotFiles, snapshotBase, verifySnapshot, type SnapshotVerdict } from '../index/index.js';
-import { UsageError, runCommand, usageErrorsExit2 } from './http.js';
+import { UsageError, runCommand, usageErrorsExit2 } from './command.js';
 
 interface CheckOptions {
   dataDir: string;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { z } from 'zod';
 import type { documentInput } from '../api/v1/schemas.js';
-import { UsageError } from './http.js';
+import { UsageError } from './command.js';
 
 export type DocumentInput = z.output<typeof documentInput>;
 export type InputKind = 'text' | 'json' | 'jsonl';

@@ -12,10 +12,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { z } from 'zod';
+import type { ChunkingInput, Job, QuiverClient } from '../client/index.js';
+import { QuiverApiError, isFinished } from '../client/index.js';
 import type { DocumentInput, InputFile } from './files.js';
 import { findInputs, readInput, scanInputs } from './files.js';
-import { CliError, HttpError, QuiverClient, UsageError, connectionOptions, intArg, runCommand, usageErrorsExit2 } from './http.js';
+import { CliError, UsageError, connect, connectionOptions, describe, intArg, isHttpError, runCommand, usageErrorsExit2 } from './command.js';
 
 interface IngestOptions {
   url: string;
@@ -30,30 +31,11 @@ interface IngestOptions {
 
 /** How often unfinished jobs are polled. */
 const POLL_MS = 400;
-/** NDJSON lines are sent in pieces of about this size. */
-const PIECE_BYTES = 64 * 1024;
 /** Failed documents listed in the human summary (--json lists all the server reported). */
 const SHOW_FAILURES = 20;
 
-const jobStatus = z.enum(['queued', 'running', 'done', 'failed', 'cancelled']);
-const acceptedAnswer = z.object({ job: z.object({ id: z.string(), status: jobStatus, total: z.number() }) });
-const jobAnswer = z.object({
-  job: z.object({
-    id: z.string(),
-    status: jobStatus,
-    total: z.number(),
-    /** Finished documents, unchanged ones included. */
-    done: z.number(),
-    skipped: z.number(),
-    failed: z.number(),
-    errors: z.array(z.object({ document_id: z.string(), message: z.string() })).default([]),
-    error: z.string().nullable().default(null),
-  }),
-});
-type JobView = z.output<typeof jobAnswer>['job'];
-const collectionAnswer = z.object({ collection: z.object({ name: z.string() }) });
-
-const isFinished = (j: JobView) => j.status === 'done' || j.status === 'failed' || j.status === 'cancelled';
+/** What the run reads of a job (`done` counts finished documents, unchanged ones included). */
+type JobView = Pick<Job, 'id' | 'status' | 'total' | 'done' | 'skipped' | 'failed' | 'errors' | 'error'>;
 
 export interface IngestSummary {
   collection: string;
@@ -103,7 +85,7 @@ input (reported as file:line; nothing is sent) or server unreachable.`,
 async function ingest(collection: string, paths: string[], opts: IngestOptions): Promise<number> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(collection)) throw new UsageError(`collection name ${JSON.stringify(collection)}: expected 1-64 characters from A-Z, a-z, 0-9, "_" and "-"`);
   if (opts.maxTokens !== undefined && opts.chunking === 'none') throw new UsageError('--max-tokens does not apply to --chunking none');
-  const client = new QuiverClient(opts);
+  const client = connect(opts);
   const chunking = opts.chunking ?? (opts.maxTokens !== undefined ? 'sentence' : undefined);
   const chunkingBody = chunking && { strategy: chunking, ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}) };
 
@@ -142,17 +124,17 @@ async function ingest(collection: string, paths: string[], opts: IngestOptions):
 
 async function ensureCollection(client: QuiverClient, name: string, create: boolean): Promise<void> {
   try {
-    await client.request('GET', `/v1/collections/${encodeURIComponent(name)}`, collectionAnswer);
+    await client.collections.get(name);
     return;
   } catch (err) {
-    if (!(err instanceof HttpError && err.status === 404 && err.code === 'COLLECTION_NOT_FOUND')) throw err;
-    if (!create) throw new CliError(`${err.serverMessage}; pass --create to create it`, 1);
+    if (!(err instanceof QuiverApiError && err.status === 404 && err.code === 'COLLECTION_NOT_FOUND')) throw err;
+    if (!create) throw new CliError(`${err.message}; pass --create to create it`, 1);
   }
   try {
-    await client.request('POST', '/v1/collections', collectionAnswer, { name });
+    await client.collections.create({ name });
   } catch (err) {
     // Created by someone else in the meantime: just as good.
-    if (!(err instanceof HttpError && err.status === 409)) throw err;
+    if (!(err instanceof QuiverApiError && err.status === 409)) throw err;
   }
 }
 
@@ -179,7 +161,7 @@ class IngestRun {
     /** Documents per file, from the scan. */
     private readonly perFile: number[],
     batch: number,
-    private readonly chunking: { strategy: string; max_tokens?: number } | undefined,
+    private readonly chunking: ChunkingInput | undefined,
     private readonly ui: Progress,
   ) {
     this.batchLimit = batch;
@@ -195,7 +177,7 @@ class IngestRun {
       () => undefined,
       (err: unknown) => {
         // The server refused a batch (a 4xx other than 413/429): jobs already accepted are still followed.
-        if (err instanceof HttpError) this.sendError = err;
+        if (isHttpError(err)) this.sendError = err;
         else if (!this.stop.signal.aborted) this.sendError = err instanceof Error ? err : new Error(String(err));
       },
     );
@@ -216,7 +198,7 @@ class IngestRun {
     await sender;
     this.finishedAt = performance.now();
     // A usage problem while sending (a file that changed since it was checked, the server gone) ends the run.
-    if (this.sendError instanceof CliError && !(this.sendError instanceof HttpError)) throw this.sendError;
+    if (this.sendError instanceof CliError || (this.sendError instanceof QuiverApiError && !isHttpError(this.sendError))) throw this.sendError;
   }
 
   /** Every document of the inputs in order, from document number `from` (counted over all files). */
@@ -247,14 +229,6 @@ class IngestRun {
     return this.perFile.reduce((a, b) => a + b, 0);
   }
 
-  /** The query string that carries the chunking of an NDJSON ingest. */
-  private query(): string {
-    if (!this.chunking) return '';
-    const q = new URLSearchParams({ chunking: this.chunking.strategy });
-    if (this.chunking.max_tokens !== undefined) q.set('max_tokens', String(this.chunking.max_tokens));
-    return `?${q.toString()}`;
-  }
-
   private async sendAll(): Promise<void> {
     // One reader goes through the inputs once; only a batch sent again is read again.
     const reader = this.documentsFrom(0);
@@ -276,42 +250,38 @@ class IngestRun {
     for (;;) {
       let taken = 0;
       const from = source ?? this.documentsFrom(start);
-      const lines = async function* (): AsyncGenerator<Uint8Array> {
-        let piece = '';
+      // The batch's documents as the client streams them (NDJSON, read from the files as it is sent).
+      const batch = async function* (): AsyncGenerator<DocumentInput> {
         while (taken < count) {
           const next = await from.next();
           if (next.done) break;
           taken++;
-          piece += `${JSON.stringify(next.value)}\n`;
-          if (piece.length >= PIECE_BYTES) {
-            yield Buffer.from(piece);
-            piece = '';
-          }
+          yield next.value;
         }
-        if (piece) yield Buffer.from(piece);
       };
       try {
-        const { job } = await this.client.stream(`/v1/collections/${encodeURIComponent(this.collection)}/ingest${this.query()}`, acceptedAnswer, lines(), 'application/x-ndjson', this.stop.signal);
+        const job = await this.client.collection(this.collection).submitIngest(batch(), { signal: this.stop.signal, ...(this.chunking ? { chunking: this.chunking } : {}) });
         this.jobs.push({ ...job, done: 0, skipped: 0, failed: 0, errors: [], error: null });
         this.sent += count;
         return;
       } catch (err) {
-        if (!(err instanceof HttpError)) throw err;
+        if (!isHttpError(err)) throw err;
         // The server answered before reading the whole batch: the first pass moves on past it.
         if (source) for (; taken < count && !(await source.next()).done; taken++);
         source = undefined;
-        const max = err.details?.max;
-        const line = err.details?.line;
+        const details = err.details as { max?: unknown; line?: unknown; pending?: unknown } | undefined;
+        const max = details?.max;
+        const line = details?.line;
         if (err.status === 413 && typeof line === 'number' && line >= 1 && line <= count) {
           // One document's line is too long for the server: that document fails, the others go.
-          this.refused.push({ document_id: await this.idAt(start + line - 1), message: err.serverMessage });
+          this.refused.push({ document_id: await this.idAt(start + line - 1), message: err.message });
           if (line > 1) await this.send(start, line - 1);
           if (line < count) await this.send(start + line, count - line);
           return;
         }
         if (err.status === 413 || (err.status === 429 && typeof max === 'number' && count > max)) {
           if (count === 1) {
-            this.refused.push({ document_id: await this.idAt(start), message: err.serverMessage });
+            this.refused.push({ document_id: await this.idAt(start), message: err.message });
             return;
           }
           // Later batches are made no bigger than what has to be tried now.
@@ -322,8 +292,8 @@ class IngestRun {
           return;
         }
         if (err.status === 429 || (err.status === 503 && err.code === 'BODY_MEMORY_FULL')) {
-          const wait = err.retryAfterS ?? 1;
-          const pending = err.details?.pending;
+          const wait = err.retryAfterMs === undefined ? 1 : Math.ceil(err.retryAfterMs / 1000);
+          const pending = details?.pending;
           // The room this batch needs; when our own jobs free it, there is no need to sit out the rest of Retry-After.
           const needed = err.status === 429 && typeof pending === 'number' && typeof max === 'number' ? pending + count - max : undefined;
           const why = err.status === 429 ? "the server's ingest queue is full (HTTP 429)" : 'the server is holding as many request bodies as it may (HTTP 503)';
@@ -372,7 +342,7 @@ class IngestRun {
     for (let n = 0; n < this.jobs.length; n++) {
       const known = this.jobs[n]!;
       if (isFinished(known)) continue;
-      const { job } = await this.client.request('GET', `/v1/jobs/${encodeURIComponent(known.id)}`, jobAnswer, undefined, this.stop.signal);
+      const job = await this.client.jobs.get(known.id, { signal: this.stop.signal });
       this.jobs[n] = job;
       if (isFinished(job)) this.ui.jobFinished(job, n + 1, this.sending ? undefined : this.jobs.length, this.processed(), this.rate());
       else if (job.status === 'queued') break;
@@ -419,7 +389,7 @@ class IngestRun {
       not_processed: notProcessed,
       failures,
       job_errors: jobErrors,
-      error: this.sendError ? this.sendError.message : null,
+      error: this.sendError ? (this.sendError instanceof QuiverApiError ? describe(this.sendError) : this.sendError.message) : null,
       empty_files: empty,
       elapsed_s: Math.round(elapsed * 1000) / 1000,
       docs_per_s: Math.round(this.rate() * 10) / 10,

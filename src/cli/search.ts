@@ -3,8 +3,8 @@
 // server's JSON answer with --json. Exit codes: 0 answered (with or without hits), 1 the server
 // refused (its message is printed), 2 bad arguments or server unreachable.
 import { Command, Option } from 'commander';
-import { z } from 'zod';
-import { CliError, QuiverClient, UsageError, connectionOptions, intArg, runCommand, usageErrorsExit2 } from './http.js';
+import type { Hit } from '../client/index.js';
+import { CliError, UsageError, connect, connectionOptions, intArg, runCommand, usageErrorsExit2 } from './command.js';
 
 interface SearchOptions {
   url: string;
@@ -15,12 +15,6 @@ interface SearchOptions {
   json?: boolean;
 }
 
-/** What the table needs from the answer; --json prints the whole answer as it came. */
-const queryAnswer = z.object({
-  hits: z.array(z.object({ id: z.string(), score: z.number(), text: z.string().nullable().optional() })),
-  warning: z.string().optional(),
-});
-type Hit = z.output<typeof queryAnswer>['hits'][number];
 
 export function searchCommand(): Command {
   const cmd = new Command('search')
@@ -46,18 +40,15 @@ async function search(collection: string, text: string, opts: SearchOptions): Pr
     }
   }
   if (text.trim() === '') throw new UsageError('the search text is empty');
-  const client = new QuiverClient(opts);
-  const body = { text, k: opts.k, ...(opts.mode ? { mode: opts.mode } : {}), ...(filter === undefined ? {} : { filter }) };
-  const path = `/v1/collections/${encodeURIComponent(collection)}/query`;
-  const raw = await client.request('POST', path, z.unknown(), body);
-  const parsed = queryAnswer.safeParse(raw);
-  if (!parsed.success) throw new CliError(`POST ${client.base}${path} answered with an unexpected body; is ${client.base} a Quiver server?`, 1);
+  const client = connect(opts);
+  const answer = await client.collection(collection).query({ text, k: opts.k, ...(opts.mode ? { mode: opts.mode } : {}), ...(filter === undefined ? {} : { filter }) });
+  // The client trusts the server's types; a JSON answer from something else is caught here.
+  if (!Array.isArray(answer.hits)) throw new CliError(`${client.url} answered the query with an unexpected body; is it a Quiver server?`, 1);
   if (opts.json) {
     // As the server sent it, field order included.
-    process.stdout.write(`${JSON.stringify(raw, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     return 0;
   }
-  const answer = parsed.data;
   if (answer.warning) process.stderr.write(`quiver search: warning: ${answer.warning}\n`);
   process.stdout.write(formatHits(answer.hits, terminalWidth()));
   return 0;
@@ -73,7 +64,7 @@ function terminalWidth(): number {
 const MAX_ID_WIDTH = 40;
 
 /** One line per hit, each at most `width` columns: rank, score (3 decimals), id, text. */
-export function formatHits(hits: Hit[], width: number): string {
+export function formatHits(hits: Pick<Hit, 'id' | 'score' | 'text'>[], width: number): string {
   if (hits.length === 0) return 'no hits\n';
   const rows = hits.map((h, i) => ({ rank: String(i + 1), score: h.score.toFixed(3), id: clean(h.id), text: clean(h.text ?? '') }));
   const rankW = Math.max(4, ...rows.map((r) => r.rank.length));

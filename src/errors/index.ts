@@ -102,6 +102,8 @@ const catalogue = {
 } as const;
 
 export type ErrorCode = keyof typeof catalogue;
+/** Every code, for the API description: the OpenAPI document (and so the typed client) lists them. */
+export const ERROR_CODES = Object.keys(catalogue) as [ErrorCode, ...ErrorCode[]];
 type ArgsOf<C extends ErrorCode> = Parameters<(typeof catalogue)[C]['message']>[0];
 
 export class QuiverError extends Error {
