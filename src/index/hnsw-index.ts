@@ -78,7 +78,7 @@ export class HnswIndex implements IndexCore {
     const deleted = count - this.live.size;
     const reuse = deleted > 0 && deleted >= this.live.size;
     if (!reuse && !this.live.has(label) && count >= this.index.getMaxElements()) {
-      this.index.resizeIndex(this.index.getMaxElements() * 2);
+      this.index.resizeIndex(Math.max(MIN_CAPACITY, this.index.getMaxElements() * 2));
     }
     const point = Array.from(vector);
     try {
@@ -185,6 +185,13 @@ export class HnswIndex implements IndexCore {
       // another version, or damaged before its checksum was taken): rebuild, do not crash.
       const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
       return { reason: `hnswlib refuses ${path.basename(base)}.hnsw although its checksum matches (${message})` };
+    }
+    // hnswlib reads an index back with room for max(its count, the capacity asked: none) elements,
+    // so an empty snapshot comes back with room for none, and growing it from there fails
+    // ("resizeIndex failed to allocate base layer") and corrupts the heap. It holds nothing to keep.
+    if (idx.index.getCurrentCount() === 0) {
+      if (manifest.live !== 0) return { reason: 'the snapshot holds no vectors but its manifest lists some' };
+      return { index: HnswIndex.create(expect.dimension, expect.metric, { m: manifest.m, efConstruction: manifest.efConstruction }), seq: manifest.seq };
     }
     // Copy into an aligned buffer: readFile's Buffer need not start on an 8-byte boundary.
     const labels = new Float64Array(manifest.live);

@@ -96,6 +96,20 @@ describe.each(HOSTS)('LocalVectorIndex with its graph $where', ({ host }) => {
       expect(source.tombstones).toEqual([]);
     });
 
+    it('takes adds after loading the snapshot of an empty index (hnswlib read it back with room for no element)', async () => {
+      const dir = tempDir();
+      const source = new FakeIndexSource();
+      const first = await open(dir, source);
+      await first.index.save();
+      expect(snapshotFiles(dir)).toEqual(['c1.hnsw', 'c1.json', 'c1.labels']);
+      // A collection created and never written, then the server restarted: its first writes
+      // answered 500 ("resizeIndex failed to allocate base layer") and corrupted the heap.
+      const { index, report } = await open(dir, source);
+      expect(report.size).toBe(0);
+      await index.apply(source.commit(vectors(1500)));
+      expect(await liveLabels(index)).toEqual(sorted(source.live.keys()));
+    });
+
     it('loads the snapshot and replays the writes after its seq: adds and tombstones, counted, live set exactly the source’s', async () => {
       const dir = tempDir();
       const source = new FakeIndexSource();
