@@ -866,7 +866,7 @@ export interface paths {
                         /** @default 60 */
                         rrf_k?: number;
                         /** @enum {string} */
-                        fusion?: "rrf" | "convex";
+                        fusion?: "adaptive" | "rrf" | "convex";
                         weights?: {
                             vector?: number;
                             keyword?: number;

@@ -135,7 +135,7 @@ export type IncludeField = 'text' | 'metadata' | 'vector';
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 export type GroupBy = 'document' | 'none';
 /** rrf: reciprocal rank fusion; convex: weighted sum of min-max normalised scores. */
-export type Fusion = 'rrf' | 'convex';
+export type Fusion = 'adaptive' | 'rrf' | 'convex';
 
 export interface SearchQuery {
   text?: string;

@@ -9,7 +9,7 @@ import type { CompiledFilter } from '../storage/index.js';
 import type { Ranked } from './fusion.js';
 import { fuseFor } from './fusion.js';
 
-/** For collections with a model: hybrid ties keyword on fiori and, unlike keyword, finds paraphrases (see fusion.ts). */
+/** For collections with a model: hybrid is at least keyword on the judged sets and, unlike keyword, finds paraphrases (see fusion.ts). */
 export const DEFAULT_TEXT_MODE: SearchMode = 'hybrid';
 /** How deep each ranking goes before fusion: fusion needs more than the k it returns. */
 const FUSION_DEPTH = 100;
@@ -63,7 +63,7 @@ async function rankChunks(c: Collection, q: SearchQuery, mode: SearchMode, depth
   else {
     const n = Math.max(depth, FUSION_DEPTH);
     const [v, k] = [await vectorList(n), keywordList(n)];
-    ranked = fuseFor(q, v, k);
+    ranked = fuseFor(q, v, k, c.info.metric === 'cosine');
   }
   return { ranked, warning };
 }

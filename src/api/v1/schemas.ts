@@ -147,7 +147,7 @@ export const queryBody = z
     filter: filter.optional(),
     mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
     rrf_k: z.number().min(0).max(10_000).default(60),
-    fusion: z.enum(['rrf', 'convex']).optional(),
+    fusion: z.enum(['adaptive', 'rrf', 'convex']).optional(),
     weights: z.strictObject({ vector: z.number().min(0).max(100).optional(), keyword: z.number().min(0).max(100).optional() }).optional(),
     offset: z.number().int().min(0).max(9_999).default(0),
     score_threshold: z.number().refine(Number.isFinite, 'must be finite').optional(),
