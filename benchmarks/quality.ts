@@ -26,6 +26,9 @@ const { values: args } = parseArgs({
     worker: { type: 'string' },
     root: { type: 'string' },
     sets: { type: 'string' },
+    /** Keep each variant's rankings in this folder / reuse them from there (to try fusion settings without the model). */
+    'keep-runs': { type: 'string' },
+    'from-runs': { type: 'string' },
   },
 });
 
@@ -138,13 +141,63 @@ function rrf(kc: number, wv: number): Fuser {
   };
 }
 
+/** Absolute scores: keyword's (a share of the query's term weight, in [0, 1)) and the cosine; a chunk absent from the vector list gets its last score. */
+function absolute(a: number): Fuser {
+  return (v, k) => {
+    const sv = new Map(v.map((x) => [x.id, x.score]));
+    const sk = new Map(k.map((x) => [x.id, x.score]));
+    const vmin = v.at(-1)?.score ?? 0;
+    const ids = new Set([...sv.keys(), ...sk.keys()]);
+    return [...ids].map((id) => ({ id, score: a * (sk.get(id) ?? 0) + (1 - a) * (sv.get(id) ?? vmin) })).sort((x, y) => y.score - x.score);
+  };
+}
+
+/** As absolute(), with the keyword weight rising with the best keyword score (how much of the query the keyword side covers at all). */
+function absoluteAdaptive(a0: number, slope: number, max = 0.9): Fuser {
+  return (v, k, q) => absolute(Math.min(max, a0 + slope * (k[0]?.score ?? 0)))(v, k, q);
+}
+
+function zscores(list: Ranked[]): { z: Map<string, number>; floor: number } {
+  const xs = list.map((x) => x.score);
+  const m = mean(xs);
+  const sd = Math.sqrt(mean(xs.map((x) => (x - m) ** 2))) || 1;
+  return { z: new Map(list.map((x) => [x.id, (x.score - m) / sd])), floor: xs.length ? (xs.at(-1)! - m) / sd : 0 };
+}
+
+/** Each list's scores as z-scores within the list (how far a hit stands out of its own ranking), summed with a vector weight. */
+function zsum(wv: number): Fuser {
+  return (v, k) => {
+    const a = zscores(v);
+    const b = zscores(k);
+    const ids = new Set([...a.z.keys(), ...b.z.keys()]);
+    return [...ids].map((id) => ({ id, score: wv * (a.z.get(id) ?? a.floor) + (b.z.get(id) ?? b.floor) })).sort((x, y) => y.score - x.score);
+  };
+}
+
+/** Query-adaptive: the keyword weight is the best keyword score (its coverage of the query) to a power; the rest goes to the min-max cosine. */
+function adaptive(gamma: number, cap: number): Fuser {
+  return (v, k) => {
+    const c = Math.min(1, (k[0]?.score ?? 0) * cap) ** gamma;
+    const nv = normalised(v);
+    const sk = new Map(k.map((x) => [x.id, x.score / (k[0]?.score || 1)]));
+    const ids = new Set([...nv.keys(), ...sk.keys()]);
+    return [...ids].map((id) => ({ id, score: c * (sk.get(id) ?? 0) + (1 - c) * (nv.get(id) ?? 0) })).sort((x, y) => y.score - x.score);
+  };
+}
+
 export const FUSERS: Record<string, Fuser> = {
+  'abs 0.5': absolute(0.5),
+  'abs 0.7': absolute(0.7),
+  'abs 0.8': absolute(0.8),
+  'abs-adaptive 0.5+1': absoluteAdaptive(0.5, 1),
+  'abs-adaptive 0.6+1 (new default: adaptive)': absoluteAdaptive(0.6, 1),
+  'z v0.2': zsum(0.2),
+  'z v0.5': zsum(0.5),
+  'keyword-coverage weight g0.5 c2': adaptive(0.5, 2),
   'convex 0.1': convex(0.1),
   'convex 0.2 (old default)': convex(0.2),
-  'convex 0.3': convex(0.3),
   'convex 0.5': convex(0.5),
   'rrf k60 v1': rrf(60, 1),
-  'rrf k60 v0.3': rrf(60, 0.3),
   'rrf k10 v0.3': rrf(10, 0.3),
 };
 
@@ -182,7 +235,13 @@ async function main(): Promise<void> {
   for (const v of variants) {
     log(`quality: ${v.name} (${v.root})`);
     const out = path.join(tmp, `${v.name}.json`);
-    await runWorker(v.root, out);
+    const saved = args['from-runs'] ? path.join(args['from-runs'], `${v.name}.json`) : undefined;
+    if (saved && fs.existsSync(saved)) fs.copyFileSync(saved, out);
+    else await runWorker(v.root, out);
+    if (args['keep-runs']) {
+      fs.mkdirSync(args['keep-runs'], { recursive: true });
+      fs.copyFileSync(out, path.join(args['keep-runs'], `${v.name}.json`));
+    }
     data[v.name] = JSON.parse(fs.readFileSync(out, 'utf8')) as WorkerOut;
   }
   const sets = await loadSets(args.sets?.split(','));
