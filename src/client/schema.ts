@@ -879,6 +879,10 @@ export interface paths {
                          * @enum {string}
                          */
                         group_by?: "document" | "none";
+                        mmr?: {
+                            lambda: number;
+                            candidates?: number;
+                        };
                     };
                 };
             };

@@ -151,6 +151,8 @@ export interface SearchQuery {
   weights?: { vector?: number; keyword?: number };
   scoreThreshold?: number;
   groupBy?: GroupBy;
+  /** Maximal marginal relevance over the best `candidates` hits: lambda 1 = relevance only, 0 = diversity only. */
+  mmr?: { lambda: number; candidates?: number };
 }
 
 export interface Hit {

@@ -8,6 +8,7 @@ import { createError } from '../errors/index.js';
 import type { CompiledFilter } from '../storage/index.js';
 import type { Ranked } from './fusion.js';
 import { fuseFor } from './fusion.js';
+import { mmrSelect } from './mmr-select.js';
 
 /** For collections with a model: hybrid is at least keyword on the judged sets and, unlike keyword, finds paraphrases (see fusion.ts). */
 export const DEFAULT_TEXT_MODE: SearchMode = 'hybrid';
@@ -118,7 +119,17 @@ export function resolveMode(c: Collection, q: SearchQuery): SearchMode {
   return mode;
 }
 
+/** Default MMR pool: 4·k, at least 20, at most 1000. */
+const mmrCandidates = (q: SearchQuery) => Math.min(1000, Math.max(q.k, q.mmr?.candidates ?? Math.max(20, 4 * q.k)));
+
 export async function search(c: Collection, q: SearchQuery): Promise<SearchResult> {
+  if (q.mmr) {
+    // The best candidates of the same query (with their vectors), then MMR picks k of them; each hit keeps its own score.
+    const started = performance.now();
+    const inner = await search(c, { ...q, mmr: undefined, offset: 0, k: mmrCandidates(q), include: [...new Set<IncludeField>([...q.include, 'vector'])] });
+    const hits = mmrSelect(inner.hits, q.k, 1 - q.mmr.lambda, c.info.metric, q.include.includes('vector'), false);
+    return { ...inner, hits, tookMs: Math.round((performance.now() - started) * 1000) / 1000 };
+  }
   const started = performance.now();
   const mode = resolveMode(c, q);
   const filter = c.compileFilter(q.filter);

@@ -161,3 +161,23 @@ describe('migration 008', () => {
     db.close();
   });
 });
+
+describe('mmr on /v1 queries', () => {
+  it('picks relevant and unlike hits (lambda 1 = plain ranking), each keeping its own score', async () => {
+    await create('mmr', { embedder: { provider: 'none' }, dimension: 3 });
+    await put('mmr', [
+      { id: 'a1', vector: [1, 0.1, 0] },
+      { id: 'a2', vector: [1, 0.11, 0] },
+      { id: 'b', vector: [0.7, 0, 0.7] },
+    ]);
+    const plain = await query('mmr', { vector: [1, 0.05, 0.1], k: 2 });
+    expect(plain.map((h) => h.id)).toEqual(['a1', 'a2']);
+    expect(await query('mmr', { vector: [1, 0.05, 0.1], k: 2, mmr: { lambda: 1 } })).toEqual(plain);
+    const diverse = await query('mmr', { vector: [1, 0.05, 0.1], k: 2, mmr: { lambda: 0.5 } });
+    expect(diverse.map((h) => h.id)).toEqual(['a1', 'b']);
+    const all = await query('mmr', { vector: [1, 0.05, 0.1], k: 3 });
+    expect(diverse[1].score).toBe(all.find((h) => h.id === 'b').score);
+    const bad = await s.request('POST', '/v1/collections/mmr/query', { vector: [1, 0, 0], k: 2, offset: 1, mmr: { lambda: 0.5 } });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -69,6 +69,7 @@ export function toSearchQuery(q: z.output<typeof queryBody>): SearchQuery {
     weights: q.weights,
     scoreThreshold: q.score_threshold,
     groupBy: q.group_by,
+    ...(q.mmr ? { mmr: { lambda: q.mmr.lambda, candidates: q.mmr.candidates } } : {}),
   };
 }
 
