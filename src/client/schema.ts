@@ -2391,6 +2391,10 @@ export interface components {
                 vector_rank?: number | null;
                 /** @description Hybrid mode: 1-based rank in the keyword ranking, null when absent from it */
                 keyword_rank?: number | null;
+                /** @description Hybrid mode: the score in the vector ranking (cosine for cosine collections), null when absent from it */
+                vector_score?: number | null;
+                /** @description Hybrid mode: the keyword score (share of the query's term weight matched, in [0, 1)), null when absent from it */
+                keyword_score?: number | null;
                 text?: string | null;
                 metadata?: {
                     [key: string]: unknown;

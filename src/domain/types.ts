@@ -162,6 +162,9 @@ export interface Hit {
   /** 1-based rank in each component ranking (hybrid only); null when absent from it. */
   vectorRank?: number | null;
   keywordRank?: number | null;
+  /** Hybrid only: the chunk's score in each ranking (cosine; keyword share), null when absent from it. */
+  vectorScore?: number | null;
+  keywordScore?: number | null;
   text?: string | null;
   metadata?: Metadata;
   vector?: number[];

@@ -102,6 +102,11 @@ describe('the README quick start', () => {
     expect(keyword.map((h) => h.id)).toEqual(['manual']);
     const a = Math.min(0.9, 0.6 + keyword[0].score);
     expect(hits[0].score).toBeCloseTo((1 - a) * vector.score, 6);
+    // Each hit shows what its score is made of.
+    expect(hits[0]).toMatchObject({ vector_rank: 1, keyword_rank: null, vector_score: vector.score, keyword_score: null });
+    const manual = hits.find((h) => h.id === 'manual');
+    expect(manual.keyword_score).toBe(keyword[0].score);
+    expect(manual.score).toBeCloseTo(a * manual.keyword_score + (1 - a) * manual.vector_score, 6);
   });
 });
 
