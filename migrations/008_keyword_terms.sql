@@ -77,14 +77,15 @@ CREATE TRIGGER documents_fts_text AFTER UPDATE OF text ON documents BEGIN
   FROM chunks c WHERE c.document_pk = new.pk AND new.text IS NOT NULL;
 END;
 
-INSERT INTO chunks_fts (rowid, body)
-SELECT c.id, quiver_fts_text(CASE WHEN c.end_offset > c.start_offset
-                                  THEN substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset)
-                                  ELSE d.text END)
+-- Existing chunks: each text normalised once (a term is a run without spaces, so the count is
+-- the number of spaces plus one), then written to the index and to the statistics.
+CREATE TEMP TABLE chunk_terms_rebuild AS
+SELECT c.id, c.collection_id, quiver_fts_text(CASE WHEN c.end_offset > c.start_offset
+                                                THEN substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset)
+                                                ELSE d.text END) AS body
 FROM chunks c JOIN documents d ON d.pk = c.document_pk WHERE d.text IS NOT NULL;
 
+INSERT INTO chunks_fts (rowid, body) SELECT id, body FROM chunk_terms_rebuild;
 INSERT INTO chunk_terms (chunk_id, collection_id, terms)
-SELECT c.id, c.collection_id, quiver_fts_count(CASE WHEN c.end_offset > c.start_offset
-                                  THEN substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset)
-                                  ELSE d.text END)
-FROM chunks c JOIN documents d ON d.pk = c.document_pk WHERE d.text IS NOT NULL;
+SELECT id, collection_id, CASE WHEN body = '' THEN 0 ELSE length(body) - length(replace(body, ' ', '')) + 1 END FROM chunk_terms_rebuild;
+DROP TABLE temp.chunk_terms_rebuild;
