@@ -157,6 +157,19 @@ function absoluteAdaptive(a0: number, slope: number, max = 0.9): Fuser {
   return (v, k, q) => absolute(Math.min(max, a0 + slope * (k[0]?.score ?? 0)))(v, k, q);
 }
 
+/** As absoluteAdaptive, with the cosine taken above the vector list's median (how far a hit stands out of the background), scaled to the list's best. */
+function aboveMedian(a0: number, slope: number): Fuser {
+  return (v, k) => {
+    const a = k.length ? Math.min(0.9, a0 + slope * k[0]!.score) : 0;
+    const med = v[Math.floor(v.length / 2)]?.score ?? 0;
+    const top = v[0]?.score ?? 1;
+    const sv = new Map(v.map((x) => [x.id, Math.max(0, (x.score - med) / (top - med || 1))]));
+    const sk = new Map(k.map((x) => [x.id, x.score / (k[0]?.score || 1)]));
+    const ids = new Set([...sv.keys(), ...sk.keys()]);
+    return [...ids].map((id) => ({ id, score: a * (sk.get(id) ?? 0) + (1 - a) * (sv.get(id) ?? 0) })).sort((x, y) => y.score - x.score);
+  };
+}
+
 function zscores(list: Ranked[]): { z: Map<string, number>; floor: number } {
   const xs = list.map((x) => x.score);
   const m = mean(xs);
@@ -191,6 +204,7 @@ export const FUSERS: Record<string, Fuser> = {
   'abs 0.8': absolute(0.8),
   'abs-adaptive 0.5+1': absoluteAdaptive(0.5, 1),
   'abs-adaptive 0.6+1 (new default: adaptive)': absoluteAdaptive(0.6, 1),
+  'above-median 0.6+1': aboveMedian(0.6, 1),
   'z v0.2': zsum(0.2),
   'z v0.5': zsum(0.5),
   'keyword-coverage weight g0.5 c2': adaptive(0.5, 2),
