@@ -1,3 +1,5 @@
+// Superseded by benchmarks/quality.ts (`npm run bench -- --only quality`: more sets, held-back
+// queries, the adaptive default); kept for the figures quoted from it before issue 14.
 // How hybrid search's fusion compares with keyword and vector search alone on real text: the
 // @sap-ux/fiori-docs-embeddings pages (title → its body, MRR@10) with the built-in model. Takes
 // both rankings 100 deep once per query (in-process), then scores fusion settings offline, with a
@@ -77,7 +79,7 @@ const keyword = reciprocalRanks(cases, (c) => c.keyword);
 const settings: [string, (c: Case) => Ranked[]][] = [
   ['vector alone', (c) => c.vector],
   ['keyword alone', (c) => c.keyword],
-  ...[0.1, 0.15, 0.2, 0.3].map((w): [string, (c: Case) => Ranked[]] => [`convex vector ${w} / keyword ${1 - w}${w === 0.2 ? ' (default)' : ''}`, (c) => fuseConvex(c.vector, c.keyword, { vector: w, keyword: 1 - w })]),
+  ...[0.1, 0.15, 0.2, 0.3].map((w): [string, (c: Case) => Ranked[]] => [`convex vector ${w} / keyword ${1 - w}${w === 0.2 ? ' (default before issue 14)' : ''}`, (c) => fuseConvex(c.vector, c.keyword, { vector: w, keyword: 1 - w })]),
   ...[
     [60, 1],
     [60, 0.1],

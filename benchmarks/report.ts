@@ -177,6 +177,8 @@ export interface Results {
   /** benchmarks/writers.ts's JSON as it wrote it (read defensively: writersSection). */
   writers?: unknown;
   scale?: ScaleResult | null;
+  /** benchmarks/quality.ts's JSON (read defensively: qualitySection). */
+  quality?: unknown;
   quiver_env?: Record<string, string>;
   reruns?: { only: string; at: string; machine: { load_average_at_start: number[] }; quiver_env?: Record<string, string> }[];
   failures: { job: string; error: string }[];
@@ -380,6 +382,45 @@ function writersSection(raw: unknown, p: (s?: string) => void): void {
     `| ${fmt(w.documentsPerSecond)} | ${fmt(w.requestsPerSecond)} | ${lat(w.upsert)} | ${lat(w.delete)} | ${w.groups ? `${fmt(w.groups.total)} (${fmt(w.groups.meanRequests, 1)})` : '—'} | ${w.peakRssMb === undefined ? '—' : `${fmt(w.peakRssMb)} MB`} |`,
   );
   p();
+}
+
+interface QualityCell {
+  n: number;
+  mrr: number;
+  recall: number;
+  ndcg: number;
+  vsKeyword: [number, number];
+  vsBase?: [number, number];
+}
+interface QualityResult {
+  date: string;
+  variants: { name: string; root: string }[];
+  sets: { name: string; judged: string; documents: number; queries: number; heldBack: number }[];
+  table: Record<string, Record<string, Record<string, { tuning: QualityCell; heldBack: QualityCell }>>>;
+}
+
+function qualitySection(raw: unknown, p: (s?: string) => void): void {
+  const q = raw as QualityResult | null | undefined;
+  if (!q?.table) return;
+  p('## Retrieval quality (benchmarks/quality.ts)');
+  p();
+  p(`Measured ${q.date.slice(0, 16).replace('T', ' ')} UTC, in process through \`search()\` with the built-in model. Per query one relevant document; MRR@10, recall@10 and nDCG@10 on the tuning queries and, separately, on the held-back queries (30 % of each set by a hash of the query, used for no choice). Δ keyword: paired bootstrap 95 % interval of the MRR@10 difference to keyword alone on the same queries${q.variants.length > 1 ? `; Δ ${q.variants[0]!.name}: to the same mode of \`${q.variants[0]!.name}\`` : ''}. Rows \`fusion: …\` are fusion settings scored offline from the last variant's two rankings.`);
+  p();
+  for (const set of q.sets) {
+    p(`**${set.name}** — ${set.documents} documents, ${set.queries} queries (${set.heldBack} held back). ${set.judged}.`);
+    p();
+    p('| variant | mode | MRR@10 | recall@10 | nDCG@10 | Δ keyword | held-back MRR@10 | recall@10 | nDCG@10 | Δ keyword |');
+    p('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |');
+    const iv = (x: [number, number]) => `[${x[0].toFixed(3)}, ${x[1].toFixed(3)}]`;
+    for (const [variant, modes] of Object.entries(q.table[set.name] ?? {})) {
+      for (const [mode, c] of Object.entries(modes)) {
+        const t = c.tuning;
+        const h = c.heldBack;
+        p(`| ${variant} | ${mode} | ${t.mrr.toFixed(3)} | ${t.recall.toFixed(3)} | ${t.ndcg.toFixed(3)} | ${iv(t.vsKeyword)}${t.vsBase ? ` (Δ base ${iv(t.vsBase)})` : ''} | ${h.mrr.toFixed(3)} | ${h.recall.toFixed(3)} | ${h.ndcg.toFixed(3)} | ${iv(h.vsKeyword)}${h.vsBase ? ` (Δ base ${iv(h.vsBase)})` : ''} |`);
+      }
+    }
+    p();
+  }
 }
 
 function scaleVerdict(sc: ScaleResult | null | undefined): string | undefined {
@@ -788,6 +829,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
 
   ingestSection(r.ingest, p);
   writersSection(r.writers, p);
+  qualitySection(r.quality, p);
 
   const findings = path.join(ROOT, 'benchmarks', 'FINDINGS.md');
   if (fs.existsSync(findings)) {
@@ -813,6 +855,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   p('npm run bench -- --only ingest   # re-run one section (≤ 5 min) into the newest results file of this host, and regenerate this file');
   p('npm run bench -- --only scale    # opt-in: 1,000,000 × 384 (build ≈ 10–25 min on 2 cores); --scale-n 50000 for a trial');
   p('npm run bench -- --only writers  # benchmarks/writers.ts, when present: 50 concurrent writers');
+  p('npm run bench -- --only quality [--quality-base <older checkout>]   # retrieval quality of every mode on judged sets (~1 min per checkout)');
   p('npx tsx benchmarks/report.ts benchmarks/results/<file>.json   # regenerate this file from a saved run');
   p('```');
   p();

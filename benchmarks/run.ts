@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     md: { type: 'boolean', default: false },
     only: { type: 'string' },
     'scale-n': { type: 'string' },
+    /** A checkout of older code: the quality job measures it beside this tree, in the same run. */
+    'quality-base': { type: 'string' },
   },
 });
 
@@ -44,6 +46,7 @@ const plan: {
   ingest: string[];
   writers: string[];
   scale: string[];
+  quality: string[];
 } = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
@@ -54,6 +57,7 @@ const plan: {
       ingest: ['--quick'],
       writers: [],
       scale: ['--n', args['scale-n'] ?? '20000', '--nq', '100', '--reps', '1', '--min-seconds', '0.3', '--open-reps', '1'],
+      quality: ['--sets', 'labelled,fiori'],
     }
   : {
       datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
@@ -64,6 +68,7 @@ const plan: {
       ingest: ['--docs', '1000', '--reps', '7', '--big', '20000', '--big-reps', '3'],
       writers: [],
       scale: ['--n', args['scale-n'] ?? '1000000', '--nq', '300', '--reps', '3', '--min-seconds', '1', '--open-reps', '2'],
+      quality: [],
     };
 
 function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
     ingest: null,
     writers: null,
     scale: null,
+    quality: null,
     // QUIVER_* variables this run was started with (the servers and in-process Quivers inherit them).
     quiver_env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUIVER_'))),
     failures: [] as { job: string; error: string }[],
@@ -147,6 +153,9 @@ async function main(): Promise<void> {
     }
   }
   jobs.push({ key: 'server', script: 'worker-server.ts', argv: plan.server, timeoutS: quick ? 90 : 420 });
+  // Retrieval quality of every mode on judged sets (~1 min per checkout): benchmarks/quality.ts.
+  const qualityBase = args['quality-base'] ? ['--variant', `before=${path.resolve(args['quality-base'])}`, '--variant', 'current=.'] : [];
+  jobs.push({ key: 'quality', script: 'quality.ts', argv: [...plan.quality, ...qualityBase], timeoutS: quick ? 120 : 600 });
   jobs.push({ key: 'ingest', script: 'ingest.ts', argv: plan.ingest, timeoutS: quick ? 90 : 420 });
   // benchmarks/writers.ts: 50 concurrent writers of 10-document batches (written separately; skipped when absent).
   // A quick run passes --quick to it only if it declares that option (its interface is its own).
@@ -197,6 +206,7 @@ async function main(): Promise<void> {
       else if (kind === 'ingest') results.ingest = data;
       else if (kind === 'writers') results.writers = data;
       else if (kind === 'scale') results.scale = data;
+      else if (kind === 'quality') results.quality = data;
       else results.server = data;
     }
     save();

@@ -78,6 +78,8 @@ const hit = z.object({
   score: z.number().meta({ description: 'Higher is better, for every metric and mode' }),
   vector_rank: z.number().int().nullable().optional().meta({ description: 'Hybrid mode: 1-based rank in the vector ranking, null when absent from it' }),
   keyword_rank: z.number().int().nullable().optional().meta({ description: 'Hybrid mode: 1-based rank in the keyword ranking, null when absent from it' }),
+  vector_score: z.number().nullable().optional().meta({ description: 'Hybrid mode: the score in the vector ranking (cosine for cosine collections), null when absent from it' }),
+  keyword_score: z.number().nullable().optional().meta({ description: 'Hybrid mode: the keyword score (share of the query\'s term weight matched, in [0, 1)), null when absent from it' }),
   text: z.string().nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   vector: z.array(z.number()).optional(),

@@ -866,7 +866,7 @@ export interface paths {
                         /** @default 60 */
                         rrf_k?: number;
                         /** @enum {string} */
-                        fusion?: "rrf" | "convex";
+                        fusion?: "adaptive" | "rrf" | "convex";
                         weights?: {
                             vector?: number;
                             keyword?: number;
@@ -879,6 +879,10 @@ export interface paths {
                          * @enum {string}
                          */
                         group_by?: "document" | "none";
+                        mmr?: {
+                            lambda: number;
+                            candidates?: number;
+                        };
                     };
                 };
             };
@@ -2387,6 +2391,10 @@ export interface components {
                 vector_rank?: number | null;
                 /** @description Hybrid mode: 1-based rank in the keyword ranking, null when absent from it */
                 keyword_rank?: number | null;
+                /** @description Hybrid mode: the score in the vector ranking (cosine for cosine collections), null when absent from it */
+                vector_score?: number | null;
+                /** @description Hybrid mode: the keyword score (share of the query's term weight matched, in [0, 1)), null when absent from it */
+                keyword_score?: number | null;
                 text?: string | null;
                 metadata?: {
                     [key: string]: unknown;

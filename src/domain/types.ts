@@ -135,7 +135,7 @@ export type IncludeField = 'text' | 'metadata' | 'vector';
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 export type GroupBy = 'document' | 'none';
 /** rrf: reciprocal rank fusion; convex: weighted sum of min-max normalised scores. */
-export type Fusion = 'rrf' | 'convex';
+export type Fusion = 'adaptive' | 'rrf' | 'convex';
 
 export interface SearchQuery {
   text?: string;
@@ -151,6 +151,8 @@ export interface SearchQuery {
   weights?: { vector?: number; keyword?: number };
   scoreThreshold?: number;
   groupBy?: GroupBy;
+  /** Maximal marginal relevance over the best `candidates` hits: lambda 1 = relevance only, 0 = diversity only. */
+  mmr?: { lambda: number; candidates?: number };
 }
 
 export interface Hit {
@@ -160,6 +162,9 @@ export interface Hit {
   /** 1-based rank in each component ranking (hybrid only); null when absent from it. */
   vectorRank?: number | null;
   keywordRank?: number | null;
+  /** Hybrid only: the chunk's score in each ranking (cosine; keyword share), null when absent from it. */
+  vectorScore?: number | null;
+  keywordScore?: number | null;
   text?: string | null;
   metadata?: Metadata;
   vector?: number[];

@@ -6,7 +6,7 @@
 // vectors, where euclidean k-means orders points as cosine would.
 import type { Collection } from '../collection/index.js';
 import type { AnalysisDocument, CompiledFilter } from '../storage/index.js';
-import { terms } from '../text/segment.js';
+import { isStopword, words } from '../text/segment.js';
 import { seededRandom as rng } from '../util/random.mjs';
 import { kmeansBest } from './analysis.js';
 import type { Deadline } from './analysis.js';
@@ -57,29 +57,46 @@ function dist2(a: number[], b: number[]): number {
   return s;
 }
 
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+
+/** A word that can stand as a label: no stopword, no number, no lone Latin letter. */
+function labelWord(w: string): boolean {
+  return !isStopword(w) && !/^\d+$/.test(w) && (w.length > 1 || CJK.test(w));
+}
+
+/**
+ * Labels by class-based TF-IDF (c-TF-IDF, as BERTopic): a cluster's documents are one document,
+ * tf(t, c) / words(c) · ln(1 + A / tf(t)), A the average number of words per cluster and tf(t) the
+ * word's count over all clusters. Stopwords (English and Chinese) never become labels; in a
+ * cluster of 4 or more documents a word must occur in at least 2 of them.
+ */
 function topTerms(docs: AnalysisDocument[], labels: number[], k: number, n: number): string[][] {
-  const docTerms = docs.map((d) => new Set(terms(d.text ?? '').filter((t) => t.length > 1 && !/^\d+$/.test(t))));
-  const df = new Map<string, number>();
-  for (const ts of docTerms) for (const t of ts) df.set(t, (df.get(t) ?? 0) + 1);
-  const out: string[][] = [];
-  for (let c = 0; c < k; c++) {
-    const members = docTerms.filter((_, i) => labels[i] === c);
-    const cdf = new Map<string, number>();
-    for (const ts of members) for (const t of ts) cdf.set(t, (cdf.get(t) ?? 0) + 1);
-    const minCount = members.length >= 4 ? 2 : 1;
-    // Distinctiveness: p(t|cluster)·log(p(t|cluster)/p(t)), the term's share of the KL divergence.
-    const scored = [...cdf]
-      .filter(([, count]) => count >= minCount)
-      .map(([t, count]) => {
-        const pc = count / members.length;
-        const p = df.get(t)! / docs.length;
-        return [t, pc * Math.log(pc / p)] as const;
-      })
-      .filter(([, s]) => s > 0)
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    out.push(scored.slice(0, n).map(([t]) => t));
-  }
-  return out;
+  const docWords = docs.map((d) => words(d.text ?? '').filter(labelWord));
+  const tfc = Array.from({ length: k }, () => new Map<string, number>());
+  const dfc = Array.from({ length: k }, () => new Map<string, number>());
+  const sizes = new Array<number>(k).fill(0);
+  const wordsIn = new Array<number>(k).fill(0);
+  const tf = new Map<string, number>();
+  docWords.forEach((ws, i) => {
+    const c = labels[i]!;
+    sizes[c]!++;
+    wordsIn[c]! += ws.length;
+    for (const w of ws) {
+      tfc[c]!.set(w, (tfc[c]!.get(w) ?? 0) + 1);
+      tf.set(w, (tf.get(w) ?? 0) + 1);
+    }
+    for (const w of new Set(ws)) dfc[c]!.set(w, (dfc[c]!.get(w) ?? 0) + 1);
+  });
+  const avgWords = wordsIn.reduce((a, b) => a + b, 0) / Math.max(1, k);
+  return tfc.map((counts, c) => {
+    const minDocs = sizes[c]! >= 4 ? 2 : 1;
+    return [...counts]
+      .filter(([w]) => dfc[c]!.get(w)! >= minDocs)
+      .map(([w, count]) => [w, (count / Math.max(1, wordsIn[c]!)) * Math.log(1 + avgWords / tf.get(w)!)] as const)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, n)
+      .map(([w]) => w);
+  });
 }
 
 export async function cluster(

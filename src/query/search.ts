@@ -8,8 +8,9 @@ import { createError } from '../errors/index.js';
 import type { CompiledFilter } from '../storage/index.js';
 import type { Ranked } from './fusion.js';
 import { fuseFor } from './fusion.js';
+import { mmrSelect } from './mmr-select.js';
 
-/** For collections with a model: hybrid ties keyword on fiori and, unlike keyword, finds paraphrases (see fusion.ts). */
+/** For collections with a model: hybrid is at least keyword on the judged sets and, unlike keyword, finds paraphrases (see fusion.ts). */
 export const DEFAULT_TEXT_MODE: SearchMode = 'hybrid';
 /** How deep each ranking goes before fusion: fusion needs more than the k it returns. */
 const FUSION_DEPTH = 100;
@@ -58,21 +59,29 @@ async function rankChunks(c: Collection, q: SearchQuery, mode: SearchMode, depth
   const keywordList = (n: number): Neighbor[] => c.keyword(q.text ?? '', filter, n);
 
   let ranked: Ranked[];
+  let components: Components | undefined;
   if (mode === 'vector') ranked = await vectorList(depth);
   else if (mode === 'keyword') ranked = keywordList(depth);
   else {
     const n = Math.max(depth, FUSION_DEPTH);
     const [v, k] = [await vectorList(n), keywordList(n)];
-    ranked = fuseFor(q, v, k);
+    ranked = fuseFor(q, v, k, c.info.metric === 'cosine');
+    components = { vector: new Map(v.map((x) => [x.label, x.score])), keyword: new Map(k.map((x) => [x.label, x.score])) };
   }
-  return { ranked, warning };
+  return { ranked, warning, components };
+}
+
+/** Each ranking's own score per chunk label (hybrid), so a hit shows what its fused score is made of. */
+interface Components {
+  vector: Map<number, number>;
+  keyword: Map<number, number>;
 }
 
 /** Turns ranked labels into hits: joins rows, groups by document if asked, applies threshold and window. */
 export function toHits(
   c: Collection,
   ranked: Ranked[],
-  opts: { include: IncludeField[]; groupBy: GroupBy; offset: number; k: number; scoreThreshold?: number; hybrid: boolean },
+  opts: { include: IncludeField[]; groupBy: GroupBy; offset: number; k: number; scoreThreshold?: number; hybrid: boolean; components?: Components },
 ): { hits: Hit[]; exhausted: boolean } {
   const rows = c.chunks(
     ranked.map((r) => r.label),
@@ -94,6 +103,10 @@ export function toHits(
     if (opts.hybrid) {
       hit.vectorRank = r.vectorRank ?? null;
       hit.keywordRank = r.keywordRank ?? null;
+      if (opts.components) {
+        hit.vectorScore = opts.components.vector.get(r.label) ?? null;
+        hit.keywordScore = opts.components.keyword.get(r.label) ?? null;
+      }
     }
     if (opts.include.includes('text')) hit.text = row.text;
     if (opts.include.includes('metadata')) hit.metadata = row.metadata;
@@ -118,7 +131,17 @@ export function resolveMode(c: Collection, q: SearchQuery): SearchMode {
   return mode;
 }
 
+/** Default MMR pool: 4·k, at least 20, at most 1000. */
+const mmrCandidates = (q: SearchQuery) => Math.min(1000, Math.max(q.k, q.mmr?.candidates ?? Math.max(20, 4 * q.k)));
+
 export async function search(c: Collection, q: SearchQuery): Promise<SearchResult> {
+  if (q.mmr) {
+    // The best candidates of the same query (with their vectors), then MMR picks k of them; each hit keeps its own score.
+    const started = performance.now();
+    const inner = await search(c, { ...q, mmr: undefined, offset: 0, k: mmrCandidates(q), include: [...new Set<IncludeField>([...q.include, 'vector'])] });
+    const hits = mmrSelect(inner.hits, q.k, 1 - q.mmr.lambda, c.info.metric, q.include.includes('vector'), false);
+    return { ...inner, hits, tookMs: Math.round((performance.now() - started) * 1000) / 1000 };
+  }
   const started = performance.now();
   const mode = resolveMode(c, q);
   const filter = c.compileFilter(q.filter);
@@ -129,7 +152,7 @@ export async function search(c: Collection, q: SearchQuery): Promise<SearchResul
   // Grouping by document can drop chunks; fetch deeper until the window is full or the ranking ends.
   let depth = want;
   for (;;) {
-    const { ranked, warning } = await rankChunks(c, q, mode, depth, filter, plan);
+    const { ranked, warning, components } = await rankChunks(c, q, mode, depth, filter, plan);
     const { hits, exhausted } = toHits(c, ranked, {
       include: q.include,
       groupBy,
@@ -137,6 +160,7 @@ export async function search(c: Collection, q: SearchQuery): Promise<SearchResul
       k: q.k,
       scoreThreshold: q.scoreThreshold,
       hybrid: mode === 'hybrid',
+      components,
     });
     const rankingEnded = ranked.length < depth;
     if (!exhausted || rankingEnded || depth >= MAX_WINDOW * 4) {

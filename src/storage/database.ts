@@ -5,7 +5,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../config/index.js';
-import { ftsText } from '../text/segment.js';
+import { ftsText, indexTerms } from '../text/segment.js';
 
 export type Db = Database.Database;
 
@@ -25,8 +25,9 @@ export function openDatabase(opts: OpenOptions): Db {
   db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  // Before migrating: the FTS triggers (migrations/003) call it on every chunk write.
+  // Before migrating: the FTS triggers (migrations/003, 008) call them on every chunk write.
   db.function('quiver_fts_text', { deterministic: true }, (t: unknown) => (typeof t === 'string' ? ftsText(t) : null));
+  db.function('quiver_fts_count', { deterministic: true }, (t: unknown) => (typeof t === 'string' ? indexTerms(t).length : 0));
   migrate(db, opts.migrationsDir ?? MIGRATIONS_DIR);
   return db;
 }

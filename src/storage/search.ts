@@ -1,5 +1,6 @@
 // Owns the read queries of search and exploration: chunk labels and vectors that pass a metadata
-// filter (the planner's count and the exact-search set), BM25 keyword search over chunks_fts,
+// filter (the planner's count and the exact-search set), BM25 keyword search with per-collection
+// statistics (migrations/008: postings from chunks_fts, lengths and counts per collection),
 // document vectors for recommendation, filtered document pages, sampled sets for clustering and
 // projection, and delete-by-filter (one transaction over DocumentsRepo.delete). Filters arrive
 // compiled by filter-sql.ts as a WHERE fragment over the documents row `d`.
@@ -10,7 +11,7 @@ import type { DocumentDbRow, DocumentsRepo } from './documents.js';
 import { toDocument } from './documents.js';
 import type { SqlWhere } from './filter-sql.js';
 import type { AnalysisDocument, DocumentVectors } from './store.js';
-import { ftsQuery } from '../text/segment.js';
+import { queryTerms } from '../text/segment.js';
 
 const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
 const params = (w: SqlWhere | undefined) => (w ? w.params : []);
@@ -43,15 +44,51 @@ export class SearchRepo {
     return out;
   }
 
-  /** BM25 over chunk text, best first; score = -bm25 so that higher is better. */
+  /**
+   * BM25 over chunk text, best first, with the collection's own statistics: N and the average
+   * length are the collection's chunks with text, a term's document frequency the collection's
+   * chunks holding it (the filter narrows the answer, not the statistics, as in Lucene).
+   * idf = ln(1 + (N − df + 0.5) / (df + 0.5)) (Lucene's, never negative), k1 = 1.2, b = 0.75.
+   * The score is BM25 divided by its bound for this query, Σ idf·(k1 + 1) over the query's terms
+   * (a term no chunk holds counted at df = 0): in [0, 1), the share of the query's term weight the
+   * chunk matches. Same order as BM25; comparable across queries; what hybrid fusion blends.
+   */
   keyword(collectionId: number, text: string, where: SqlWhere | undefined, limit: number): { label: number; score: number }[] {
-    const match = ftsQuery(text);
-    if (!match) return [];
-    const sql = `SELECT f.rowid AS label, -bm25(chunks_fts) AS score FROM chunks_fts f
-      JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.pk = c.document_pk
-      WHERE chunks_fts MATCH ? AND c.collection_id = ? ${all(where)}
-      ORDER BY bm25(chunks_fts) LIMIT ?`;
-    return this.db.prepare(sql).all(match, collectionId, ...params(where), limit) as { label: number; score: number }[];
+    const terms = queryTerms(text);
+    if (terms.length === 0) return [];
+    const stats = this.db.prepare('SELECT chunks, terms FROM collection_terms WHERE collection_id = ?').get(collectionId) as { chunks: number; terms: number } | undefined;
+    if (!stats || stats.chunks <= 0) return [];
+    const avgLength = stats.terms / stats.chunks || 1;
+    const postings = this.db.prepare(
+      `SELECT v.doc AS label, count(*) AS tf, t.terms AS length FROM chunks_fts_terms v JOIN chunk_terms t ON t.chunk_id = v.doc
+       WHERE v.term = ? AND t.collection_id = ? GROUP BY v.doc`,
+    );
+    const k1 = 1.2;
+    const b = 0.75;
+    const scores = new Map<number, number>();
+    let bound = 0;
+    for (const term of terms) {
+      const rows = postings.all(term, collectionId) as { label: number; tf: number; length: number }[];
+      const idf = Math.log(1 + (stats.chunks - rows.length + 0.5) / (rows.length + 0.5));
+      bound += idf * (k1 + 1);
+      for (const r of rows) {
+        const s = (idf * r.tf * (k1 + 1)) / (r.tf + k1 * (1 - b + (b * r.length) / avgLength));
+        scores.set(r.label, (scores.get(r.label) ?? 0) + s);
+      }
+    }
+    let ranked = [...scores].map(([label, score]) => ({ label, score: score / bound })).sort((x, y) => y.score - x.score || x.label - y.label);
+    if (where) {
+      const passing = new Set<number>();
+      const labels = ranked.map((r) => r.label);
+      for (let i = 0; i < labels.length; i += 10_000) {
+        const part = labels.slice(i, i + 10_000);
+        const sql = `SELECT c.id FROM chunks c JOIN documents d ON d.pk = c.document_pk
+          WHERE c.id IN (SELECT value FROM json_each(?)) ${all(where)}`;
+        for (const id of this.db.prepare(sql).pluck().all(JSON.stringify(part), ...params(where)) as number[]) passing.add(id);
+      }
+      ranked = ranked.filter((r) => passing.has(r.label));
+    }
+    return ranked.slice(0, limit);
   }
 
   /** The chunks (labels and vectors) of the given documents; absent ids are absent from the map. */

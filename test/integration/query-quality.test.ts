@@ -4,37 +4,7 @@
 // either alone, which is why it is the default for collections with a model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, type Json } from '../helpers/server.js';
-
-const DOCUMENTS = [
-  { id: 'cat', text: 'The cat slept on the warm rug all afternoon.' },
-  { id: 'stocks', text: 'Shares fell sharply as investors sold their holdings.' },
-  { id: 'rain', text: 'Heavy rain flooded the streets and the river burst its banks.' },
-  { id: 'doctor', text: 'The physician examined the patient and prescribed medicine.' },
-  { id: 'car', text: 'He drove his automobile along the motorway to the city.' },
-  { id: 'cook', text: 'She baked bread and roasted vegetables for dinner.' },
-  { id: 'err-kx', text: 'Error KX-4471: the replication log is full. Rotate the log and restart replication.' },
-  { id: 'err-qz', text: 'Error QZ-9080: the certificate expired. Renew it with the admin console.' },
-  { id: 'part-zr', text: 'Part ZR-2231 is the spare fan for the rack chassis.' },
-  { id: 'part-vw', text: 'Part VW-7719 is the power cable for the storage shelf.' },
-  { id: 'sku-hp', text: 'SKU HPX-5520 ships in a box of twelve units.' },
-  { id: 'sku-jm', text: 'SKU JMT-3308 ships on a pallet of forty units.' },
-];
-
-/** [query, the relevant document]: meaning-only queries first, identifier queries after. */
-const QUERIES: [string, string][] = [
-  ['a kitten dozing on a carpet', 'cat'],
-  ['equity prices dropped', 'stocks'],
-  ['storm water overflowing', 'rain'],
-  ['a doctor treating someone who is ill', 'doctor'],
-  ['driving a vehicle on the highway', 'car'],
-  ['making a meal in the oven', 'cook'],
-  ['KX-4471', 'err-kx'],
-  ['QZ-9080', 'err-qz'],
-  ['ZR-2231', 'part-zr'],
-  ['VW-7719', 'part-vw'],
-  ['HPX-5520', 'sku-hp'],
-  ['JMT-3308', 'sku-jm'],
-];
+import { DOCUMENTS, QUERIES } from '../fixtures/labelled-set.js';
 
 let s: TestServer;
 beforeAll(async () => {

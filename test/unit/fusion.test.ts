@@ -1,9 +1,9 @@
-// Hybrid fusion (src/query/fusion.ts): reciprocal rank fusion and the convex combination of
-// min-max normalised scores, computed by hand on small lists; their tie-breaking, absent lists,
+// Hybrid fusion (src/query/fusion.ts): the query-adaptive blend of absolute scores (the default),
+// reciprocal rank fusion and the convex combination of min-max normalised scores, computed by hand on small lists; their tie-breaking, absent lists,
 // weights, one-element lists, and the defaults fuseFor fills in.
 import { describe, expect, it } from 'vitest';
 import type { Neighbor } from '../../src/domain/types.js';
-import { DEFAULT_CONVEX_WEIGHTS, DEFAULT_FUSION, fuse, fuseConvex, fuseFor } from '../../src/query/fusion.js';
+import { DEFAULT_CONVEX_WEIGHTS, DEFAULT_FUSION, fuse, fuseAdaptive, fuseConvex, fuseFor } from '../../src/query/fusion.js';
 
 const n = (...pairs: [number, number][]): Neighbor[] => pairs.map(([label, score]) => ({ label, score }));
 const labels = (r: { label: number }[]) => r.map((x) => x.label);
@@ -126,11 +126,45 @@ describe('fuseConvex (weighted sum of min-max normalised scores)', () => {
   });
 });
 
+describe('fuseAdaptive (the default)', () => {
+  // Cosines and keyword shares (keyword scores are in [0, 1): the share of the query's term weight).
+  const cos = n([1, 0.8], [2, 0.5], [3, 0.2]);
+  it('blends a·keyword + (1 − a)·cosine with a = min(0.9, 0.6 + best keyword score)', () => {
+    const kw = n([3, 0.1], [4, 0.05]);
+    const a = 0.7;
+    expect(fuseAdaptive(cos, kw, true)).toEqual([
+      { label: 1, score: (1 - a) * 0.8, vectorRank: 1, keywordRank: null },
+      { label: 2, score: (1 - a) * 0.5, vectorRank: 2, keywordRank: null },
+      { label: 3, score: (1 - a) * 0.2 + a * 0.1, vectorRank: 3, keywordRank: 1 },
+      // Absent from the vector list: that list's last cosine.
+      { label: 4, score: (1 - a) * 0.2 + a * 0.05, vectorRank: null, keywordRank: 2 },
+    ]);
+  });
+
+  it('a weak keyword match (one common word of the query) does not outrank a strong meaning match', () => {
+    // "how long to cook spaghetti": a text matching only "long" against the pasta document.
+    const r = fuseAdaptive(n([10, 0.68], [11, 0.41], [12, 0.22]), n([12, 0.11]), true);
+    expect(labels(r)[0]).toBe(10);
+  });
+
+  it('a strong keyword match leads, capped at keyword weight 0.9; no keyword match leaves the cosine', () => {
+    const r = fuseAdaptive(cos, n([3, 0.5]), true);
+    expect(labels(r)[0]).toBe(3);
+    expect(r[0]!.score).toBeCloseTo(0.1 * 0.2 + 0.9 * 0.5, 12);
+    expect(fuseAdaptive(cos, [], true).map((x) => x.score)).toEqual([0.8, 0.5, 0.2]);
+  });
+
+  it('min-max normalises vector scores of metrics other than cosine', () => {
+    expect(fuseAdaptive(n([1, -2], [2, -4]), [], false).map((x) => x.score)).toEqual([1, 0]);
+  });
+});
+
 describe('fuseFor (the fusion a query asked for, defaults filled in)', () => {
-  it('defaults to convex with vector 0.2 / keyword 0.8', () => {
-    expect(DEFAULT_FUSION).toBe('convex');
+  it('defaults to adaptive; weights without a fusion mean convex (0.2 / 0.8 by default)', () => {
+    expect(DEFAULT_FUSION).toBe('adaptive');
+    expect(fuseFor({}, vector, keyword)).toEqual(fuseAdaptive(vector, keyword, true));
     expect(DEFAULT_CONVEX_WEIGHTS).toEqual({ vector: 0.2, keyword: 0.8 });
-    const r = fuseFor({}, vector, keyword);
+    const r = fuseFor({ fusion: 'convex' }, vector, keyword);
     expect(r.map((x) => [x.label, x.score])).toEqual([
       [3, 0.8],
       [4, 0.4],

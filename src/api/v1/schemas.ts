@@ -147,17 +147,21 @@ export const queryBody = z
     filter: filter.optional(),
     mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
     rrf_k: z.number().min(0).max(10_000).default(60),
-    fusion: z.enum(['rrf', 'convex']).optional(),
+    fusion: z.enum(['adaptive', 'rrf', 'convex']).optional(),
     weights: z.strictObject({ vector: z.number().min(0).max(100).optional(), keyword: z.number().min(0).max(100).optional() }).optional(),
     offset: z.number().int().min(0).max(9_999).default(0),
     score_threshold: z.number().refine(Number.isFinite, 'must be finite').optional(),
     group_by: z.enum(['document', 'none']).default('document'),
+    /** Maximal marginal relevance (as LangChain's lambda_mult): 1 = relevance only, 0 = diversity only; chosen among the best `candidates` hits (default 4·k, at least 20). */
+    mmr: z.strictObject({ lambda: z.number().min(0).max(1), candidates: z.number().int().min(1).max(1000).optional() }).optional(),
   })
   .superRefine((q, ctx) => {
     if (q.text === undefined && q.vector === undefined) {
       ctx.addIssue({ code: 'custom', path: ['text'], message: 'give text or vector' });
     }
     if (q.offset + q.k > 10_000) ctx.addIssue({ code: 'custom', path: ['offset'], message: 'offset + k must be at most 10000' });
+    if (q.mmr && q.offset > 0) ctx.addIssue({ code: 'custom', path: ['offset'], message: 'not with mmr (its picks depend on the ones before)' });
+    if (q.mmr?.candidates !== undefined && q.mmr.candidates < q.k) ctx.addIssue({ code: 'custom', path: ['mmr', 'candidates'], message: 'must be at least k' });
   });
 
 export const listDocumentsQuery = z.strictObject({

@@ -69,6 +69,7 @@ export function toSearchQuery(q: z.output<typeof queryBody>): SearchQuery {
     weights: q.weights,
     scoreThreshold: q.score_threshold,
     groupBy: q.group_by,
+    ...(q.mmr ? { mmr: { lambda: q.mmr.lambda, candidates: q.mmr.candidates } } : {}),
   };
 }
 
@@ -81,6 +82,8 @@ export function hitView(h: Hit) {
     score: h.score,
     ...(h.vectorRank === undefined ? {} : { vector_rank: h.vectorRank }),
     ...(h.keywordRank === undefined ? {} : { keyword_rank: h.keywordRank }),
+    ...(h.vectorScore === undefined ? {} : { vector_score: h.vectorScore }),
+    ...(h.keywordScore === undefined ? {} : { keyword_score: h.keywordScore }),
     ...(h.text === undefined ? {} : { text: h.text }),
     ...(h.metadata === undefined ? {} : { metadata: h.metadata }),
     ...(h.vector === undefined ? {} : { vector: h.vector }),
