@@ -63,6 +63,16 @@ export abstract class TestServer {
 
   /** Everything the server logged so far (JSON lines). */
   abstract output(): string;
+
+  /**
+   * Waits until the log holds `text`. A child process's lines reach the pipe on their own
+   * schedule: one logged before /readyz answered may still be on its way when a test reads it
+   * (seen on Node 24 under load).
+   */
+  async waitForOutput(text: string | RegExp): Promise<void> {
+    const found = () => (typeof text === 'string' ? this.output().includes(text) : text.test(this.output()));
+    await waitFor(`the server to log ${String(text)}`, () => (found() ? true : undefined));
+  }
   /**
    * Stops the server: SIGTERM/SIGINT shut down cleanly (0), SIGKILL ends a process at once.
    * Returns the exit code or signal.

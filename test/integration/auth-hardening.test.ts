@@ -92,7 +92,7 @@ describe('public address without keys', () => {
     const open = await TestServer.start({ env: { QUIVER_EMBEDDER: 'none', QUIVER_HOST: '0.0.0.0' } });
     const closed = await TestServer.start({ env: { QUIVER_EMBEDDER: 'none', QUIVER_HOST: '0.0.0.0', QUIVER_API_KEYS: 'k-0123456789abcdef:admin' } });
     try {
-      expect(open.output()).toMatch(/"level":40[^\n]*without API keys/);
+      await open.waitForOutput(/"level":40[^\n]*without API keys/);
       expect(closed.output()).not.toMatch(/without API keys/);
       expect(s.output()).not.toMatch(/without API keys/);
     } finally {

@@ -67,7 +67,7 @@ describe('online backup under write load, then restore', () => {
     const b = await TestServer.start({ dataDir, env: { QUIVER_EMBEDDER: 'none' } });
     servers.push(b);
     // The index came from the backup's snapshot (then caught up from SQLite), not a rebuild.
-    expect(b.output()).toMatch(/"collection":"c","source":"snapshot"/);
+    await b.waitForOutput(/"collection":"c","source":"snapshot"/);
     const restored = new Set<string>();
     let cursor: string | null = '';
     while (cursor !== null) {

@@ -48,7 +48,7 @@ describe('durability', () => {
     expect(fs.existsSync(path.join(dir, 'indexes', 'c1.hnsw'))).toBe(true);
 
     s = await start(dir);
-    expect(s.output()).toContain('"source":"snapshot"');
+    await s.waitForOutput('"source":"snapshot"');
     const expected = new Map(vectors.map((v, i) => [`doc-${i}`, v]));
     expected.delete('doc-7');
     await expectAllFindable(s, expected);
@@ -72,7 +72,7 @@ describe('durability', () => {
     expect(await s.stop('SIGKILL')).toBe('SIGKILL');
 
     s = await start(dir);
-    expect(s.output()).toMatch(/"source":"snapshot","replayedAdds":51,"replayedDeletes":2/);
+    await s.waitForOutput(/"source":"snapshot","replayedAdds":51,"replayedDeletes":2/);
     const expected = new Map([...first, ...second].map((v, i) => [`doc-${i}`, v]));
     expected.delete('doc-3');
     expected.set('doc-4', updated);
@@ -128,12 +128,12 @@ describe('durability', () => {
       else fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
 
       s = await start(dir);
-      expect(s.output()).toContain('index rebuilt from SQLite');
+      await s.waitForOutput('index rebuilt from SQLite');
       await expectAllFindable(s, new Map(vectors.map((v, i) => [`doc-${i}`, v])));
       // The rebuilt index is written back, so the next start loads it.
       await s.stop('SIGTERM');
       s = await start(dir);
-      expect(s.output()).toContain('"source":"snapshot"');
+      await s.waitForOutput('"source":"snapshot"');
     });
   }
 

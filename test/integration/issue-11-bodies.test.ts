@@ -403,7 +403,7 @@ describe('a crash mid-stream (issue 11)', () => {
       s = await TestServer.start({ process: true, dataDir: s.dataDir, env: { QUIVER_EMBEDDER: 'none' } });
       expect(dbCount(s, 'SELECT count(*) AS n FROM jobs')).toBe(0);
       expect(dbCount(s, 'SELECT count(*) AS n FROM job_items')).toBe(0);
-      expect(s.output()).toContain('deleted ingest jobs whose requests a crash cut off');
+      await s.waitForOutput('deleted ingest jobs whose requests a crash cut off');
       expect((await s.request('GET', '/v1/jobs')).body.jobs).toEqual([]);
       expect((await s.request('GET', '/v1/collections/cut')).body.collection.document_count).toBe(0);
     } finally {

@@ -68,7 +68,7 @@ describe('a damaged index snapshot is rebuilt from SQLite, never a crash loop', 
     const dir = copyOfTemplate();
     fs.writeFileSync(path.join(dir, 'indexes', 'c1.json'), content);
     const s = await start(dir);
-    expect(s.output()).toMatch(new RegExp(`"reason":"[^\\n]*${reason}[^\\n]*"msg":"index rebuilt from SQLite"`));
+    await s.waitForOutput(new RegExp(`"reason":"[^\\n]*${reason}[^\\n]*"msg":"index rebuilt from SQLite"`));
     await expectAllFindable(s);
   });
 
@@ -78,7 +78,7 @@ describe('a damaged index snapshot is rebuilt from SQLite, never a crash loop', 
     fs.truncateSync(hnsw, Math.floor(fs.statSync(hnsw).size / 2));
     editManifest(dir, (m) => (m.hnswSha256 = sha256(hnsw)));
     const s = await start(dir);
-    expect(s.output()).toMatch(/"reason":"hnswlib refuses c1\.hnsw although its checksum matches[^"]*"[^\n]*"msg":"index rebuilt from SQLite"/);
+    await s.waitForOutput(/"reason":"hnswlib refuses c1\.hnsw although its checksum matches[^"]*"[^\n]*"msg":"index rebuilt from SQLite"/);
     await expectAllFindable(s);
   });
 

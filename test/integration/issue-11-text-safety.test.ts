@@ -303,7 +303,7 @@ describe('SQLite messages never reach a client', () => {
       expect(b.status).toBe('failed');
       expect(b.error).toBe('internal error (see the server log)');
       // The real reason is in the log, for the operator.
-      expect(srv.output()).toMatch(/"msg":"job failed"/);
+      await srv.waitForOutput(/"msg":"job failed"/);
     } finally {
       await srv.stop();
     }

@@ -159,7 +159,7 @@ describe('request logging', () => {
     try {
       await fetch(`${debug.url}/v1/collections`, { headers: { 'x-request-id': 'lvl-1' } });
       await waitForLog(debug, /"reqId":"lvl-1"[^\n]*"msg":"request completed"/);
-      expect(debug.output()).toMatch(/"reqId":"lvl-1"[^\n]*"msg":"request received"/);
+      await debug.waitForOutput(/"reqId":"lvl-1"[^\n]*"msg":"request received"/);
       expect(s.output()).not.toMatch(/"msg":"request received"/);
     } finally {
       await debug.stop();

@@ -73,7 +73,7 @@ describe('use-lite through HTTP', () => {
     expect(doc.body.document.vector).toHaveLength(512);
     for (const [text, expected] of QUERIES) expect(await topHit(text), `"${text}" should find ${expected}`).toBe(expected);
     // The model ran in a worker thread that had the network cut off, and never reached for it.
-    expect(s.output()).toContain('[no-network] worker for use-lite');
+    await s.waitForOutput('[no-network] worker for use-lite');
     expect(s.output()).not.toContain('NETWORK BLOCKED');
   });
 
@@ -93,7 +93,7 @@ describe('use-lite through HTTP', () => {
       await s.stop();
       s = await TestServer.start({ process: true, dataDir: s.dataDir, env });
       // Ready means loaded: the log says so before any request has asked for the model.
-      expect(s.output()).toMatch(/"model":"use-lite","dimensions":512[^\n]*"msg":"embedding model loaded"/);
+      await s.waitForOutput(/"model":"use-lite","dimensions":512[^\n]*"msg":"embedding model loaded"/);
       expect((await s.request('GET', '/v1/collections/faq')).body.collection).toMatchObject({ dimension: 512, document_count: DOCS.length + 2 });
       for (const [text, expected] of QUERIES) expect(await topHit(text), `"${text}" should find ${expected}`).toBe(expected);
       // New text is embedded by the reloaded model, into the same space.
