@@ -81,6 +81,8 @@ export async function mapScreen(main: HTMLElement, collection: string, documents
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   const firstMap = performance.now() - t0;
   canvas.dataset.firstMapMs = firstMap.toFixed(0);
+  // Since the page's navigation began: loading the page itself included.
+  canvas.dataset.firstMapAt = performance.now().toFixed(0);
   canvas.dataset.points = String(pts.length);
   info.textContent = `${formatNumber(pts.length)} of ${formatNumber(projected.total)} documents · PCA (${projected.explained_variance.map((v) => `${(v * 100).toFixed(0)}%`).join(' + ')} of the variance) · drawn in ${firstMap.toFixed(0)} ms · drag to pan, wheel to zoom, shift + drag to select`;
 
