@@ -155,7 +155,7 @@ export class Scatter {
     const dim = this.highlighted.size > 0;
     for (const c of order) {
       ctx.fillStyle = c === 0xffff ? this.muted : (this.palette[c] ?? this.muted);
-      ctx.globalAlpha = dim ? 0.25 : 0.85;
+      ctx.globalAlpha = dim ? 0.4 : 0.85;
       for (const i of byColor.get(c)!) {
         const x = (this.xs[i]! - cx) * scale + w / 2;
         const y = hgt / 2 - (this.ys[i]! - cy) * scale;
