@@ -211,7 +211,8 @@ export async function mapScreen(main: HTMLElement, collection: string, documents
       colourBy.append(...fields.map((f) => h('option', { value: `field:${f.key}` }, `metadata: ${f.key}`)));
       for await (const d of client().collection(collection).iterate({ limit: 1000 })) {
         docs.set(d.id, { text: d.text, metadata: d.metadata });
-        if (docs.size >= MAP_LIMIT * 2) break;
+        // Stop when the map is left (another screen replaced it) or holds enough.
+        if (!canvas.isConnected || docs.size >= MAP_LIMIT * 2) break;
       }
       if (colourBy.value.startsWith('field:')) recolour();
     } catch (err) {

@@ -27,9 +27,21 @@ export async function launchChromium(): Promise<Browser> {
   }
 }
 
-/** dist/studio as `npm ci` builds it; built here when missing (a checkout that skipped prepare). */
+function newestMtime(dir: string): number {
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const p = path.join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }, 0);
+}
+
+/**
+ * dist/studio as `npm ci` builds it; built here when missing (a checkout that skipped prepare) or
+ * older than a file of src/studio or src/client (so a test never runs against a stale page).
+ */
 export function ensureStudioBuilt(): void {
-  if (fs.existsSync(path.join(ROOT, 'dist', 'studio', 'index.html'))) return;
+  const index = path.join(ROOT, 'dist', 'studio', 'index.html');
+  const sources = Math.max(newestMtime(path.join(ROOT, 'src', 'studio')), newestMtime(path.join(ROOT, 'src', 'client')));
+  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-studio.mjs')], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the Studio failed:\n${r.stdout}\n${r.stderr}`);
 }
