@@ -1,15 +1,10 @@
 // The collections screen: every collection the key may see with its counts, model, dimension,
-// metric and an estimate of its index's memory; create one (model picker from GET /v1/models);
+// metric and its index's memory; create one (model picker from GET /v1/models);
 // delete one after confirming by name.
 import { client } from './api.js';
 import { formatBytes, formatNumber, h } from './dom.js';
 import type { Collection, CreateCollectionInput } from '../client/index.js';
 import { busy, empty, go, link, notify } from './ui.js';
-
-/** hnswlib's memory per element, roughly: the vector, level-0 links (2M ids), label and list headers. */
-function indexBytes(c: Collection): number {
-  return (c.vector_count ?? 0) * (c.dimension * 4 + 2 * c.hnsw.m * 4 + 8 + 4 + 8);
-}
 
 type Embedder = NonNullable<CreateCollectionInput['embedder']>;
 
@@ -80,7 +75,7 @@ export async function collectionsScreen(main: HTMLElement): Promise<void> {
       h('td', null, modelOf(c)),
       h('td', { class: 'num' }, c.dimension),
       h('td', null, c.metric),
-      h('td', { class: 'num', title: 'estimated from the vector count, dimension and HNSW M' }, `≈ ${formatBytes(indexBytes(c))}`),
+      h('td', { class: 'num' }, c.index_memory_bytes === null ? '—' : formatBytes(c.index_memory_bytes)),
       h('td', { class: 'actions' }, h('a', { href: link(c.name, 'map'), class: 'button small' }, 'Map'), h('a', { href: link(c.name, 'load'), class: 'button small' }, 'Load'), del),
     );
   });

@@ -116,6 +116,8 @@ describe('Quiver Studio', () => {
     const text = await row.textContent();
     expect(text).toContain('62');
     expect(text).toContain('cosine');
+    // The index's memory, as the server reports it (index_memory_bytes).
+    expect(text).toMatch(/\d+(\.\d)? (KB|MB)/);
     await shot('collections');
   });
 
