@@ -146,7 +146,7 @@ export async function searchScreen(main: HTMLElement, collection: Collection): P
     h('h1', null, `Search ${name}`),
     ...(collection.document_count === 0 ? [empty('This collection is empty', 'Load data first: ', h('a', { href: link(name, 'load') }, 'drop files here'), '.')] : []),
     form,
-    h('div', { class: 'row between' }, status, recommendBtn),
+    h('div', { class: 'row between' }, status, h('span', { class: 'row' }, h('a', { href: link(name, 'map'), class: 'button' }, 'Show on the map'), recommendBtn)),
     results,
     details,
   );
