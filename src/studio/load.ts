@@ -1,8 +1,9 @@
-// Load data: files dropped on the page (or picked) become documents, sent as one ingest job whose
-// progress is followed live: a bar, documents per second, the time left, and failed documents.
+// Load data: files dropped on the page (or picked) become documents, loaded through ingest jobs
+// as `quiver ingest` loads them (the client's ingest()), followed live: a bar, documents per
+// second, the time left, and the failed documents.
 // .txt and .md files are one document each (id: the file name); .json is an array of documents
 // (or {documents: [...]}); .jsonl is one document per line.
-import type { DocumentInput, Job } from '../client/index.js';
+import type { DocumentInput, IngestProgress, IngestResult } from '../client/index.js';
 import { client, describe } from './api.js';
 import { formatDuration, formatNumber, h, fill } from './dom.js';
 import { forgetFields } from './meta.js';
@@ -82,29 +83,41 @@ export function loadScreen(main: HTMLElement, collection: string): void {
     const failures = h('ul', { class: 'failures' });
     const cancel = h('button', { type: 'button', class: 'small' }, 'Cancel');
     fill(progress, h('h2', null, `${files.length} file${files.length === 1 ? '' : 's'}, ${formatNumber(docs.length)} documents`), bar, line, failures, cancel);
-    let job: Job;
-    try {
-      job = await client().collection(collection).submitIngest(docs);
-    } catch (err) {
-      line.textContent = `Not submitted: ${describe(err)}`;
-      return;
-    }
-    cancel.addEventListener('click', () => busy(cancel, async () => void (await client().jobs.cancel(job.id))));
+    // The client's bulk load, as `quiver ingest` does it: batches of 1,000 as jobs, a full queue
+    // (429) waited out as Retry-After says, the jobs followed until all are finished.
+    const abort = new AbortController();
     const started = performance.now();
-    const update = (j: Job) => {
-      const done = j.done + j.failed;
+    cancel.addEventListener('click', () =>
+      busy(cancel, async () => {
+        abort.abort();
+        // Jobs already accepted run on in the server unless they are cancelled too.
+        const open = await client().jobs.list({ collection, kind: 'ingest' });
+        await Promise.all(open.jobs.filter((j) => j.status === 'queued' || j.status === 'running').map((j) => client().jobs.cancel(j.id)));
+        line.textContent = `Cancelled · ${line.textContent ?? ''}`;
+      }),
+    );
+    const update = (p: IngestProgress) => {
+      const done = p.done + p.failed;
       bar.value = done;
       const secs = (performance.now() - started) / 1000;
       const rate = done / Math.max(secs, 0.001);
-      const left = rate > 0 ? (j.total - done) / rate : Infinity;
-      line.textContent =
-        j.status === 'done' || j.status === 'failed' || j.status === 'cancelled'
-          ? `${j.status === 'done' ? 'Done' : j.status === 'failed' ? `Failed: ${j.error ?? ''}` : 'Cancelled'} · ${formatNumber(j.done)} written (${formatNumber(j.skipped)} unchanged), ${formatNumber(j.failed)} failed · ${formatDuration(secs)}`
-          : `${j.status} · ${formatNumber(done)} / ${formatNumber(j.total)} · ${rate.toFixed(0)} docs/s · about ${formatDuration(left)} left`;
-      fill(failures, j.errors.map((e) => h('li', null, h('code', null, e.document_id), `: ${e.message}`)));
+      const left = rate > 0 ? (docs.length - done) / rate : Infinity;
+      const waiting = p.waiting ? ` · server busy, retrying in ${formatDuration(p.waiting.delayMs / 1000)}` : '';
+      line.textContent = `${formatNumber(done)} / ${formatNumber(docs.length)} · ${rate.toFixed(0)} docs/s · about ${formatDuration(left)} left · ${formatNumber(p.failed)} failed${waiting}`;
     };
-    const final = await client().jobs.wait(job.id, { onProgress: update, pollMs: 200, maxPollMs: 1000 });
-    update(final);
+    let result: IngestResult;
+    try {
+      result = await client().collection(collection).ingest(docs, { onProgress: update, signal: abort.signal, pollMs: 200 });
+    } catch (err) {
+      if (!abort.signal.aborted) line.textContent = `Stopped: ${describe(err)}`;
+      cancel.remove();
+      return;
+    }
+    const secs = (performance.now() - started) / 1000;
+    bar.value = result.done + result.failed;
+    const failedJob = result.jobs.find((j) => j.status === 'failed');
+    line.textContent = `${failedJob ? `Failed: ${failedJob.error ?? ''}` : 'Done'} · ${formatNumber(result.done)} written (${formatNumber(result.skipped)} unchanged), ${formatNumber(result.failed)} failed · ${formatDuration(secs)}`;
+    fill(failures, result.errors.map((e) => h('li', null, h('code', null, e.document_id), `: ${e.message}`)));
     cancel.remove();
     forgetFields(collection);
     progress.append(h('p', null, h('a', { href: link(collection, 'search'), class: 'button primary' }, 'Search it'), ' ', h('a', { href: link(collection, 'map'), class: 'button' }, 'See it on the map')));
