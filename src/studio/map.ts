@@ -26,7 +26,7 @@ export async function mapScreen(main: HTMLElement, collection: string, documents
     main.replaceChildren(h('h1', null, `Map of ${collection}`), empty('Nothing to draw yet', 'The map shows every document as a point. ', h('a', { href: link(collection, 'load') }, 'Load data'), ' first.'));
     return;
   }
-  const canvas = h('canvas', { class: 'map', tabindex: 0, role: 'img', 'aria-label': `Map of ${collection}: each document is a point; similar documents lie close together. Arrow keys pan, + and − zoom, 0 fits.` });
+  const canvas = h('canvas', { class: 'map', tabindex: 0, role: 'img', 'aria-label': `Map of ${collection}: each document is a point; similar documents lie close together. Arrow keys pan, + and − zoom, 0 fits; Enter opens the document nearest the centre.` });
   const tip = h('div', { class: 'tip', role: 'tooltip', hidden: true });
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' });
   const colourBy = h('select', { id: 'colour-by', 'aria-label': 'Colour by' }, h('option', { value: 'cluster' }, 'Cluster'), h('option', { value: 'scores' }, 'Search scores'));

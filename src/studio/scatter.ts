@@ -1,7 +1,9 @@
 // Owns the map's drawing: tens of thousands of points on one 2-D canvas (no library: points are
 // small squares filled colour by colour, ~10 ms for 20,000 on a laptop), pan (drag, arrows), zoom
 // (wheel, +/-), hover and click found through a grid over the data, and box selection
-// (shift + drag). The page decides what the colours mean; this only draws indices into a palette.
+// (shift + drag). From the keyboard: arrows pan, +/- zoom, 0 fits, and the point nearest the centre
+// is the cursor (ringed, its tooltip shown) that Enter opens. The page decides what the colours
+// mean; this only draws indices into a palette.
 export interface ScatterEvents {
   hover(index: number | null, clientX: number, clientY: number): void;
   click(index: number): void;
@@ -28,6 +30,8 @@ export class Scatter {
   private frame = 0;
   private drag: { x: number; y: number; cx: number; cy: number; box: boolean; moved: boolean } | undefined;
   private box: { x0: number; y0: number; x1: number; y1: number } | undefined;
+  /** The keyboard's point: the one nearest the centre of the view, while the canvas has focus. */
+  private cursor: number | null = null;
   /** Points drawn by the last frame, for tests and the bench. */
   drawn = 0;
 
@@ -46,6 +50,12 @@ export class Scatter {
     canvas.addEventListener('pointerleave', () => this.events.hover(null, 0, 0));
     canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     canvas.addEventListener('keydown', (e) => this.onKey(e));
+    canvas.addEventListener('focus', () => this.pickCursor());
+    canvas.addEventListener('blur', () => {
+      this.cursor = null;
+      this.events.hover(null, 0, 0);
+      this.redraw();
+    });
   }
 
   setPoints(xs: Float32Array, ys: Float32Array): void {
@@ -182,6 +192,7 @@ export class Scatter {
       ring(i, 6, accent);
     }
     for (const i of this.selected) ring(i, 4, ink);
+    if (this.cursor !== null && this.cursor < n) ring(this.cursor, 9, ink);
     if (this.box) {
       ctx.strokeStyle = ink;
       ctx.setLineDash([4, 3]);
@@ -304,7 +315,34 @@ export class Scatter {
     this.zoom(Math.exp(-e.deltaY * 0.0015), this.local(e));
   }
 
+  /** Makes the point nearest the view's centre the cursor and shows its tooltip. */
+  private pickCursor(): void {
+    const w = this.canvas.clientWidth;
+    const hgt = this.canvas.clientHeight;
+    let best: number | null = null;
+    let bestD = Infinity;
+    for (let i = 0; i < this.xs.length; i++) {
+      const p = this.toScreen(i);
+      const d = (p.x - w / 2) ** 2 + (p.y - hgt / 2) ** 2;
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    this.cursor = best;
+    if (best === null) return;
+    const r = this.canvas.getBoundingClientRect();
+    const p = this.toScreen(best);
+    this.events.hover(best, r.left + p.x, r.top + p.y);
+    this.redraw();
+  }
+
   private onKey(e: KeyboardEvent): void {
+    if (e.key === 'Enter' && this.cursor !== null) {
+      e.preventDefault();
+      this.events.click(this.cursor);
+      return;
+    }
     const step = 40 / this.view.scale;
     const moves: Record<string, () => void> = {
       ArrowLeft: () => (this.view.cx -= step),
@@ -320,6 +358,7 @@ export class Scatter {
     if (!move) return;
     e.preventDefault();
     move();
+    this.pickCursor();
     this.redraw();
   }
 }

@@ -201,6 +201,16 @@ describe('Quiver Studio', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForFunction(() => (document.querySelector('#colour-by') as HTMLSelectElement).value === 'scores');
 
+    // From the keyboard: focus the map, pan, and Enter opens the point nearest the centre.
+    await canvas.focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.locator('.tip:not([hidden]) strong').waitFor();
+    const nearest = (await page.locator('.tip strong').textContent())!;
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: nearest, exact: true }).waitFor();
+    await page.goBack();
+    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('canvas.map')?.dataset.drawn ?? 0) >= 62);
+
     // Hover then click the first point as the page places it.
     const box = (await canvas.boundingBox())!;
     const p = await page.evaluate(() => {
