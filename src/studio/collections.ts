@@ -76,7 +76,7 @@ export async function collectionsScreen(main: HTMLElement): Promise<void> {
       h('td', { class: 'num' }, c.dimension),
       h('td', null, c.metric),
       h('td', { class: 'num' }, c.index_memory_bytes === null ? '—' : formatBytes(c.index_memory_bytes)),
-      h('td', { class: 'actions' }, h('a', { href: link(c.name, 'map'), class: 'button small' }, 'Map'), h('a', { href: link(c.name, 'load'), class: 'button small' }, 'Load'), del),
+      h('td', null, h('div', { class: 'actions' }, h('a', { href: link(c.name, 'map'), class: 'button small' }, 'Map'), h('a', { href: link(c.name, 'load'), class: 'button small' }, 'Load'), del)),
     );
   });
   main.replaceChildren(
@@ -117,6 +117,8 @@ function confirmDelete(name: string): void {
     ),
   );
   cancel.addEventListener('click', () => dialog.close());
+  // The complaint about a wrong name holds until the name is edited, else it would block every submit.
+  typed.addEventListener('input', () => typed.setCustomValidity(''));
   dialog.addEventListener('close', () => dialog.remove());
   dialog.querySelector('form')!.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -247,6 +247,21 @@ describe('Quiver Studio', () => {
     await page.getByRole('button', { name: /theme/ }).click();
   });
 
+  it('deletes a collection only once its name is typed', async () => {
+    await page.goto(`${server.url}/studio/#/`);
+    await page.getByRole('button', { name: 'Delete notes' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete notes?' });
+    await dialog.getByLabel('Collection name').fill('note');
+    await dialog.getByRole('button', { name: 'Delete for good' }).click();
+    expect(await dialog.isVisible()).toBe(true);
+    expect((await server.request('GET', '/v1/collections/notes')).status).toBe(200);
+    await accessibility('delete dialog');
+    await dialog.getByLabel('Collection name').fill('notes');
+    await dialog.getByRole('button', { name: 'Delete for good' }).click();
+    await page.getByText('No collections yet').waitFor();
+    expect((await server.request('GET', '/v1/collections/notes')).status).toBe(404);
+  });
+
   it('ran without page errors, refused requests or CSP violations', () => {
     expect(problems).toEqual([]);
   });
