@@ -4,6 +4,8 @@
 //   api/, cli/                           surfaces: HTTP and command line
 //   client/                              the typed HTTP client: imports nothing of the server
 //                                        (it is shipped as quiver/client and bundled for browsers)
+//   studio/                              Quiver Studio, the web page: the client only (api/studio.ts
+//                                        serves its build output by path, never imports it)
 //   query/, ingest/, ops/                services over open collections
 //   collection/                          the one write door per collection
 //   storage/, index/, embedding/         engines, independent of each other
@@ -46,6 +48,16 @@ module.exports = {
     // along (not even the base: config and log pull in Node built-ins). Its types come from the
     // OpenAPI document (schema.ts, generated), not from the server's modules.
     layer('client-stands-alone', '^src/client/', ['^src/client/']),
+    // The Studio runs in a browser and talks to the server as any program would: through the typed
+    // client's public face ("one client, not three", issue 19), never through server modules.
+    layer('studio-speaks-through-the-client', '^src/studio/', ['^src/studio/', '^src/client/index\\.ts$']),
+    {
+      name: 'nothing-imports-the-studio',
+      severity: 'error',
+      comment: 'the Studio is a page built by vite and served as files; no server module imports it',
+      from: { path: '^src/', pathNot: '^src/studio/' },
+      to: { path: '^src/studio/' },
+    },
     {
       name: 'surfaces-stand-apart',
       severity: 'error',

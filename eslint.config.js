@@ -28,6 +28,12 @@ export default tseslint.config(
     },
   },
   {
+    // Code that drives a browser is typed with the DOM as well (test/e2e/tsconfig.json); the root
+    // tsconfig.json leaves it out, so the project service would not find it.
+    files: ['test/e2e/**/*.ts', 'scripts/studio-screenshots.ts', 'benchmarks/studio.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: ['./test/e2e/tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

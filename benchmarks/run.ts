@@ -47,6 +47,7 @@ const plan: {
   writers: string[];
   scale: string[];
   quality: string[];
+  studio: string[];
 } = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
@@ -58,6 +59,7 @@ const plan: {
       writers: [],
       scale: ['--n', args['scale-n'] ?? '20000', '--nq', '100', '--reps', '1', '--min-seconds', '0.3', '--open-reps', '1'],
       quality: ['--sets', 'labelled,fiori'],
+      studio: ['--quick'],
     }
   : {
       datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
@@ -69,6 +71,7 @@ const plan: {
       writers: [],
       scale: ['--n', args['scale-n'] ?? '1000000', '--nq', '300', '--reps', '3', '--min-seconds', '1', '--open-reps', '2'],
       quality: [],
+      studio: ['--n', '20000', '--reps', '5'],
     };
 
 function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
     writers: null,
     scale: null,
     quality: null,
+    studio: null,
     // QUIVER_* variables this run was started with (the servers and in-process Quivers inherit them).
     quiver_env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUIVER_'))),
     failures: [] as { job: string; error: string }[],
@@ -161,6 +165,8 @@ async function main(): Promise<void> {
   // A quick run passes --quick to it only if it declares that option (its interface is its own).
   const writersScript = path.join(BENCH_DIR, 'writers.ts');
   const writersQuick = quick && fs.existsSync(writersScript) && /\bquick\s*:/.test(fs.readFileSync(writersScript, 'utf8'));
+  // Quiver Studio: time to first map for 20,000 points, through Chromium (benchmarks/studio.ts).
+  jobs.push({ key: 'studio', script: 'studio.ts', argv: plan.studio, timeoutS: quick ? 240 : 600 });
   jobs.push({ key: 'writers', script: 'writers.ts', argv: [...plan.writers, ...(writersQuick ? ['--quick'] : [])], timeoutS: quick ? 120 : 420 });
   // 1M × 384: build ≈ 10–30 min on 2 cores (longer when the machine is shared), ground truth
   // ≈ 5 min the first time (cached); opt-in.
@@ -207,6 +213,7 @@ async function main(): Promise<void> {
       else if (kind === 'writers') results.writers = data;
       else if (kind === 'scale') results.scale = data;
       else if (kind === 'quality') results.quality = data;
+      else if (kind === 'studio') results.studio = data;
       else results.server = data;
     }
     save();

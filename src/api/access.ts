@@ -46,6 +46,10 @@ export const ACCESS_TABLE: readonly AccessRule[] = [
   { method: 'GET', path: '/readyz', need: 'public', scope: 'filtered', action: 'check readiness' },
   { method: 'GET', path: '/openapi.json', need: 'public', scope: 'filtered', action: 'read the API description' },
   { method: 'GET', path: '/docs', need: 'public', scope: 'filtered', action: 'read the API docs' },
+  // Quiver Studio (api/studio.ts): the page and its assets hold no data; it asks for a key and
+  // reads everything through /v1 with it.
+  { method: 'GET', path: '/studio', need: 'public', scope: 'filtered', action: 'open the Studio' },
+  { method: 'GET', path: '/studio/assets/:file', need: 'public', scope: 'filtered', action: 'open the Studio' },
   { method: 'GET', path: '/metrics', need: 'read', scope: 'none', action: 'read metrics' },
 
   // --- Quiver /v1 ---

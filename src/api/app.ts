@@ -20,6 +20,7 @@ import { authenticate, principalOf } from './auth.js';
 import { hasBody, jsonBody } from './body.js';
 import { createMetrics } from './metrics.js';
 import { DOCS_CSP, DOCS_HTML, buildOpenApiDocument, recordRoutes } from './openapi.js';
+import { studioRouter } from './studio.js';
 import type { RouteRecord } from './openapi.js';
 
 /**
@@ -127,6 +128,8 @@ export function createApp(deps: ApiDeps): express.Express {
     res.setHeader('content-security-policy', DOCS_CSP);
     res.type('html').send(DOCS_HTML);
   });
+  // Quiver Studio (issue 15): a page and its assets, public; its data comes through /v1 with a key.
+  app.use(studioRouter(routes));
   // --- end of issue 6 middleware ---
 
   app.get('/healthz', (_req, res) => {

@@ -64,6 +64,7 @@ const collection = z
     embedder: z.object({ provider: z.string(), model: z.string().optional() }),
     document_count: z.number().int(),
     vector_count: z.number().int().nullable(),
+    index_memory_bytes: z.number().int().nullable().meta({ description: "Rough bytes the collection's vector index holds in memory: vectors, links and labels" }),
     hnsw: z.object({ m: z.number().int(), ef_construction: z.number().int() }),
     chunking: z.object({ strategy: z.string(), max_tokens: z.number().int().optional(), max_chars: z.number().int().optional(), overlap: z.number().int() }).nullable(),
     created_at: z.string(),

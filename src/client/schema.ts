@@ -2349,6 +2349,8 @@ export interface components {
             };
             document_count: number;
             vector_count: number | null;
+            /** @description Rough bytes the collection's vector index holds in memory: vectors, links and labels */
+            index_memory_bytes: number | null;
             hnsw: {
                 m: number;
                 ef_construction: number;

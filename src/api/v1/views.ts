@@ -30,13 +30,15 @@ export function embedderView(spec: EmbedderSpec): Record<string, unknown> {
 
 export async function collectionView(c: Collection) {
   const { info } = c;
+  const stats = await c.stats();
   return {
     name: info.name,
     metric: info.metric,
     dimension: info.dimension,
     embedder: embedderView(info.embedder),
     document_count: c.documentCount(),
-    vector_count: (await c.stats()).size,
+    vector_count: stats.size,
+    index_memory_bytes: stats.memoryBytes,
     hnsw: { m: info.hnsw.m, ef_construction: info.hnsw.efConstruction },
     chunking: info.chunking ? chunkingView(info.chunking) : null,
     created_at: info.createdAt,
