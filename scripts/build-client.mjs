@@ -2,7 +2,7 @@
 // tsconfig.client.json into dist/client (ESM .js + .d.ts), which Node 20+ imports without tsx and
 // browser bundlers take as they take any package. Run by `prepare`, so a checkout gets it from
 // `npm ci` and a packed or published package carries it. Where TypeScript is not installed (the
-// server's image: `npm ci --omit=dev`) there is nothing to build and nothing that needs it.
+// `npm ci --omit=dev`) there is nothing to build. The image builds both before dropping dev packages.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

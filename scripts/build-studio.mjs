@@ -1,7 +1,7 @@
 // Builds Quiver Studio (src/studio, issue 15) with vite into dist/studio: one HTML page and hashed
 // ES module and CSS assets, which the server serves at /studio (src/api/studio.ts). Run by
 // `prepare` beside the client build, so `npm ci && npm start` serves it; the output is never
-// committed. Where vite is not installed (the server's image: `npm ci --omit=dev`) there is nothing
+// committed. Where vite is not installed (`npm ci --omit=dev`) there is nothing
 // to build, and /studio answers with a page saying how to build it.
 import fs from 'node:fs';
 import path from 'node:path';
