@@ -4,7 +4,7 @@
 import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Embedder, RetryOptions } from './embedder.js';
-import { EmbedError, withRetry } from './embedder.js';
+import { EmbedError, vectorsOrFirstFailure, withRetry } from './embedder.js';
 import { Semaphore } from '../util/semaphore.js';
 
 export const TITAN_MODELS = ['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1'] as const;
@@ -119,10 +119,7 @@ export class BedrockEmbedder implements Embedder {
   }
 
   async embed(texts: string[]): Promise<(Float32Array | null)[]> {
-    const out = await this.embedSettled(texts);
-    const failed = out.find((v): v is EmbedError => v instanceof EmbedError);
-    if (failed) throw failed;
-    return out as (Float32Array | null)[];
+    return vectorsOrFirstFailure(await this.embedSettled(texts));
   }
 
   close(): Promise<void> {

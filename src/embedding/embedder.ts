@@ -45,6 +45,13 @@ export class EmbedError extends QuiverError {
 }
 
 /** The failure kind of any error: unknown errors are blamed on the input, not retried forever. */
+/** embed() from embedSettled()'s answer: the vectors, or the first failure thrown. */
+export function vectorsOrFirstFailure(settled: (Float32Array | null | EmbedError)[]): (Float32Array | null)[] {
+  const failed = settled.find((v): v is EmbedError => v instanceof EmbedError);
+  if (failed) throw failed;
+  return settled as (Float32Array | null)[];
+}
+
 export function failureKind(err: unknown): EmbedFailure {
   return err instanceof EmbedError ? err.kind : 'input';
 }

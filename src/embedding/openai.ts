@@ -8,7 +8,7 @@
 // retries, its base64 default, its error classes), while this speaks to many servers that each
 // implement part of it; fetch gives one small request we control, and no runtime dependency.
 import type { Embedder, RetryOptions } from './embedder.js';
-import { EmbedError, withRetry } from './embedder.js';
+import { EmbedError, vectorsOrFirstFailure, withRetry } from './embedder.js';
 import { Semaphore } from '../util/semaphore.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -222,10 +222,7 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   async embed(texts: string[]): Promise<(Float32Array | null)[]> {
-    const out = await this.embedSettled(texts);
-    const failed = out.find((v): v is EmbedError => v instanceof EmbedError);
-    if (failed) throw failed;
-    return out as (Float32Array | null)[];
+    return vectorsOrFirstFailure(await this.embedSettled(texts));
   }
 
   close(): Promise<void> {
