@@ -160,7 +160,14 @@ class ProcessServer extends TestServer {
       });
     });
     const server = new ProcessServer(proc, `http://127.0.0.1:${port}`, dataDir, () => out);
-    if (opts.waitReady !== false) await server.waitReady();
+    if (opts.waitReady !== false) {
+      await server.waitReady();
+      // pino writes asynchronously, so /readyz can answer before the start-up lines reach this pipe
+      // (seen on Node 24 under load: only "listening" there). main.ts logs "ready" after all of
+      // them, in order on one stream, so once it is here a test may read the start-up output.
+      const level = opts.env?.QUIVER_LOG_LEVEL ?? 'info';
+      if (['trace', 'debug', 'info'].includes(level)) await waitFor('the "ready" log line', () => (/"msg":"ready"/.test(out) ? true : undefined));
+    }
     return server;
   }
 
