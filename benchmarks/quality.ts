@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../src/util/random.mjs';
 import { loadSets } from './lib/quality-sets.js';
+import type { QualityCell } from './lib/util.js';
 import { ROOT, log, machine } from './lib/util.js';
 
 const { values: args } = parseArgs({
@@ -215,16 +216,7 @@ export const FUSERS: Record<string, Fuser> = {
   'rrf k10 v0.3': rrf(10, 0.3),
 };
 
-interface Cell {
-  n: number;
-  mrr: number;
-  recall: number;
-  ndcg: number;
-  /** Interval of MRR@10 minus keyword's on the same queries. */
-  vsKeyword: [number, number];
-  /** Interval of MRR@10 minus the first variant's same mode (absent for the first variant). */
-  vsBase?: [number, number];
-}
+type Cell = QualityCell;
 
 function cell(rr: number[], rec: number[], nd: number[], kwRr: number[], baseRr?: number[]): Cell {
   const round = (x: number) => Math.round(x * 1000) / 1000;

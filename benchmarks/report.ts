@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { CurvePoint, SweepRow } from './lib/util.js';
+import type { CurvePoint, QualityCell, SweepRow } from './lib/util.js';
 import { ROOT, qpsAtRecall } from './lib/util.js';
 
 interface HnswPoint extends CurvePoint {
@@ -384,14 +384,6 @@ function writersSection(raw: unknown, p: (s?: string) => void): void {
   p();
 }
 
-interface QualityCell {
-  n: number;
-  mrr: number;
-  recall: number;
-  ndcg: number;
-  vsKeyword: [number, number];
-  vsBase?: [number, number];
-}
 interface QualityResult {
   date: string;
   variants: { name: string; root: string }[];

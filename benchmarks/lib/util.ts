@@ -111,6 +111,18 @@ export interface SweepRow {
   p99_ms: number;
 }
 
+/** One mode of one set in the quality run, on the tuning or the held-back queries: quality.ts writes it, report.ts reads it. */
+export interface QualityCell {
+  n: number;
+  mrr: number;
+  recall: number;
+  ndcg: number;
+  /** Interval of MRR@10 minus keyword's on the same queries. */
+  vsKeyword: [number, number];
+  /** Interval of MRR@10 minus the first variant's same mode (absent for the first variant). */
+  vsBase?: [number, number];
+}
+
 export interface CurvePoint {
   ef: number;
   recall: number;
