@@ -188,7 +188,7 @@ export interface SearchResult {
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** ingest: documents to write (job items); cluster: one computation whose answer is `result`. */
-export type JobKind = 'ingest' | 'cluster';
+export type JobKind = 'ingest' | 'cluster' | 'project' | 'refit';
 export type TaskKind = Exclude<JobKind, 'ingest'>;
 export type ItemState = 'pending' | 'done' | 'skipped' | 'failed';
 
