@@ -64,7 +64,8 @@ export class IndexHost {
 
   private core(key: number): HnswIndex {
     const core = this.cores.get(key);
-    if (!core) throw new Error(`no index in slot ${key}`);
+    // In a worker that replaced a lost one, every slot is missing until its owner reloads it.
+    if (!core) throw Object.assign(new Error(`no index in slot ${key}`), { name: 'IndexSlotMissing' });
     return core;
   }
 

@@ -7,7 +7,10 @@
 // - apply: each committed write's IndexChanges, in commit order (a FIFO lock, so the host sees
 //   the changes of one index one call at a time);
 // - search: sent as is (the planner runs in the host, beside the graph);
-// - save: periodically and at shutdown; the lock keeps the graph still while hnswlib writes it.
+// - save: periodically and at shutdown; the lock keeps the graph still while hnswlib writes it;
+// - a lost host (its worker thread died, and the graph with it): the next call reloads the graph
+//   as open does, under the lock, and is tried once more. Every write it lacks is in SQLite,
+//   since a write reaches the index only after it is committed.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -16,6 +19,7 @@ import { FifoLock } from '../util/fifo-lock.js';
 import type { CoreShape, IndexHostApi } from './index-host.js';
 import type { IndexStats, SearchOptions, SearchOutcome, VectorIndex } from './vector-index.js';
 import { snapshotBase } from './verify-snapshot.js';
+import { isIndexHostLost } from './worker-host.js';
 
 export interface IndexSource {
   /** Chunk labels deleted after `seq` (what a snapshot taken at `seq` still holds). */
@@ -54,6 +58,8 @@ const SEND_BATCH = 1024;
 export class LocalVectorIndex implements VectorIndex {
   private readonly lock = new FifoLock();
   private dropped = false;
+  /** The host lost this graph; it is reloaded (under the lock) before the next call. */
+  private lost = false;
 
   private constructor(
     private readonly info: CollectionInfo,
@@ -95,7 +101,15 @@ export class LocalVectorIndex implements VectorIndex {
   }
 
   async search(query: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchOutcome> {
-    const { labels, scores, plan } = await this.host.search(this.key, {
+    if (this.lost) await this.lock.run(() => this.reloadIfLost());
+    const { labels, scores, plan } = await this.retryIfLost(() => this.lock.run(() => this.reloadIfLost()), () => this.searchOnce(query, k, opts));
+    const neighbors = new Array<{ label: number; score: number }>(labels.length);
+    for (let i = 0; i < labels.length; i++) neighbors[i] = { label: labels[i]!, score: scores[i]! };
+    return { neighbors, plan };
+  }
+
+  private searchOnce(query: Float32Array, k: number, opts: SearchOptions) {
+    return this.host.search(this.key, {
       query,
       k,
       ef: Math.max(opts.ef ?? 0, k),
@@ -103,20 +117,49 @@ export class LocalVectorIndex implements VectorIndex {
       exclude: opts.exclude && opts.exclude.size > 0 ? Float64Array.from(opts.exclude) : undefined,
       exactThreshold: this.opts.exactThreshold,
     });
-    const neighbors = new Array<{ label: number; score: number }>(labels.length);
-    for (let i = 0; i < labels.length; i++) neighbors[i] = { label: labels[i]!, score: scores[i]! };
-    return { neighbors, plan };
+  }
+
+  /** Runs `op`; when the host was lost meanwhile, reloads (by `reload`) and runs it once more. */
+  private async retryIfLost<T>(reload: () => Promise<void>, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isIndexHostLost(err) || this.dropped) throw err;
+      this.lost = true;
+      await reload();
+      return op();
+    }
+  }
+
+  /** Call with the lock held: loads the graph again after its host was lost, as open does. */
+  private async reloadIfLost(): Promise<void> {
+    if (!this.lost || this.dropped) return;
+    // The snapshot is never ahead of what was applied, and SQLite holds everything applied.
+    const info = { ...this.info, seq: Math.max(this.info.seq, this.appliedSeq) };
+    const { report, savedSeq } = await load(info, this.opts);
+    ({ size: this.size, capacity: this.capacity } = await this.host.stats(this.key));
+    this.savedSeq = savedSeq;
+    this.lost = false;
+    this.opts.log.warn({ collection: this.info.name, ...report }, 'index reloaded after its host was lost');
   }
 
   apply(changes: IndexChanges): Promise<void> {
     if (changes.adds.length === 0 && changes.deletes.length === 0) return Promise.resolve();
     return this.lock.run(async () => {
       if (this.dropped) return;
-      if (changes.deletes.length > 0) this.size -= await this.host.remove(this.key, Float64Array.from(changes.deletes));
-      if (changes.adds.length > 0) {
-        const { labels, vectors } = pack(changes.adds, this.dimension);
-        ({ size: this.size, capacity: this.capacity } = await this.host.add(this.key, labels, vectors));
-      }
+      await this.reloadIfLost();
+      // Applying again after a reload is harmless: a removed label is not counted twice, an
+      // added one replaces itself.
+      await this.retryIfLost(
+        () => this.reloadIfLost(),
+        async () => {
+          if (changes.deletes.length > 0) this.size -= await this.host.remove(this.key, Float64Array.from(changes.deletes));
+          if (changes.adds.length > 0) {
+            const { labels, vectors } = pack(changes.adds, this.dimension);
+            ({ size: this.size, capacity: this.capacity } = await this.host.add(this.key, labels, vectors));
+          }
+        },
+      );
       this.appliedSeq = Math.max(this.appliedSeq, changes.seq);
     });
   }
@@ -132,10 +175,14 @@ export class LocalVectorIndex implements VectorIndex {
 
   /** Call with the lock held. */
   private async saveLocked(): Promise<boolean> {
+    await this.reloadIfLost();
     if (this.dropped || this.appliedSeq === this.savedSeq) return false;
     const seq = this.appliedSeq;
     const started = Date.now();
-    await this.host.save(this.key, this.base, seq);
+    await this.retryIfLost(
+      () => this.reloadIfLost(),
+      () => this.host.save(this.key, this.base, seq),
+    );
     this.savedSeq = seq;
     this.opts.source.pruneTombstones(this.info.id, seq);
     this.opts.log.debug({ collection: this.info.name, seq, size: this.size, ms: Date.now() - started }, 'index snapshot saved');
