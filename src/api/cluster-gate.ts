@@ -20,6 +20,7 @@ export function clusterGate(cluster: ClusterHooks): RequestHandler {
     const name = req.params.name as string;
     const rest = req.path.replace(/\/+$/, '') || '/';
     if (rest.startsWith('/ingest')) throw createError('CLUSTER_UNSUPPORTED', { what: 'an ingest job' });
+    if (req.method === 'POST' && rest === '/documents/delete') throw createError('CLUSTER_UNSUPPORTED', { what: 'deleting by filter' });
     if (isLogWrite(req.method, rest)) return next();
     const wanted = parse(minSeq, (req.query as Record<string, unknown>).min_seq, 'min_seq');
     // The collection's own description comes from the catalog, which every role holds.

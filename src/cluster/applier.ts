@@ -66,6 +66,7 @@ export class Applier {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
+        this.log.info({ collection: this.collection.name, stream: this.stream, from: this.applied + 1 }, 'applying the log');
         const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 });
         this.messages = await consumer.consume({ max_messages: 64 });
         if (this.stopped) this.messages.stop();
