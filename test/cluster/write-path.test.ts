@@ -177,11 +177,11 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     console.log(`cluster chaos: ${acked.size} documents acknowledged, ${refused} batches refused with 503 while NATS elected a leader`);
   });
 
-  it('a Quiver that cannot reach NATS at start says which address and variable, and exits', async () => {
-    const port = await freePort();
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  /** `quiver serve` with these arguments and variables, run until it exits: its exit code and stderr. */
+  async function serveUntilExit(args: string[], env: Record<string, string>): Promise<{ code: number; err: string }> {
+    const proc = spawn(process.execPath, ['bin/quiver.js', 'serve', ...args], {
       cwd: ROOT,
-      env: { ...process.env, QUIVER_PORT: '0', QUIVER_DATA_DIR: tempDir(), QUIVER_NATS_URL: `nats://127.0.0.1:${port}`, QUIVER_ROLE: 'replica' },
+      env: { ...process.env, QUIVER_PORT: '0', QUIVER_DATA_DIR: tempDir(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
@@ -191,7 +191,19 @@ describe('cluster mode: the write path on NATS JetStream', () => {
       () => new Promise<number | undefined>((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once('exit', (c) => resolve(c ?? -1)))),
       PATIENCE_MS,
     );
+    return { code, err };
+  }
+
+  it('a Quiver that cannot reach NATS at start says which address and variable, and exits', async () => {
+    const port = await freePort();
+    const { code, err } = await serveUntilExit(['--role', 'replica'], { QUIVER_NATS_URL: `nats://127.0.0.1:${port}` });
     expect(code).toBe(1);
     expect(err).toContain(`quiver: cannot start in cluster mode: cannot connect to NATS at nats://127.0.0.1:${port} (QUIVER_NATS_URL)`);
+  });
+
+  it('quiver serve --role takes only the roles there are', async () => {
+    const { code, err } = await serveUntilExit(['--role', 'leader'], { QUIVER_NATS_URL: nats.url });
+    expect(code).toBe(2);
+    expect(err).toContain('QUIVER_ROLE: expected "api", "replica" or "all" (got "leader")');
   });
 });
