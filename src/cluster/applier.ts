@@ -13,6 +13,12 @@ import { reason } from './connection.js';
 import { decodeMessage } from './messages.js';
 
 const RETRY_MS = 1000;
+/**
+ * Behind the stream and no message for this long: the consumer is recreated from the stored
+ * sequence. Seen after kill -9 of the NATS node a replica was connected to: the ordered
+ * consumer's iterator can wait on a subscription that will not deliver again.
+ */
+const STALL_MS = 5_000;
 
 export class Applier {
   /** Last sequence applied (as stored in SQLite). */
@@ -25,6 +31,8 @@ export class Applier {
   private messages: ConsumerMessages | undefined;
   private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
   private running: Promise<void> | undefined;
+  private progressAt = Date.now();
+  private applying = false;
 
   constructor(
     readonly collection: Collection,
@@ -58,6 +66,14 @@ export class Applier {
     for (const w of this.waiters) if (w.resolve === resolve) this.waiters.delete(w);
   }
 
+  /** Called periodically with the stream's last sequence: restarts a consumer that stopped delivering. */
+  checkStalled(): void {
+    if (this.stopped || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
+    this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, last: this.last }, 'no message from the log for a while although it is behind; recreating the consumer');
+    this.progressAt = Date.now();
+    this.messages?.stop();
+  }
+
   noteLast(seq: number): void {
     this.last = Math.max(this.last, seq);
     this.startLast ??= seq;
@@ -69,9 +85,15 @@ export class Applier {
         this.log.info({ collection: this.collection.name, stream: this.stream, from: this.applied + 1 }, 'applying the log');
         const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 });
         this.messages = await consumer.consume({ max_messages: 64 });
+        this.progressAt = Date.now();
         if (this.stopped) this.messages.stop();
         for await (const m of this.messages) {
-          await this.apply(m);
+          this.applying = true;
+          try {
+            await this.apply(m);
+          } finally {
+            this.applying = false;
+          }
           if (this.stopped) break;
         }
       } catch (err) {
@@ -100,6 +122,7 @@ export class Applier {
       await c.applyDelete(msg.ids, record);
     }
     this.applied = seq;
+    this.progressAt = Date.now();
     for (const w of this.waiters) {
       if (w.seq <= seq) {
         this.waiters.delete(w);

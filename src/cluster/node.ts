@@ -144,7 +144,12 @@ export class ClusterNode {
   }
 
   private async refreshLag(): Promise<void> {
-    await Promise.all([...this.appliers.values()].map((a) => this.noteStreamLast(a)));
+    await Promise.all(
+      [...this.appliers.values()].map(async (a) => {
+        await this.noteStreamLast(a);
+        a.checkStalled();
+      }),
+    );
   }
 
   private ensureStarted(): void {

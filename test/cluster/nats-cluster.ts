@@ -125,6 +125,17 @@ export class NatsCluster {
     await this.waitForMetaLeader();
   }
 
+  /** kill -9 every node (NATS gone altogether). */
+  async killAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.kill(n.name)));
+  }
+
+  /** Starts every node that is not running (after killAll) and waits for a meta leader. */
+  async startAll(): Promise<void> {
+    for (const n of this.nodes) if (!this.running().includes(n)) this.launch(n.name);
+    await this.waitForMetaLeader();
+  }
+
   private running(): NodeSpec[] {
     return this.nodes.filter((n) => {
       const p = this.procs.get(n.name);

@@ -48,7 +48,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     do {
       const q: string = `limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}${first ? `&min_seq=${seq}` : ''}`;
       const r = await s.request('GET', `/v1/collections/${collection}/documents?${q}`);
-      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.status, `${JSON.stringify(r.body)}\n${s.output().slice(-4000)}`).toBe(200);
       out.push(...r.body.documents);
       cursor = r.body.next_cursor;
       first = false;
@@ -175,6 +175,34 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const answers = await Promise.all(replicas.map((r) => r.request('POST', `/v1/collections/chaos/query?min_seq=${last}`, { text: 'jazz piano', k: 10 })));
     expect(answers[0]!.body.hits).toEqual(answers[1]!.body.hits);
     console.log(`cluster chaos: ${acked.size} documents acknowledged, ${refused} batches refused with 503 while NATS elected a leader`);
+  });
+
+  it('with NATS gone altogether, writes get a clear 503, reads go on, and both recover when it returns', async () => {
+    const before = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1000)] });
+    expect(before.status).toBe(202);
+    await nats.killAll();
+    try {
+      const refused = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1001)] });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+      expect(refused.body.error.code).toBe('CLUSTER_UNAVAILABLE');
+      expect(refused.body.error.message).toMatch(/sending it again is safe/);
+      // Replicas answer from their own data meanwhile.
+      const read = await replicas[0]!.request('GET', `/v1/collections/notes/documents/d1000?min_seq=${before.body.seq}`);
+      expect(read.status, JSON.stringify(read.body)).toBe(200);
+    } finally {
+      await nats.startAll();
+    }
+    // The client's retry of the refused write, once NATS is back.
+    const after = await waitFor('a write to be acknowledged again', async () => {
+      const r = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1001)] });
+      return r.status === 202 ? (r.body) : undefined;
+    });
+    expect(after.seq).toBeGreaterThan(before.body.seq);
+    for (const r of replicas) {
+      const got = await r.request('GET', `/v1/collections/notes/documents/d1001?min_seq=${after.seq}`);
+      expect(got.status, JSON.stringify(got.body)).toBe(200);
+      expect(got.body.document.text).toBe(doc(1001).text);
+    }
   });
 
   /** `quiver serve` with these arguments and variables, run until it exits: its exit code and stderr. */
