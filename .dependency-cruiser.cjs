@@ -6,6 +6,8 @@
 //                                        (it is shipped as quiver/client and bundled for browsers)
 //   studio/                              Quiver Studio, the web page: the client only (api/studio.ts
 //                                        serves its build output by path, never imports it)
+//   cluster/                             cluster mode (NATS JetStream): the root wires it in;
+//                                        the core knows it only by the api's ClusterHooks shape
 //   query/, ingest/, ops/                services over open collections
 //   collection/                          the one write door per collection
 //   storage/, index/, embedding/         engines, independent of each other
@@ -40,6 +42,16 @@ module.exports = {
     layer('query-is-a-service', '^src/query/', ['^src/query/', '^src/collection/', engines, base]),
     layer('ingest-is-a-service', '^src/ingest/', ['^src/ingest/', '^src/collection/', engines, base]),
     layer('ops-is-a-service', '^src/ops/', ['^src/ops/', '^src/collection/', engines, base]),
+    // Cluster mode sits beside the services: it drives collections through their write door and
+    // reads the store's applied sequences; nothing but the composition root imports it.
+    layer('cluster-is-a-service', '^src/cluster/', ['^src/cluster/', '^src/collection/', '^src/storage/', base]),
+    {
+      name: 'cluster-stays-out-of-the-core',
+      severity: 'error',
+      comment: 'only main.ts and server.ts know cluster mode exists; the core sees it through api/deps.ts ClusterHooks',
+      from: { path: '^src/', pathNot: [root, '^src/cluster/'] },
+      to: { path: '^src/cluster/' },
+    },
     layer('api-is-a-surface', '^src/api/', ['^src/api/', services, '^src/collection/', engines, base]),
     // The CLI checks files against the server's own request schemas before sending them, and
     // talks to a server through the typed client, as any program would.
@@ -78,7 +90,7 @@ module.exports = {
       comment: 'a folder with an index.ts is imported through it, so its inside can move freely',
       from: { path: '^src/([^/]+)/' },
       to: {
-        path: '^src/(storage|index|embedding|collection|query|ingest|api|client)/.+',
+        path: '^src/(storage|index|embedding|collection|query|ingest|api|client|cluster)/.+',
         pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/api/v1/schemas\\.ts$'],
       },
     },
@@ -87,7 +99,7 @@ module.exports = {
       severity: 'error',
       comment: 'the composition root too',
       from: { path: root },
-      to: { path: '^src/(storage|index|embedding|collection|query|ingest|api)/.+', pathNot: ['^src/[^/]+/index\\.ts$'] },
+      to: { path: '^src/(storage|index|embedding|collection|query|ingest|api|cluster)/.+', pathNot: ['^src/[^/]+/index\\.ts$'] },
     },
   ],
   options: {

@@ -1,5 +1,6 @@
 // The process: read the config, build the server (server.ts), listen, load, and shut down
 // cleanly on a signal.
+import { ClusterStartError } from './cluster/index.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { createLogger } from './log.js';
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ClusterStartError) {
+    process.stderr.write(`quiver: cannot start in cluster mode: ${err.message}\n`);
+    process.exit(1);
+  }
   if (err instanceof StartupError) {
     process.stderr.write(`quiver: refusing to start: ${err.message}\n`);
     process.exit(1);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { BodyBudget, createApp } from './api/index.js';
+import { ClusterNode } from './cluster/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
 import { Embedders } from './embedding/index.js';
@@ -73,17 +74,23 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     exactThreshold: config.exactSearchThreshold,
     hnsw: config.hnsw,
     indexHost,
+    // Cluster mode: documents change only by applying the log (docs/cluster.md).
+    logOnly: config.cluster !== undefined,
   });
+  const clusterNode = config.cluster && new ClusterNode({ config: config.cluster, collections, store, log });
   const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
   // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
   // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.
   runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput, jobDeadline(config.analysisJobTimeoutMs)));
   const lifecycle = new Lifecycle(
     {
-      open: () => collections.openAll(config.defaultEmbedder === 'local' ? { provider: 'local', model: config.defaultModel } : undefined),
+      open: async () => {
+        await collections.openAll(config.defaultEmbedder === 'local' ? { provider: 'local', model: config.defaultModel } : undefined);
+        await clusterNode?.start();
+      },
       periodic: { run: () => collections.saveAll(), intervalMs: config.snapshotIntervalMs },
       services: [runner],
-      close: [() => collections.close(), () => indexWorkers?.close(), () => embedders.closeAll(), () => store.close(), () => disk.close()],
+      close: [() => clusterNode?.stop(), () => collections.close(), () => indexWorkers?.close(), () => embedders.closeAll(), () => store.close(), () => disk.close()],
     },
     log,
   );
@@ -100,6 +107,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     bodyBudget: new BodyBudget(config.maxBodyMemoryBytes),
     storeSize: () => store.sizeBytes(),
     disk,
+    cluster: clusterNode,
   });
   return { config, log, store, collections, runner, lifecycle, app };
 }

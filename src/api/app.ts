@@ -143,7 +143,10 @@ export function createApp(deps: ApiDeps): express.Express {
   // case from starting or draining by status "ready" with storage "full".
   app.get('/readyz', (_req, res) => {
     const storage = disk.status();
-    res.status(readiness.isReady && !storage.full ? 200 : 503).json({ status: readiness.status, ...readinessFields(storage) });
+    // Cluster mode: a replica far behind its streams is not ready either (docs/cluster.md, read path).
+    const behind = deps.cluster?.notReadyReason();
+    const body = { status: readiness.status, ...readinessFields(storage), ...(deps.cluster && { cluster: { role: deps.cluster.role, lag: deps.cluster.lag(), ...(behind && { not_ready: behind }) } }) };
+    res.status(readiness.isReady && !storage.full && !behind ? 200 : 503).json(body);
   });
 
   // req.is parses the Content-Type anew for every request; its answer depends only on the header

@@ -1,8 +1,9 @@
 // What the HTTP layer is given by the composition root (src/server.ts): the services its routes
 // call, each by its own interface. Routes reach nothing else.
 import type { Logger } from 'pino';
-import type { CollectionRegistry } from '../collection/index.js';
+import type { Collection, CollectionRegistry, CreateCollectionInput } from '../collection/index.js';
 import type { Config } from '../config/index.js';
+import type { ChunkingSpec, DocumentInput } from '../domain/types.js';
 import type { Embedders } from '../embedding/index.js';
 import type { JobRunner } from '../ingest/index.js';
 import type { BackupResult } from '../ops/backup.js';
@@ -29,4 +30,29 @@ export interface ApiDeps {
   storeSize: () => { db: number; wal: number };
   /** Whether the disk holding the data dir is full (writes answer 507). */
   disk: DiskHealth;
+  /** Cluster mode (docs/cluster.md; src/cluster implements it); undefined: standalone. */
+  cluster?: ClusterHooks;
+}
+
+/** Where a write landed in the cluster's log: the collection's stream and the message's sequence. */
+export interface LogPosition {
+  stream: string;
+  seq: number;
+}
+
+/** What the routes call in cluster mode instead of writing locally: the log takes the writes. */
+export interface ClusterHooks {
+  readonly role: 'api' | 'replica' | 'all';
+  /** Validates and creates the collection in the cluster's catalog (and here). */
+  createCollection(input: CreateCollectionInput): Promise<Collection>;
+  deleteCollection(name: string): Promise<void>;
+  /** Publishes a validated batch; resolves once JetStream acknowledged it (CLUSTER_UNAVAILABLE otherwise). */
+  publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<LogPosition>;
+  publishDelete(c: Collection, ids: string[]): Promise<LogPosition>;
+  /** Resolves once this node applied `seq` of the collection's stream; NOT_YET_APPLIED after the configured wait. */
+  waitApplied(collection: string, seq: number): Promise<void>;
+  /** Why /readyz is 503 (a replica far behind its streams); undefined when ready. */
+  notReadyReason(): string | undefined;
+  /** Per collection this node applies: its applied sequence and the stream's last known one. */
+  lag(): { collection: string; applied: number; last: number }[];
 }

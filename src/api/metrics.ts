@@ -129,6 +129,30 @@ export function createMetrics(deps: ApiDeps): Metrics {
       if (live()) for (const c of collections.list()) this.set({ collection: c.name }, (await c.stats()).size);
     },
   });
+  if (deps.cluster) {
+    const cluster = deps.cluster;
+    // Cluster mode: how far this node's view is behind each collection's stream (docs/cluster.md).
+    new client.Gauge({
+      name: 'quiver_cluster_replica_lag',
+      help: 'Messages of a collection stream this node has not applied yet (last known stream sequence - applied sequence)',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of cluster.lag()) this.set({ collection: l.collection }, Math.max(0, l.last - l.applied));
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_applied_seq',
+      help: 'Last sequence of a collection stream this node applied',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of cluster.lag()) this.set({ collection: l.collection }, l.applied);
+      },
+    });
+  }
   new client.Gauge({
     name: 'quiver_index_memory_bytes',
     help: 'Estimated memory held by each collection index (capacity x (vector + links + labels))',

@@ -43,6 +43,8 @@ export interface WriteOptions {
   record?: (outcomes: DocumentOutcome[]) => void;
   /** Checked right before the commit with no await in between: false drops the batch (a cancelled job). */
   proceed?: () => boolean;
+  /** Cluster mode: this write is a replica applying the log (any other write is refused there; see CollectionDeps.logOnly). */
+  fromLog?: boolean;
 }
 
 export interface DocumentOutcome {
@@ -74,6 +76,17 @@ export interface CollectionDeps {
   retry: RetryOptions;
   /** HNSW search breadth when a search does not give one. */
   efSearch: number;
+  /**
+   * Cluster mode (docs/cluster.md): documents change only by applying the log, so every replica
+   * holds the same data; a write from anywhere else (a surface not routed through the log, an
+   * ingest job) is refused rather than landing on this node alone.
+   */
+  logOnly?: boolean;
+}
+
+/** Refuses a write that does not come from the log on a node whose data is the log's (CollectionDeps.logOnly). */
+export function checkFromLog(logOnly: boolean | undefined, fromLog: boolean | undefined, what: string): void {
+  if (logOnly && !fromLog) throw createError('CLUSTER_UNSUPPORTED', { what: `${what} other than through the cluster's log` });
 }
 
 export interface VectorSearchOptions {
@@ -172,6 +185,7 @@ export class Collection {
    * Answers once the group committed and the index applied it.
    */
   async write(inputs: DocumentInput[], opts: WriteOptions): Promise<WriteResult> {
+    checkFromLog(this.deps.logOnly, opts.fromLog, 'writing documents');
     const isolate = opts.onError === 'isolate-document';
     const invalid: DocumentOutcome[] = [];
     const valid: { index: number; input: DocumentInput; vector: Float32Array | undefined }[] = [];
@@ -284,8 +298,27 @@ export class Collection {
     }
   }
 
+  /**
+   * A replica applying a delete from the log: deletes the documents that are there (a missing one
+   * is no error: the log may hold a delete twice) and runs `record` in the same transaction.
+   */
+  async applyDelete(ids: string[], record: () => void): Promise<number> {
+    let n = 0;
+    await this.groups.submit({
+      documents: Math.max(1, ids.length),
+      step: () => {
+        const { deleted, changes } = this.deps.store.documents.delete(this.info.id, ids);
+        record();
+        n = deleted;
+        return changes;
+      },
+    });
+    return n;
+  }
+
   /** Deletes one document in the collection's next group commit; DOCUMENT_NOT_FOUND when it is not there. */
   async deleteDocument(id: string): Promise<void> {
+    checkFromLog(this.deps.logOnly, false, 'deleting documents');
     const notFound = () => createError('DOCUMENT_NOT_FOUND', { collection: this.name, id });
     const end = await this.groups.submit({
       documents: 1,
@@ -300,6 +333,7 @@ export class Collection {
 
   /** Deletes every document the filter selects (undefined: all), in the next group commit; returns how many. */
   async deleteWhere(filter: CompiledFilter | undefined): Promise<number> {
+    checkFromLog(this.deps.logOnly, false, 'deleting documents');
     let n = 0;
     await this.groups.submit({
       // Its size is not known before it runs; it counts as one request.

@@ -8,7 +8,7 @@ import type { IndexHostApi } from '../index/index.js';
 import { LocalVectorIndex } from '../index/index.js';
 import type { Store } from '../storage/index.js';
 import type { CollectionDeps } from './collection.js';
-import { Collection } from './collection.js';
+import { Collection, checkFromLog } from './collection.js';
 
 export interface CreateCollectionInput {
   name: string;
@@ -99,7 +99,9 @@ export class CollectionRegistry {
     return [...this.open.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async create(input: CreateCollectionInput): Promise<Collection> {
+  /** `fromLog`: cluster mode's catalog creates it (any other create is refused there, CollectionDeps.logOnly). */
+  async create(input: CreateCollectionInput, fromLog = false): Promise<Collection> {
+    checkFromLog(this.opts.logOnly, fromLog, 'creating a collection');
     const { spec, dimension } = await this.embedders.resolve(input.embedder, input.dimension);
     const info = this.store.collections.create({
       name: input.name,
@@ -117,7 +119,8 @@ export class CollectionRegistry {
     return c;
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, fromLog = false): Promise<void> {
+    checkFromLog(this.opts.logOnly, fromLog, 'deleting a collection');
     const c = this.get(name);
     await c.drop(() => this.store.collections.delete(c.info.id));
     if (this.open.get(name) === c) this.open.delete(name);

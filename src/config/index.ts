@@ -76,6 +76,18 @@ const envSchema = z.object({
   QUIVER_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   QUIVER_ANALYSIS_JOB_TIMEOUT_MS: int(1000, 86_400_000).default(3_600_000),
   QUIVER_BACKUP_DIR: z.string().min(1).optional(),
+  // Cluster mode (docs/cluster.md): on when QUIVER_NATS_URL is set.
+  QUIVER_NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, 'expected nats:// URLs separated by commas, such as nats://n1:4222,nats://n2:4222')
+    .optional(),
+  QUIVER_NATS_USER: z.string().min(1).optional(),
+  QUIVER_NATS_PASSWORD: z.string().min(1).optional(),
+  QUIVER_NATS_TOKEN: z.string().min(1).optional(),
+  QUIVER_ROLE: z.enum(['api', 'replica', 'all'], { error: 'expected "api", "replica" or "all"' }).default('all'),
+  QUIVER_CLUSTER_REPLICAS: int(1, 5).default(3),
+  QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: int(0, 600_000).default(10_000),
+  QUIVER_CLUSTER_MAX_LAG: int(0, 1_000_000_000).default(10_000),
 });
 
 export interface Config {
@@ -145,6 +157,23 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Online backups are written only inside this folder. */
   backupDir: string;
+  /** Cluster mode (docs/cluster.md); undefined: standalone. */
+  cluster?: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  servers: string[];
+  user?: string;
+  password?: string;
+  token?: string;
+  /** api: publishes writes, holds the catalog only; replica: applies the log too; all: both. */
+  role: 'api' | 'replica' | 'all';
+  /** Copies JetStream keeps of each stream and bucket (R); 3 tolerates the loss of one NATS node. */
+  replicas: number;
+  /** How long a read with min_seq waits for this node to apply that sequence. */
+  minSeqWaitMs: number;
+  /** Messages a replica may be behind its streams and still answer /readyz 200. */
+  maxLag: number;
 }
 
 export type Role = 'admin' | 'write' | 'read';
@@ -233,6 +262,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analysisJobTimeoutMs: e.QUIVER_ANALYSIS_JOB_TIMEOUT_MS,
     shutdownTimeoutMs: e.QUIVER_SHUTDOWN_TIMEOUT_MS,
     backupDir: path.resolve(e.QUIVER_BACKUP_DIR ?? path.join(dataDir, 'backups')),
+    cluster: e.QUIVER_NATS_URL
+      ? {
+          servers: e.QUIVER_NATS_URL.split(','),
+          user: e.QUIVER_NATS_USER,
+          password: e.QUIVER_NATS_PASSWORD,
+          token: e.QUIVER_NATS_TOKEN,
+          role: e.QUIVER_ROLE,
+          replicas: e.QUIVER_CLUSTER_REPLICAS,
+          minSeqWaitMs: e.QUIVER_CLUSTER_MIN_SEQ_WAIT_MS,
+          maxLag: e.QUIVER_CLUSTER_MAX_LAG,
+        }
+      : undefined,
   };
 }
 

@@ -96,6 +96,18 @@ const catalogue = {
         ? 'the disk holding the data dir is full: writes are refused until space is freed there; reads still work'
         : 'the disk holding the backup dir (QUIVER_BACKUP_DIR) is full: the backup was not written; free space there and try again',
   },
+  // Cluster mode (docs/cluster.md): the log could not take a write, so it was not acknowledged.
+  CLUSTER_UNAVAILABLE: {
+    status: 503,
+    message: (a: { reason: string }) =>
+      `the cluster's log (NATS JetStream) did not acknowledge the write: ${a.reason}; it may or may not have been stored, and sending it again is safe (applying a write twice changes nothing)`,
+  },
+  NOT_YET_APPLIED: {
+    status: 503,
+    message: (a: { collection: string; wanted: number; applied: number; ms: number }) =>
+      `min_seq: this node has applied collection "${a.collection}" up to sequence ${a.applied}, not yet ${a.wanted}, after waiting ${a.ms} ms; retry, or read from another replica`,
+  },
+  CLUSTER_UNSUPPORTED: { status: 501, message: (a: { what: string }) => `${a.what} is not available in cluster mode yet (docs/cluster.md lists what is)` },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
   INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DocumentWrite } from '../domain/types.js';
+import { AppliedRepo } from './applied.js';
 import { CatalogRepo } from './catalog.js';
 import { CollectionsRepo } from './collections.js';
 import type { Db } from './database.js';
@@ -32,6 +33,7 @@ export class SqliteStore implements Store {
   readonly documents: DocumentStore;
   readonly jobs: JobsRepo;
   readonly cache: EmbeddingCache;
+  readonly applied: AppliedRepo;
 
   private constructor(
     private readonly db: Db,
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
     const search = new SearchRepo(db, docs);
     this.jobs = new JobsRepo(db);
     this.cache = new EmbeddingCache(db, embedCacheMax);
+    this.applied = new AppliedRepo(db);
     this.documents = {
       get: (c, id) => docs.get(c, id),
       chunksOf: (pk) => docs.chunksOf(pk),

@@ -198,12 +198,21 @@ export type StepResult<T> = { ok: true; value: T } | { ok: false; error: unknown
 /** Runs a step inside a transaction as a savepoint: a throw undoes the step alone. */
 export type Isolated = <T>(step: () => T) => StepResult<T>;
 
+/** Cluster mode: the last stream sequence applied per collection (migrations/013). */
+export interface AppliedSequences {
+  /** The stream and its last sequence applied to the collection; undefined when nothing was. */
+  get(collectionId: number): { stream: string; seq: number } | undefined;
+  /** Call inside the transaction that writes the message's documents. */
+  set(collectionId: number, stream: string, seq: number): void;
+}
+
 export interface Store {
   readonly collections: CollectionStore;
   readonly catalog: CollectionCatalog;
   readonly documents: DocumentStore;
   readonly jobs: JobStore;
   readonly cache: VectorCache;
+  readonly applied: AppliedSequences;
   /**
    * Compiles a metadata filter; throws VALIDATION_FAILED naming the offending field (e.g.
    * "filter.price.$foo"). undefined for an absent or empty filter ("everything").

@@ -7,18 +7,19 @@ import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
 import { collectionView, decodeCursor, documentView, encodeCursor, filterFromQueryString, param, toChunkingSpec } from './views.js';
 
-export function collectionRoutes(v1: Router, { config, collections, json, requireJson }: RouteContext): void {
+export function collectionRoutes(v1: Router, { config, collections, json, requireJson, cluster }: RouteContext): void {
   const upsertSchema = s.upsertBody(config.maxDocumentsPerRequest);
 
   v1.post('/collections', requireJson, json, async (req, res) => {
     const body = parse(s.createCollectionBody, req.body);
-    const c = await collections.create({
+    const input = {
       name: body.name,
       metric: body.metric,
       embedder: body.embedder ?? { provider: config.defaultEmbedder },
       dimension: body.dimension,
       chunking: body.chunking && toChunkingSpec(body.chunking),
-    });
+    };
+    const c = cluster ? await cluster.createCollection(input) : await collections.create(input);
     res.status(201).json({ collection: await collectionView(c) });
   });
   v1.get('/collections', async (_req, res) => {
@@ -30,13 +31,22 @@ export function collectionRoutes(v1: Router, { config, collections, json, requir
     res.json({ collection: await collectionView(collections.get(param(req, 'name'))) });
   });
   v1.delete('/collections/:name', async (req, res) => {
-    await collections.delete(param(req, 'name'));
+    if (cluster) await cluster.deleteCollection(param(req, 'name'));
+    else await collections.delete(param(req, 'name'));
     res.status(204).end();
   });
 
   v1.put('/collections/:name/documents', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name')); // 404 before 400: an unknown collection is the first thing to fix
     const body = parse(upsertSchema, req.body);
+    if (cluster) {
+      // Cluster mode: 202 once the log acknowledged the batch; the replicas apply it (docs/cluster.md).
+      c.validate(body.documents);
+      await c.embedder(); // a missing model is the caller's 4xx now, as standalone
+      const at = await cluster.publishUpsert(c, body.documents, body.chunking && toChunkingSpec(body.chunking));
+      res.status(202).json({ accepted: body.documents.length, stream: at.stream, seq: at.seq });
+      return;
+    }
     const r = await c.write(body.documents, { onError: 'reject-batch', chunking: body.chunking && toChunkingSpec(body.chunking) });
     res.json({ created: r.created, updated: r.updated, unchanged: r.unchanged, embedded: r.embedded, not_embedded: r.notEmbedded });
   });
@@ -72,7 +82,13 @@ export function collectionRoutes(v1: Router, { config, collections, json, requir
   });
   v1.delete('/collections/:name/documents/:id', async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    await c.deleteDocument(parse(s.documentId, param(req, 'id'), 'id'));
+    const id = parse(s.documentId, param(req, 'id'), 'id');
+    if (cluster) {
+      const at = await cluster.publishDelete(c, [id]);
+      res.status(202).json({ accepted: 1, stream: at.stream, seq: at.seq });
+      return;
+    }
+    await c.deleteDocument(id);
     res.status(204).end();
   });
 }

@@ -3,6 +3,7 @@
 import type { Router } from 'express';
 import { adminRoutes } from './admin.js';
 import { collectionRoutes } from './collections.js';
+import { clusterGate } from '../cluster-gate.js';
 import type { RouteContext } from '../context.js';
 import type { Surface } from '../surface.js';
 import { exploreRoutes } from './explore.js';
@@ -11,6 +12,7 @@ import { queryRoutes } from './query.js';
 
 function v1Routes(v1: Router, ctx: RouteContext): void {
   v1.use(ctx.ready);
+  if (ctx.cluster) v1.use('/collections/:name', clusterGate(ctx.cluster));
   collectionRoutes(v1, ctx);
   queryRoutes(v1, ctx);
   exploreRoutes(v1, ctx);

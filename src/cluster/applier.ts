@@ -1,0 +1,133 @@
+// A replica's apply loop for one collection (docs/cluster.md, "Apply path"): reads the
+// collection's stream in order from the sequence after the one stored in SQLite, applies each
+// message through the collection's write door, and stores the message's sequence in the same
+// transaction. An ordered consumer (no server-side state) is used because the position of record
+// is the one in SQLite. A failed apply is retried from the stored sequence after a pause; a
+// message is never skipped, so two replicas cannot diverge by one skipping what the other applied.
+import { DeliverPolicy } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { Collection } from '../collection/index.js';
+import type { Store } from '../storage/index.js';
+import { reason } from './connection.js';
+import { decodeMessage } from './messages.js';
+
+const RETRY_MS = 1000;
+/**
+ * Behind the stream and no message for this long: the consumer is recreated from the stored
+ * sequence. Seen after kill -9 of the NATS node a replica was connected to: the ordered
+ * consumer's iterator can wait on a subscription that will not deliver again.
+ */
+const STALL_MS = 5_000;
+
+export class Applier {
+  /** Last sequence applied (as stored in SQLite). */
+  applied: number;
+  /** Last sequence the stream is known to hold (from the messages' pending counts and stream info). */
+  last = 0;
+  /** The stream's last sequence when this applier started: ready once applied reaches it. */
+  startLast: number | undefined;
+  private stopped = false;
+  private messages: ConsumerMessages | undefined;
+  private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
+  private running: Promise<void> | undefined;
+  private progressAt = Date.now();
+  private applying = false;
+
+  constructor(
+    readonly collection: Collection,
+    readonly stream: string,
+    private readonly js: JetStreamClient,
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {
+    this.applied = store.applied.get(collection.info.id)?.seq ?? 0;
+    this.last = this.applied;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.messages?.stop();
+    await this.running;
+  }
+
+  /** Resolves once `seq` is applied (or the applier stops). */
+  until(seq: number): Promise<void> {
+    if (this.applied >= seq || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ seq, resolve }));
+  }
+
+  /** Drops a waiter that gave up (min_seq's bounded wait). */
+  forget(resolve: () => void): void {
+    for (const w of this.waiters) if (w.resolve === resolve) this.waiters.delete(w);
+  }
+
+  /** Called periodically with the stream's last sequence: restarts a consumer that stopped delivering. */
+  checkStalled(): void {
+    if (this.stopped || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
+    this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, last: this.last }, 'no message from the log for a while although it is behind; recreating the consumer');
+    this.progressAt = Date.now();
+    this.messages?.stop();
+  }
+
+  noteLast(seq: number): void {
+    this.last = Math.max(this.last, seq);
+    this.startLast ??= seq;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        this.log.info({ collection: this.collection.name, stream: this.stream, from: this.applied + 1 }, 'applying the log');
+        const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 });
+        this.messages = await consumer.consume({ max_messages: 64 });
+        this.progressAt = Date.now();
+        if (this.stopped) this.messages.stop();
+        for await (const m of this.messages) {
+          this.applying = true;
+          try {
+            await this.apply(m);
+          } finally {
+            this.applying = false;
+          }
+          if (this.stopped) break;
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, err: reason(err) }, 'applying the log failed; retrying from the stored sequence');
+        this.messages?.stop();
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+    for (const w of this.waiters) w.resolve();
+    this.waiters.clear();
+  }
+
+  private async apply(m: JsMsg): Promise<void> {
+    const seq = m.seq;
+    this.noteLast(seq + m.info.pending);
+    // Delivered again after a consumer reset: already in SQLite.
+    if (seq <= this.applied) return;
+    const msg = decodeMessage(m.data);
+    const c = this.collection;
+    const record = () => this.store.applied.set(c.info.id, this.stream, seq);
+    if (msg.op === 'upsert') {
+      const r = await c.write(msg.documents, { onError: 'reject-batch', chunking: msg.chunking, record, fromLog: true });
+      if (!r.committed) throw new Error(`collection "${c.name}" was deleted while applying sequence ${seq}`);
+    } else {
+      await c.applyDelete(msg.ids, record);
+    }
+    this.applied = seq;
+    this.progressAt = Date.now();
+    for (const w of this.waiters) {
+      if (w.seq <= seq) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+}

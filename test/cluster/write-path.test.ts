@@ -1,0 +1,257 @@
+// Cluster mode's write path (issue 17, docs/cluster.md) with real processes: a 3-node NATS
+// JetStream cluster (Debian's nats-server), one api-role Quiver and two replica-role Quivers.
+// Writes are acknowledged with a stream sequence; both replicas then hold every acknowledged
+// document exactly once and answer queries identically, also after a NATS node and a replica were
+// killed with SIGKILL in the middle of the writes. A Quiver that cannot reach NATS says so and exits.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PATIENCE_MS, ROOT, TestServer, tempDir, waitFor } from '../helpers/server.js';
+import type { Json } from '../helpers/server.js';
+import { NatsCluster, freePort, natsServerVersion } from './nats-cluster.js';
+
+const TOPICS = ['pasta with tomato sauce', 'mountain hiking in the alps', 'jazz piano improvisation', 'sourdough bread baking', 'sailing across the ocean'];
+
+function doc(i: number): Json {
+  return { id: `d${i}`, text: `${TOPICS[i % TOPICS.length]} note number ${i}`, metadata: { i } };
+}
+
+describe('cluster mode: the write path on NATS JetStream', () => {
+  let nats: NatsCluster;
+  let api: TestServer;
+  const replicas: TestServer[] = [];
+  const replicaDirs = [tempDir(), tempDir()];
+  const started: TestServer[] = [];
+
+  const startNode = async (role: 'api' | 'replica', dataDir?: string): Promise<TestServer> => {
+    const s = await TestServer.start({ process: true, dataDir, env: { QUIVER_NATS_URL: nats.url, QUIVER_ROLE: role, QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: '120000' } });
+    started.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    expect(natsServerVersion(), 'nats-server must be installed (apt-get install nats-server; .ci/run does it)').toBeDefined();
+    nats = await NatsCluster.start();
+    api = await startNode('api');
+    for (const dir of replicaDirs) replicas.push(await startNode('replica', dir));
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.stop('SIGKILL').catch(() => undefined)));
+    await nats?.stop();
+  });
+
+  /** Every document of a collection on one node, in id order, read once it applied `seq`. */
+  async function allDocuments(s: TestServer, collection: string, seq: number): Promise<Json[]> {
+    const out: Json[] = [];
+    let cursor: string | null = null;
+    let first = true;
+    do {
+      const q: string = `limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}${first ? `&min_seq=${seq}` : ''}`;
+      const r = await s.request('GET', `/v1/collections/${collection}/documents?${q}`);
+      expect(r.status, `${JSON.stringify(r.body)}\n${s.output().slice(-4000)}`).toBe(200);
+      out.push(...r.body.documents);
+      cursor = r.body.next_cursor;
+      first = false;
+    } while (cursor);
+    return out;
+  }
+
+  it('acknowledges writes with a sequence after which both replicas hold them exactly once and answer alike', async () => {
+    const created = await api.request('POST', '/v1/collections', { name: 'notes' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    let last = 0;
+    for (let b = 0; b < 10; b++) {
+      const r = await api.request('PUT', '/v1/collections/notes/documents', { documents: Array.from({ length: 30 }, (_, j) => doc(b * 30 + j)) });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+      expect(r.body.accepted).toBe(30);
+      expect(r.body.seq).toBeGreaterThan(last);
+      last = r.body.seq;
+    }
+    // The same documents again (a client retrying after a lost answer): applied, nothing doubles.
+    const again = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(0), doc(1)] });
+    expect(again.status).toBe(202);
+    const del = await api.request('DELETE', '/v1/collections/notes/documents/d7');
+    expect(del.status).toBe(202);
+    last = del.body.seq;
+
+    const views: Json[] = [];
+    const answers: Json[] = [];
+    for (const r of replicas) {
+      const docs = await allDocuments(r, 'notes', last);
+      expect(docs.map((d: Json) => d.id).sort()).toEqual(
+        Array.from({ length: 300 }, (_, i) => `d${i}`)
+          .filter((id) => id !== 'd7')
+          .sort(),
+      );
+      const view = await r.request('GET', '/v1/collections/notes');
+      // One chunk, one vector per document: an apply done twice would leave more.
+      expect(view.body.collection.document_count).toBe(299);
+      expect(view.body.collection.vector_count).toBe(299);
+      views.push(view.body.collection.document_count);
+      const q = await r.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 });
+      expect(q.status, JSON.stringify(q.body)).toBe(200);
+      expect(q.body.hits.length).toBe(10);
+      answers.push(q.body.hits.map((h: Json) => [h.id, h.score]));
+    }
+    expect(answers[0]).toEqual(answers[1]);
+
+    // The replica reports how far it applied; the api node holds the catalog but no documents.
+    const metrics = await (await fetch(`${replicas[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`quiver_cluster_applied_seq\\{collection="notes"\\} ${last}`));
+    expect(metrics).toMatch(/quiver_cluster_replica_lag\{collection="notes"\} 0/);
+    const ready = await replicas[0]!.request('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.cluster.lag).toEqual([{ collection: 'notes', applied: last, last }]);
+    const onApi = await api.request('POST', '/v1/collections/notes/query', { text: 'bread', k: 3 });
+    expect(onApi.status).toBe(501);
+    expect(onApi.body.error.message).toMatch(/api-role node/);
+    const ingest = await api.request('POST', '/v1/collections/notes/ingest', { documents: [doc(1)] });
+    expect(ingest.status).toBe(501);
+  });
+
+  it('rejects bad writes with the same 4xx as standalone, before anything is published', async () => {
+    const r = await api.request('PUT', '/v1/collections/notes/documents', { documents: [{ id: 'x' }] });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/documents\.0/);
+    const bad = await replicas[0]!.request('GET', '/v1/collections/notes/documents?min_seq=abc');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/min_seq/);
+  });
+
+  it('loses and doubles no acknowledged write when a NATS node and a replica are killed -9 mid-ingest', async () => {
+    const created = await api.request('POST', '/v1/collections', { name: 'chaos' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const acked = new Set<string>();
+    let last = 0;
+    let refused = 0;
+    const write = async (b: number) => {
+      const docs = Array.from({ length: 20 }, (_, j) => doc(b * 20 + j));
+      const r = await api.request('PUT', '/v1/collections/chaos/documents', { documents: docs });
+      if (r.status === 202) {
+        for (const d of docs) acked.add(d.id);
+        last = Math.max(last, r.body.seq);
+      } else {
+        // Not acknowledged: NATS lost its leader meanwhile; the answer says so.
+        expect(r.status, JSON.stringify(r.body)).toBe(503);
+        expect(r.body.error.code).toBe('CLUSTER_UNAVAILABLE');
+        refused++;
+      }
+    };
+    let b = 0;
+    for (; b < 10; b++) await write(b);
+    // kill -9 one NATS node and one replica while writes are in flight.
+    const writing = (async () => {
+      for (; b < 40; b++) await write(b);
+    })();
+    // ...once the replica to be killed has applied part of them, so its restart has a position to resume from.
+    const appliedBefore = await waitFor('replica 2 to apply some of the writes', async () => {
+      const lag = (await replicas[1]!.request('GET', '/readyz')).body.cluster?.lag as Json[] | undefined;
+      const applied = lag?.find((l: Json) => l.collection === 'chaos')?.applied as number | undefined;
+      return applied !== undefined && applied >= 3 && b >= 12 ? applied : undefined;
+    });
+    await nats.kill('n1');
+    await replicas[1]!.stop('SIGKILL');
+    await writing;
+    await nats.restart('n1');
+    replicas[1] = await startNode('replica', replicaDirs[1]);
+    for (; b < 45; b++) await write(b);
+    expect(acked.size).toBeGreaterThanOrEqual(20 * 20);
+    // The restarted replica went on from the sequence stored with its data, not from the start.
+    const resumed = /"collection":"chaos","stream":"[^"]+","from":(\d+),"msg":"applying the log"/.exec(replicas[1].output());
+    expect(resumed, replicas[1].output()).not.toBeNull();
+    expect(Number(resumed![1])).toBeGreaterThan(Math.max(1, appliedBefore));
+
+    const seen: string[][] = [];
+    for (const r of replicas) {
+      const docs = await allDocuments(r, 'chaos', last);
+      const ids = docs.map((d: Json) => d.id as string);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of acked) expect(ids).toContain(id);
+      const view = await r.request('GET', '/v1/collections/chaos');
+      expect(view.body.collection.vector_count).toBe(ids.length);
+      seen.push(ids.sort());
+    }
+    expect(seen[0]).toEqual(seen[1]);
+    const answers = await Promise.all(replicas.map((r) => r.request('POST', `/v1/collections/chaos/query?min_seq=${last}`, { text: 'jazz piano', k: 10 })));
+    expect(answers[0]!.body.hits).toEqual(answers[1]!.body.hits);
+    console.log(`cluster chaos: ${acked.size} documents acknowledged, ${refused} batches refused with 503 while NATS elected a leader`);
+  });
+
+  it('deletes a collection on every node through the catalog, and a new one of the same name starts empty', async () => {
+    expect((await api.request('POST', '/v1/collections', { name: 'scratch' })).status).toBe(201);
+    const w = await api.request('PUT', '/v1/collections/scratch/documents', { documents: [doc(1), doc(2)] });
+    expect(w.status).toBe(202);
+    for (const r of replicas) expect((await allDocuments(r, 'scratch', w.body.seq)).length).toBe(2);
+    expect((await api.request('DELETE', '/v1/collections/scratch')).status).toBe(204);
+    for (const r of replicas) {
+      await waitFor('the replica to drop the collection', async () => ((await r.request('GET', '/v1/collections/scratch')).status === 404 ? true : undefined));
+    }
+    expect((await api.request('POST', '/v1/collections', { name: 'scratch' })).status).toBe(201);
+    const again = await api.request('PUT', '/v1/collections/scratch/documents', { documents: [doc(3)] });
+    expect(again.status).toBe(202);
+    expect(again.body.stream).not.toBe(w.body.stream);
+    for (const r of replicas) expect((await allDocuments(r, 'scratch', again.body.seq)).map((d: Json) => d.id)).toEqual(['d3']);
+    const dup = await api.request('POST', '/v1/collections', { name: 'scratch' });
+    expect(dup.status).toBe(409);
+  });
+
+  it('with NATS gone altogether, writes get a clear 503, reads go on, and both recover when it returns', async () => {
+    const before = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1000)] });
+    expect(before.status).toBe(202);
+    // Applied on the replica before NATS goes: a read during the outage must not need NATS.
+    expect((await replicas[0]!.request('GET', `/v1/collections/notes/documents/d1000?min_seq=${before.body.seq}`)).status).toBe(200);
+    await nats.killAll();
+    try {
+      const refused = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1001)] });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+      expect(refused.body.error.code).toBe('CLUSTER_UNAVAILABLE');
+      expect(refused.body.error.message).toMatch(/sending it again is safe/);
+      // Replicas answer from their own data meanwhile.
+      const read = await replicas[0]!.request('GET', '/v1/collections/notes/documents/d1000');
+      expect(read.status, JSON.stringify(read.body)).toBe(200);
+    } finally {
+      await nats.startAll();
+    }
+    // The client's retry of the refused write, once NATS is back.
+    const after = await waitFor('a write to be acknowledged again', async () => {
+      const r = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1001)] });
+      return r.status === 202 ? (r.body) : undefined;
+    });
+    expect(after.seq).toBeGreaterThan(before.body.seq);
+    for (const r of replicas) {
+      const got = await r.request('GET', `/v1/collections/notes/documents/d1001?min_seq=${after.seq}`);
+      expect(got.status, JSON.stringify(got.body)).toBe(200);
+      expect(got.body.document.text).toBe(doc(1001).text);
+    }
+  });
+
+  /** `quiver serve` with these arguments and variables, run until it exits: its exit code and stderr. */
+  async function serveUntilExit(args: string[], env: Record<string, string>): Promise<{ code: number; err: string }> {
+    const proc = spawn(process.execPath, ['bin/quiver.js', 'serve', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, QUIVER_PORT: '0', QUIVER_DATA_DIR: tempDir(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await waitFor(
+      'the process to exit',
+      () => new Promise<number | undefined>((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once('exit', (c) => resolve(c ?? -1)))),
+      PATIENCE_MS,
+    );
+    return { code, err };
+  }
+
+  it('a Quiver that cannot reach NATS at start says which address and variable, and exits', async () => {
+    const port = await freePort();
+    const { code, err } = await serveUntilExit(['--role', 'replica'], { QUIVER_NATS_URL: `nats://127.0.0.1:${port}` });
+    expect(code).toBe(1);
+    expect(err).toContain(`quiver: cannot start in cluster mode: cannot connect to NATS at nats://127.0.0.1:${port} (QUIVER_NATS_URL)`);
+  });
+
+  it('quiver serve --role takes only the roles there are', async () => {
+    const { code, err } = await serveUntilExit(['--role', 'leader'], { QUIVER_NATS_URL: nats.url });
+    expect(code).toBe(2);
+    expect(err).toContain('QUIVER_ROLE: expected "api", "replica" or "all" (got "leader")');
+  });
+});
