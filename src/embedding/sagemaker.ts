@@ -146,7 +146,8 @@ const TEI: SageMakerFormat = {
 const HUGGINGFACE: SageMakerFormat = {
   name: 'huggingface',
   maxBatch: Infinity,
-  body: (texts) => ({ inputs: texts }),
+  // The toolkit passes `parameters` to the pipeline: truncation keeps a long text to the model's limit, as TEI's truncate.
+  body: (texts) => ({ inputs: texts, parameters: { truncation: true } }),
   answers: (body, count) => listOf(body, count, 'the answer'),
   vector: meanPool,
 };

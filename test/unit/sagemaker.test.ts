@@ -104,7 +104,7 @@ describe('the presets speak their containers\' formats', () => {
     const e = await make({ endpoint: 'hf-endpoint', format: { preset: 'huggingface' } });
     const texts = ['A kitten sleeps on a rug.', 'dog'];
     const out = await e.embed(texts);
-    expect(fake.requests[0]!.body).toEqual({ inputs: texts });
+    expect(fake.requests[0]!.body).toEqual({ inputs: texts, parameters: { truncation: true } });
     texts.forEach((t, i) => {
       const tokens = fakeTokenVectors(t, DIMS);
       const mean = tokens[0]!.map((_, d) => tokens.reduce((s, row) => s + row[d]!, 0) / tokens.length);
