@@ -2,6 +2,7 @@
 // SageMaker runtime (test/helpers/fake-sagemaker.ts) that checks SigV4 and each container's
 // request body, and answers errors the way SageMaker does.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { EmbedError, SageMakerEmbedder, meanPool, parseResponsePath, sagemakerFormat } from '../../src/embedding/index.js';
 import type { SageMakerOptions } from '../../src/embedding/index.js';
 import { FakeSageMaker, fakeSageMakerVector, fakeTokenVectors } from '../helpers/fake-sagemaker.js';
@@ -316,6 +317,23 @@ describe('formats in isolation', () => {
     expect(parseResponsePath('data.embedding')).toContain('starts with $');
     expect(parseResponsePath('$.a[*].b[*]')).toContain('at most one [*]');
     expect(parseResponsePath('$.a..b')).toContain('from character 4');
+  });
+});
+
+describe('configuration', () => {
+  it('reads QUIVER_SAGEMAKER_REGION, QUIVER_SAGEMAKER_ENDPOINT and QUIVER_SAGEMAKER_CONCURRENCY, defaults 8 in flight', () => {
+    expect(loadConfig({}).sagemaker).toEqual({ region: undefined, endpoint: undefined, concurrency: 8 });
+    const c = loadConfig({ QUIVER_SAGEMAKER_REGION: 'eu-west-1', QUIVER_SAGEMAKER_ENDPOINT: 'https://runtime.sagemaker.eu-west-1.amazonaws.com', QUIVER_SAGEMAKER_CONCURRENCY: '3' });
+    expect(c.sagemaker).toEqual({ region: 'eu-west-1', endpoint: 'https://runtime.sagemaker.eu-west-1.amazonaws.com', concurrency: 3 });
+  });
+
+  it.each([
+    ['QUIVER_SAGEMAKER_REGION', 'Ireland', 'expected an AWS region'],
+    ['QUIVER_SAGEMAKER_ENDPOINT', 'not a url', 'expected a URL'],
+    ['QUIVER_SAGEMAKER_CONCURRENCY', '0', 'must be at least 1'],
+  ])('refuses %s=%s naming it', (variable, value, problem) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: ${problem}`));
   });
 });
 
