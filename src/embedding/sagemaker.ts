@@ -21,6 +21,8 @@ export const SAGEMAKER_DEFAULT_BATCH = 32;
 /** A template value that is exactly one of these stands for the batch's texts, or for one text (one request per text). */
 export const TEXTS_PLACEHOLDER = '{{texts}}';
 export const TEXT_PLACEHOLDER = '{{text}}';
+/** SageMaker ends an invocation after 60 s: a socket silent for longer than this is dead, and the request is retried. */
+const REQUEST_TIMEOUT_MS = 90_000;
 
 // ---------------------------------------------------------------------------------------------
 // Response paths: a small JSONPath subset, `$` then `.name`, `["name"]`, `[0]` or `[*]` steps.
@@ -300,6 +302,8 @@ export interface SageMakerOptions {
   batchSize: number;
   concurrency: number;
   retry: RetryOptions;
+  /** How long a request may go without an answer (default 90 s). */
+  timeoutMs?: number;
 }
 
 function isZero(v: Float32Array): boolean {
@@ -337,7 +341,13 @@ export class SageMakerEmbedder implements Embedder {
       ...(opts.serviceUrl ? { endpoint: opts.serviceUrl } : {}),
       // Retries are ours (with the classification above), so the SDK makes one attempt.
       maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({ httpAgent: { keepAlive: true, maxSockets: opts.concurrency }, httpsAgent: { keepAlive: true, maxSockets: opts.concurrency } }),
+      requestHandler: new NodeHttpHandler({
+        httpAgent: { keepAlive: true, maxSockets: opts.concurrency },
+        httpsAgent: { keepAlive: true, maxSockets: opts.concurrency },
+        // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
+        requestTimeout: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      }),
     });
     return new SageMakerEmbedder(opts, client, InvokeEndpointCommand);
   }

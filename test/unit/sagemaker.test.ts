@@ -285,6 +285,15 @@ describe('errors', () => {
     expect(err.reason).toContain('check embedder.preset (or request_template and response_path)');
   });
 
+  it('a request with no answer in time is retried as transient, then given up', async () => {
+    fake.pause();
+    const e = await make({ timeoutMs: 300, retry: { retries: 1, baseMs: 1 } });
+    const err = settledError((await e.embedSettled(['never answered']))[0]);
+    expect(err.kind).toBe('transient');
+    expect(err.reason).toMatch(/timeout/i);
+    expect(fake.requests).toHaveLength(2);
+  });
+
   it('never has more requests in flight than its concurrency', async () => {
     const e = await make({ concurrency: 3, batchSize: 1 });
     const texts = Array.from({ length: 12 }, (_, i) => `concurrent text ${i}`);
