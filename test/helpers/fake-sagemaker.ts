@@ -276,7 +276,13 @@ export class FakeSageMaker {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     this.inFlightWaiters = this.inFlightWaiters.filter((w) => (this.inFlight >= w.n ? (w.resolve(), false) : true));
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The client gave up (a timeout) before its body was read: nothing to answer.
+      this.inFlight--;
+      return;
+    }
     const raw = Buffer.concat(chunks).toString('utf8');
     const path = req.url ?? '';
     const route = /^\/endpoints\/([^/]+)\/invocations$/.exec(path);

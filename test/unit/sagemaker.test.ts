@@ -287,7 +287,8 @@ describe('errors', () => {
 
   it('a request with no answer in time is retried as transient, then given up', async () => {
     fake.pause();
-    const e = await make({ timeoutMs: 300, retry: { retries: 1, baseMs: 1 } });
+    // Long enough for each request to reach the fake on a busy machine; the answer never comes.
+    const e = await make({ timeoutMs: 2000, retry: { retries: 1, baseMs: 1 } });
     const err = settledError((await e.embedSettled(['never answered']))[0]);
     expect(err.kind).toBe('transient');
     expect(err.reason).toMatch(/timeout/i);
