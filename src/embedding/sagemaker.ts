@@ -66,7 +66,7 @@ function follow(value: unknown, steps: Step[], where = '$'): unknown {
 // ---------------------------------------------------------------------------------------------
 // Request templates: any JSON with exactly one value that is "{{texts}}" or "{{text}}".
 
-/** Where the placeholder is, by path, counting every placeholder found. */
+/** Every placeholder value in a template, in order. */
 function placeholders(t: unknown, found: string[] = []): string[] {
   if (t === TEXTS_PLACEHOLDER || t === TEXT_PLACEHOLDER) found.push(t);
   else if (Array.isArray(t)) for (const v of t) placeholders(v, found);
