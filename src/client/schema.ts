@@ -306,6 +306,21 @@ export interface paths {
                             dimensions?: number;
                             api_key_env?: string;
                             batch_size?: number;
+                        } | {
+                            /** @enum {string} */
+                            provider: "sagemaker";
+                            endpoint: string;
+                            region?: string;
+                            dimensions: number;
+                            /** @enum {string} */
+                            preset?: "tei" | "huggingface" | "jumpstart" | "object2vec";
+                            request_template?: {
+                                [key: string]: unknown;
+                            } | unknown[];
+                            response_path?: string;
+                            vocabulary?: string;
+                            vocabulary_sha256?: string;
+                            batch_size?: number;
                         };
                         dimension?: number;
                         chunking?: {

@@ -67,6 +67,9 @@ const envSchema = z.object({
   QUIVER_BEDROCK_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
   QUIVER_BEDROCK_ENDPOINT: z.url({ error: 'expected a URL such as https://bedrock-runtime.us-east-1.amazonaws.com' }).optional(),
   QUIVER_BEDROCK_CONCURRENCY: int(1, 1000).default(8),
+  QUIVER_SAGEMAKER_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
+  QUIVER_SAGEMAKER_ENDPOINT: z.url({ error: 'expected a URL such as https://runtime.sagemaker.us-east-1.amazonaws.com' }).optional(),
+  QUIVER_SAGEMAKER_CONCURRENCY: int(1, 1000).default(8),
   QUIVER_OPENAI_CONCURRENCY: int(1, 1000).default(4),
   QUIVER_OPENAI_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   QUIVER_API_KEYS: z.string().optional(),
@@ -138,6 +141,11 @@ export interface Config {
     retryBaseMs: number;
   };
   bedrock: { region?: string; endpoint?: string; concurrency: number };
+  /**
+   * The "sagemaker" provider: the region of endpoints whose embedder names none, the service URL
+   * (a VPC endpoint, or a stand-in for tests) and the requests in flight per endpoint.
+   */
+  sagemaker: { region?: string; endpoint?: string; concurrency: number };
   /**
    * The "openai" provider (OpenAI-compatible embeddings APIs): requests in flight per service and
    * model, how long one may take, and the environment its API keys are read from at call time
@@ -255,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.QUIVER_EMBED_RETRY_BASE_MS,
     },
     bedrock: { region: e.QUIVER_BEDROCK_REGION, endpoint: e.QUIVER_BEDROCK_ENDPOINT, concurrency: e.QUIVER_BEDROCK_CONCURRENCY },
+    sagemaker: { region: e.QUIVER_SAGEMAKER_REGION, endpoint: e.QUIVER_SAGEMAKER_ENDPOINT, concurrency: e.QUIVER_SAGEMAKER_CONCURRENCY },
     openai: { concurrency: e.QUIVER_OPENAI_CONCURRENCY, timeoutMs: e.QUIVER_OPENAI_TIMEOUT_MS, env: (name) => env[name] },
     apiKeys: readApiKeys(e.QUIVER_API_KEYS, e.QUIVER_API_KEYS_FILE),
     corsOrigins: parseCorsOrigins(e.QUIVER_CORS_ORIGINS),

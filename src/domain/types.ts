@@ -23,6 +23,17 @@ export interface EmbedderSpec {
   apiKeyEnv?: string;
   /** Texts per call to the service. */
   batchSize?: number;
+  /** sagemaker: the name of the SageMaker endpoint, and the AWS region it is in. */
+  endpoint?: string;
+  region?: string;
+  /** sagemaker: the container's request and answer format (tei, huggingface, jumpstart, object2vec)... */
+  preset?: string;
+  /** ...or, for any other container, the JSON body with a "{{texts}}" or "{{text}}" placeholder and where the vectors are in the answer. */
+  requestTemplate?: unknown;
+  responsePath?: string;
+  /** sagemaker object2vec: the word-to-token-id file in the models folder, and its sha256 when the collection was made. */
+  vocabulary?: string;
+  vocabularySha256?: string;
 }
 
 /** How documents are split into chunks before embedding (src/text/chunking.ts). */

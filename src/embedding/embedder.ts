@@ -52,6 +52,37 @@ export function vectorsOrFirstFailure(settled: (Float32Array | null | EmbedError
   return settled as (Float32Array | null)[];
 }
 
+/**
+ * embedSettled() for a service that takes texts in batches: texts `skip` picks (blank ones by
+ * default) get null without a call; the rest go in batches of batchSize issued together (the
+ * provider's own concurrency bounds them); a batch the service refuses as bad input is sent again
+ * text by text, so only the culprit fails and the good texts are embedded once more at most.
+ */
+export async function settleInBatches(
+  texts: string[],
+  batchSize: number,
+  call: (batch: string[]) => Promise<(Float32Array | null)[]>,
+  skip: (text: string) => boolean = (t) => t.trim() === '',
+): Promise<(Float32Array | null | EmbedError)[]> {
+  const asEmbedError = (err: unknown) => (err instanceof EmbedError ? err : new EmbedError(String(err), 'input'));
+  const out = new Array<Float32Array | null | EmbedError>(texts.length).fill(null);
+  const sent = texts.flatMap((t, i) => (skip(t) ? [] : [i]));
+  const parts: Promise<(Float32Array | null | EmbedError)[]>[] = [];
+  for (let i = 0; i < sent.length; i += batchSize) {
+    const batch = sent.slice(i, i + batchSize).map((j) => texts[j]!);
+    parts.push(
+      call(batch).catch(async (err: unknown) => {
+        const e = asEmbedError(err);
+        // Only a refused input is worth splitting; retries already ran out for the rest.
+        if (e.kind !== 'input' || batch.length === 1) return batch.map(() => e);
+        return Promise.all(batch.map((t) => call([t]).then((v) => v[0]!, asEmbedError)));
+      }),
+    );
+  }
+  (await Promise.all(parts)).flat().forEach((v, k) => (out[sent[k]!] = v));
+  return out;
+}
+
 export function failureKind(err: unknown): EmbedFailure {
   return err instanceof EmbedError ? err.kind : 'input';
 }

@@ -10,3 +10,14 @@ export { LocalEmbedder, resolveModelDir, MODEL_ID_PATTERN, PACKAGED_MODELS } fro
 export { BedrockEmbedder, TITAN_MODELS, TITAN_V2_DIMENSIONS, titanDimensions, classifyBedrockError, type TitanModel, type BedrockOptions } from './bedrock.js';
 export { EMBED_CHANNEL, instrumentEmbedder, type EmbedEvent } from './instrument.js';
 export { OpenAIEmbedder, OPENAI_MODELS, embeddingsUrl, retryAfterMs, type OpenAIEmbedderOptions } from './openai.js';
+export {
+  SageMakerEmbedder,
+  SAGEMAKER_PRESETS,
+  classifySageMakerError,
+  meanPool,
+  parseResponsePath,
+  sagemakerFormat,
+  type SageMakerOptions,
+  type SageMakerPreset,
+  type SageMakerFormat,
+} from './sagemaker.js';

@@ -8,7 +8,7 @@
 // retries, its base64 default, its error classes), while this speaks to many servers that each
 // implement part of it; fetch gives one small request we control, and no runtime dependency.
 import type { Embedder, RetryOptions } from './embedder.js';
-import { EmbedError, vectorsOrFirstFailure, withRetry } from './embedder.js';
+import { EmbedError, settleInBatches, vectorsOrFirstFailure, withRetry } from './embedder.js';
 import { Semaphore } from '../util/semaphore.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -201,24 +201,9 @@ export class OpenAIEmbedder implements Embedder {
     return out;
   }
 
-  async embedSettled(texts: string[]): Promise<(Float32Array | null | EmbedError)[]> {
+  embedSettled(texts: string[]): Promise<(Float32Array | null | EmbedError)[]> {
     // Blank text has nothing to embed (and OpenAI refuses an empty string): null without a call.
-    const out = new Array<Float32Array | null | EmbedError>(texts.length).fill(null);
-    const sent = texts.flatMap((t, i) => (t.trim() === '' ? [] : [i]));
-    const parts: Promise<(Float32Array | null | EmbedError)[]>[] = [];
-    for (let i = 0; i < sent.length; i += this.opts.batchSize) {
-      const batch = sent.slice(i, i + this.opts.batchSize).map((j) => texts[j]!);
-      parts.push(
-        this.call(batch).catch(async (err: unknown) => {
-          const e = err instanceof EmbedError ? err : new EmbedError(String(err), 'input');
-          // Only a refused input is worth splitting; retries already ran out for the rest.
-          if (e.kind !== 'input' || batch.length === 1) return batch.map(() => e);
-          return Promise.all(batch.map((t) => this.call([t]).then((v) => v[0]!, (one: unknown) => (one instanceof EmbedError ? one : new EmbedError(String(one), 'input')))));
-        }),
-      );
-    }
-    (await Promise.all(parts)).flat().forEach((v, k) => (out[sent[k]!] = v));
-    return out;
+    return settleInBatches(texts, this.opts.batchSize, (batch) => this.call(batch));
   }
 
   async embed(texts: string[]): Promise<(Float32Array | null)[]> {

@@ -5,5 +5,6 @@ import { bedrockProvider } from './bedrock.js';
 import { localProvider } from './local.js';
 import { noneProvider } from './none.js';
 import { openaiProvider } from './openai.js';
+import { sagemakerProvider } from './sagemaker.js';
 
-export const PROVIDERS: readonly EmbeddingProvider[] = [localProvider, noneProvider, bedrockProvider, openaiProvider];
+export const PROVIDERS: readonly EmbeddingProvider[] = [localProvider, noneProvider, bedrockProvider, openaiProvider, sagemakerProvider];
