@@ -30,6 +30,11 @@ const byteSize = z
   })
   .pipe(z.number().int().min(1024, 'must be at least 1kb'));
 
+/** The model POST .../answer asks when the request names none (Amazon Nova Micro: text only, the cheapest Nova). */
+export const DEFAULT_ANSWER_MODEL = 'amazon.nova-micro-v1:0';
+/** A Bedrock model id, inference profile id or ARN, as the answer route's `model` field takes it. */
+export const BEDROCK_MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,2047}$/;
+
 /** Every variable the server reads; the README lists the same table. */
 const envSchema = z.object({
   QUIVER_HOST: z.string().min(1).default('127.0.0.1'),
@@ -67,6 +72,7 @@ const envSchema = z.object({
   QUIVER_BEDROCK_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
   QUIVER_BEDROCK_ENDPOINT: z.url({ error: 'expected a URL such as https://bedrock-runtime.us-east-1.amazonaws.com' }).optional(),
   QUIVER_BEDROCK_CONCURRENCY: int(1, 1000).default(8),
+  QUIVER_ANSWER_MODEL: z.string().regex(BEDROCK_MODEL_ID, 'expected a Bedrock model id such as amazon.nova-micro-v1:0 (or an inference profile id or ARN)').default(DEFAULT_ANSWER_MODEL),
   QUIVER_OPENAI_CONCURRENCY: int(1, 1000).default(4),
   QUIVER_OPENAI_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   QUIVER_API_KEYS: z.string().optional(),
@@ -126,6 +132,8 @@ export interface Config {
     retryBaseMs: number;
   };
   bedrock: { region?: string; endpoint?: string; concurrency: number };
+  /** POST .../answer: the Converse model asked when a request names none (QUIVER_ANSWER_MODEL). */
+  answerModel: string;
   /**
    * The "openai" provider (OpenAI-compatible embeddings APIs): requests in flight per service and
    * model, how long one may take, and the environment its API keys are read from at call time
@@ -226,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.QUIVER_EMBED_RETRY_BASE_MS,
     },
     bedrock: { region: e.QUIVER_BEDROCK_REGION, endpoint: e.QUIVER_BEDROCK_ENDPOINT, concurrency: e.QUIVER_BEDROCK_CONCURRENCY },
+    answerModel: e.QUIVER_ANSWER_MODEL,
     openai: { concurrency: e.QUIVER_OPENAI_CONCURRENCY, timeoutMs: e.QUIVER_OPENAI_TIMEOUT_MS, env: (name) => env[name] },
     apiKeys: readApiKeys(e.QUIVER_API_KEYS, e.QUIVER_API_KEYS_FILE),
     corsOrigins: parseCorsOrigins(e.QUIVER_CORS_ORIGINS),

@@ -97,6 +97,13 @@ const catalogue = {
         : 'the disk holding the backup dir (QUIVER_BACKUP_DIR) is full: the backup was not written; free space there and try again',
   },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
+  // 503, not 501: the route is there and works once the operator gives Bedrock a region and
+  // credentials (no new release); until then this server cannot answer, as with NOT_READY.
+  ANSWER_NOT_CONFIGURED: { status: 503, message: (a: { reason: string }) => `answers need Amazon Bedrock, which is not configured on this server: ${a.reason}` },
+  GENERATION_FAILED: {
+    status: 502,
+    message: (a: { model: string; reason: string; bedrock_error: string; bedrock_status: number | null }) => `the generation model ${a.model} failed: ${a.reason}`,
+  },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
   INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },
 } as const;

@@ -2,6 +2,7 @@
 // that translate its JSON shapes to and from the domain types the services speak.
 import type { Router } from 'express';
 import { adminRoutes } from './admin.js';
+import { answerRoutes } from './answer.js';
 import { collectionRoutes } from './collections.js';
 import type { RouteContext } from '../context.js';
 import type { Surface } from '../surface.js';
@@ -13,6 +14,7 @@ function v1Routes(v1: Router, ctx: RouteContext): void {
   v1.use(ctx.ready);
   collectionRoutes(v1, ctx);
   queryRoutes(v1, ctx);
+  answerRoutes(v1, ctx);
   exploreRoutes(v1, ctx);
   adminRoutes(v1, ctx);
   jobRoutes(v1, ctx);
