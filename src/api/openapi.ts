@@ -140,7 +140,7 @@ const answerResult = z.object({ answer: z.string(), ...answerMeta }).meta({ id: 
 const answerEvents = z.string().meta({
   description:
     'Server-sent events: "event: delta" with data {"text"} as the model writes, then "event: done" with data ' +
-    '{citations, usage, model, stop_reason, passages, trimmed, mode, took_ms, warning?}, or "event: error" with data {"error": {code, message, details?}}',
+    '{citations, usage, model, stop_reason, passages, trimmed, mode, took_ms, warning?}, or "event: error" with data {"status", "error": {code, message, details?}} (status: what the error would have had as a JSON answer)',
 });
 const job = z
   .object({

@@ -91,7 +91,7 @@ const uriEscape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) =
  * Recomputes the request's SigV4 signature with the secret key, as AWS does. Services other than
  * S3 sign the path's segments encoded once more, so the model id's ":" (sent as %3A) is signed as %253A.
  */
-function signatureMatches(method: string, path: string, headers: http.IncomingHttpHeaders, rawBody: string, secret: string): boolean {
+export function signatureMatches(method: string, path: string, headers: http.IncomingHttpHeaders, rawBody: string, secret: string): boolean {
   const auth = /^AWS4-HMAC-SHA256 Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(headers.authorization));
   if (!auth) return false;
   const [, date, region, service, signedHeaders, signature] = auth as unknown as [string, string, string, string, string, string];

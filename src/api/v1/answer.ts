@@ -1,7 +1,7 @@
 // POST /v1/collections/{name}/answer: a question answered by a Bedrock model from the collection's
 // own passages (src/query/answer.ts), as one JSON answer or, with "stream": true, as server-sent
 // events: `delta` {text} as the model writes, then `done` {citations, usage, ...}, or `error`
-// {error} if the model fails after the stream began. Errors before the first byte are ordinary
+// {status, error} if the model fails after the stream began. Errors before the first byte are ordinary
 // JSON errors with their status. A client that goes away aborts the Bedrock call.
 import { performance } from 'node:perf_hooks';
 import type { Response, Router } from 'express';
@@ -84,7 +84,8 @@ export function answerRoutes(v1: Router, { collections, json, requireJson, gener
       const e = err instanceof QuiverError ? err : createError('INTERNAL', {});
       if (e.code === 'INTERNAL') log.error({ err, url: req.originalUrl }, 'answer stream failed');
       else log.error({ err: e, url: req.originalUrl }, e.message);
-      send('error', { error: { code: e.code, message: e.message, ...(e.code === 'INTERNAL' || e.details === undefined ? {} : { details: e.details }) } });
+      // `status` is what the error would have had as a JSON answer (the stream's own status was 200).
+      send('error', { status: e.status, error: { code: e.code, message: e.message, ...(e.code === 'INTERNAL' || e.details === undefined ? {} : { details: e.details }) } });
     }
     res.end();
   });
