@@ -186,8 +186,10 @@ describe('streaming answers', () => {
       signal: controller.signal,
     });
     const reader = res.body!.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    expect(first).toMatch(/^event: delta/);
+    const decoder = new TextDecoder();
+    let received = '';
+    while (!received.includes('\n\n')) received += decoder.decode((await reader.read()).value, { stream: true });
+    expect(received).toMatch(/^event: delta\n/);
     await held;
     controller.abort();
     await waitFor('the fake to see the Bedrock call aborted', () => (fake.requests[0]?.aborted ? true : undefined));
@@ -270,7 +272,7 @@ describe('the context budget', () => {
 
 describe('without Bedrock configured', () => {
   it('answers 503 ANSWER_NOT_CONFIGURED when there is no region', async () => {
-    const bare = await TestServer.start({ env: { QUIVER_BEDROCK_ENDPOINT: fake.url } });
+    const bare = await TestServer.start({ env: { QUIVER_BEDROCK_ENDPOINT: fake.url, QUIVER_BEDROCK_REGION: '' } });
     try {
       await bare.request('POST', '/v1/collections', { name: 'kb' });
       await bare.request('PUT', '/v1/collections/kb/documents', { documents: [{ id: 'a', text: 'pasta boils for ten minutes' }] });
