@@ -10,14 +10,15 @@
 //                                        the core knows it only by the api's ClusterHooks shape
 //   query/, ingest/, ops/                services over open collections
 //   collection/                          the one write door per collection
-//   storage/, index/, embedding/         engines, independent of each other
+//   storage/, index/, embedding/,        engines, independent of each other (generation: the
+//   generation/                          Bedrock Converse client that writes answers)
 //   domain/, errors/, config/, util/, text/, log.ts   the base
 //
 // Dependencies point down only; nothing imports a layer above it, engines do not import each
 // other (an index reads the store through its own IndexSource interface), services do not import
 // each other, and a folder with an index.ts is entered only through it.
 const base = '^src/(domain|errors|config|util|text)/|^src/log\\.ts$';
-const engines = '^src/(storage|index|embedding)/';
+const engines = '^src/(storage|index|embedding|generation)/';
 const services = '^src/(query|ingest|ops)/';
 const root = '^src/(main|server)\\.ts$';
 
@@ -38,6 +39,7 @@ module.exports = {
     layer('storage-below-collection', '^src/storage/', ['^src/storage/', base]),
     layer('index-below-collection', '^src/index/', ['^src/index/', base]),
     layer('embedding-below-collection', '^src/embedding/', ['^src/embedding/', base]),
+    layer('generation-below-services', '^src/generation/', ['^src/generation/', base]),
     layer('collection-over-engines', '^src/collection/', ['^src/collection/', engines, base]),
     layer('query-is-a-service', '^src/query/', ['^src/query/', '^src/collection/', engines, base]),
     layer('ingest-is-a-service', '^src/ingest/', ['^src/ingest/', '^src/collection/', engines, base]),
@@ -90,7 +92,7 @@ module.exports = {
       comment: 'a folder with an index.ts is imported through it, so its inside can move freely',
       from: { path: '^src/([^/]+)/' },
       to: {
-        path: '^src/(storage|index|embedding|collection|query|ingest|api|client|cluster)/.+',
+        path: '^src/(storage|index|embedding|generation|collection|query|ingest|api|client|cluster)/.+',
         pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/api/v1/schemas\\.ts$'],
       },
     },
@@ -99,7 +101,7 @@ module.exports = {
       severity: 'error',
       comment: 'the composition root too',
       from: { path: root },
-      to: { path: '^src/(storage|index|embedding|collection|query|ingest|api|cluster)/.+', pathNot: ['^src/[^/]+/index\\.ts$'] },
+      to: { path: '^src/(storage|index|embedding|generation|collection|query|ingest|api|cluster)/.+', pathNot: ['^src/[^/]+/index\\.ts$'] },
     },
   ],
   options: {

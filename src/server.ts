@@ -11,6 +11,7 @@ import { ClusterNode } from './cluster/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
 import { Embedders } from './embedding/index.js';
+import { ConverseGenerator } from './generation/index.js';
 import type { IndexHostApi } from './index/index.js';
 import { IndexWorkers, inThreadHost, listSnapshotFiles } from './index/index.js';
 import { JobRunner } from './ingest/index.js';
@@ -60,6 +61,8 @@ export function createQuiver(config: Config, log: Logger): Quiver {
   const store = SqliteStore.open({ file: dbFile, sync: config.sync, embedCacheMax: config.embedCacheMax });
   const disk = new DiskHealth(config.dataDir, log);
   const embedders = new Embedders(config);
+  // Answers reach Bedrock where the bedrock embedder does (region, endpoint, credentials).
+  const generator = new ConverseGenerator({ region: config.bedrock.region, endpoint: config.bedrock.endpoint });
   // The HNSW graphs live in worker threads (started on first use), or in this one with 0.
   const indexWorkers = config.indexWorkers > 0 ? new IndexWorkers(config.indexWorkers, log) : undefined;
   const mainThreadHost = indexWorkers ? undefined : inThreadHost();
@@ -90,7 +93,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
       },
       periodic: { run: () => collections.saveAll(), intervalMs: config.snapshotIntervalMs },
       services: [runner],
-      close: [() => clusterNode?.stop(), () => collections.close(), () => indexWorkers?.close(), () => embedders.closeAll(), () => store.close(), () => disk.close()],
+      close: [() => clusterNode?.stop(), () => collections.close(), () => indexWorkers?.close(), () => embedders.closeAll(), () => generator.close(), () => store.close(), () => disk.close()],
     },
     log,
   );
@@ -101,6 +104,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     collections,
     catalog: store.catalog,
     embedders,
+    generator,
     jobs: store.jobs,
     runner,
     backup: (requested) => createBackup({ store, collections, log, backupDir: config.backupDir }, requested),

@@ -67,6 +67,8 @@ export const ACCESS_TABLE: readonly AccessRule[] = [
     ['POST', '/v1/collections/:name/ingest', 'write', 'write documents'],
     ['POST', '/v1/collections/:name/query', 'read', 'search'],
     ['POST', '/v1/collections/:name/context', 'read', 'search'],
+    // Answers read the collection as /context does; the Bedrock call they make is the server's own.
+    ['POST', '/v1/collections/:name/answer', 'read', 'search'],
     ['POST', '/v1/collections/:name/recommend', 'read', 'search'],
     ['POST', '/v1/collections/:name/cluster', 'read', 'search'],
     ['POST', '/v1/collections/:name/project', 'read', 'search'],

@@ -5,6 +5,7 @@ import type { Collection, CollectionRegistry, CreateCollectionInput } from '../c
 import type { Config } from '../config/index.js';
 import type { ChunkingSpec, DocumentInput } from '../domain/types.js';
 import type { Embedders } from '../embedding/index.js';
+import type { Generator } from '../generation/index.js';
 import type { JobRunner } from '../ingest/index.js';
 import type { BackupResult } from '../ops/backup.js';
 import type { BodyBudget } from './body.js';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   catalog: CollectionCatalog;
   /** The embedding models (loaded on first use, shared with the collections): for surfaces that embed text outside a collection. */
   embedders: Embedders;
+  /** The generation model client (Bedrock Converse) that writes answers. */
+  generator: Generator;
   /** Job reads (list, progress, failed documents). */
   jobs: JobStore;
   /** Job submission and cancellation. */

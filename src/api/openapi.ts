@@ -123,6 +123,25 @@ const contextResult = z.object({
   mode: z.enum(['vector', 'keyword', 'hybrid']),
   warning: z.string().optional(),
 });
+const answerMeta = {
+  citations: z
+    .array(z.object({ n: z.number().int().meta({ description: 'The [n] the answer cites it by' }), document_id: z.string(), chunk_index: z.number().int(), text: z.string() }))
+    .meta({ description: 'The passages the answer cites, in the order first cited; empty when it cites none' }),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), total_tokens: z.number().int() }),
+  model: z.string(),
+  stop_reason: z.string().meta({ description: "The model's (end_turn, max_tokens, ...), or no_passages when nothing matched and the model was not asked" }),
+  passages: z.number().int().meta({ description: 'Passages given to the model' }),
+  trimmed: z.number().int().meta({ description: "Retrieved passages dropped (lowest-ranked first) to fit the model's context" }),
+  mode: z.enum(['vector', 'keyword', 'hybrid']),
+  took_ms: z.number(),
+  warning: z.string().optional(),
+};
+const answerResult = z.object({ answer: z.string(), ...answerMeta }).meta({ id: 'AnswerResult' });
+const answerEvents = z.string().meta({
+  description:
+    'Server-sent events: "event: delta" with data {"text"} as the model writes, then "event: done" with data ' +
+    '{citations, usage, model, stop_reason, passages, trimmed, mode, took_ms, warning?}, or "event: error" with data {"status", "error": {code, message, details?}} (status: what the error would have had as a JSON answer)',
+});
 const job = z
   .object({
     id: z.string(),
@@ -270,6 +289,22 @@ function routes(config: Config): RouteConfig[] {
       tags: ['search'],
       request: { params: nameParam, body: body(s.contextBody) },
       responses: { 200: json(contextResult, 'The context and the passages it was built from'), ...errors(400, 401, 403, 404, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/answer',
+      summary: 'Answer a question from the collection: retrieved passages, a Bedrock model (Converse), numbered citations',
+      description:
+        'Retrieves the passages /context would, fits them to the model\'s context (lowest-ranked dropped first) and asks the model, ' +
+        'passing them as quoted material or document blocks, never as instructions. With "stream": true the answer comes as server-sent events.',
+      tags: ['search'],
+      request: { params: nameParam, body: body(s.answerBody) },
+      responses: {
+        200: { description: 'The answer and the passages it cites', content: { 'application/json': { schema: answerResult }, 'text/event-stream': { schema: answerEvents } } },
+        ...errors(400, 401, 403, 404, 415),
+        502: json(errorBody, 'The model failed or refused (GENERATION_FAILED)'),
+        503: json(errorBody, 'Bedrock is not configured here (ANSWER_NOT_CONFIGURED: no region or credentials), or out of time'),
+      },
     }),
     v1({
       method: 'post',

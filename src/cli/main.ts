@@ -3,8 +3,10 @@
 //   quiver restore <backup> --data-dir <dir>   restore a backup into an empty data dir
 //   quiver ingest <collection> <paths...>      load files through ingest jobs (a running server)
 //   quiver search <collection> "<text>"        query a collection (a running server)
+//   quiver ask <collection> "<question>"       answer from a collection with a Bedrock model (a running server)
 //   quiver check --data-dir <dir>              verify a data dir offline: what a start would rebuild
 import { Command } from 'commander';
+import { askCommand } from './ask.js';
 import { checkCommand } from './check.js';
 import { ingestCommand } from './ingest.js';
 import { restoreCommand } from './restore.js';
@@ -24,6 +26,7 @@ program
 program.addCommand(restoreCommand());
 program.addCommand(ingestCommand());
 program.addCommand(searchCommand());
+program.addCommand(askCommand());
 program.addCommand(checkCommand());
 
 await program.parseAsync(process.argv);

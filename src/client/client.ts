@@ -10,7 +10,11 @@ import { QuiverApiError } from './errors.js';
 import { ingest, submitIngest } from './ingest.js';
 import type { IngestOptions, IngestResult, SubmitIngestOptions } from './ingest.js';
 import { sleep } from './transport.js';
+import { readServerEvents } from './events.js';
 import type {
+  AnswerInput,
+  AnswerResult,
+  AnswerStreamEvent,
   Backup,
   BackupInput,
   ClusterInput,
@@ -209,6 +213,46 @@ export class CollectionHandle {
   /** RAG context: the best passages for `text`, packed under `max_tokens`, numbered for citation. */
   context(input: ContextInput, o: CallOptions = {}): Promise<ContextResult> {
     return this.c.call('POST /v1/collections/{name}/context', { idempotent: true }, o, (init) => this.c.api.POST('/v1/collections/{name}/context', { ...init, params: this.path, body: input }));
+  }
+
+  /**
+   * A question answered by the server's generation model (Amazon Bedrock) from this collection's
+   * passages, with the passages the answer cites. Sent once, never again after a network error
+   * or a 502: every attempt is a paid generation.
+   */
+  answer(input: AnswerInput, o: CallOptions = {}): Promise<AnswerResult> {
+    return this.c.call('POST /v1/collections/{name}/answer', { retry: false }, o, async (init) => {
+      const r = await this.c.api.POST('/v1/collections/{name}/answer', { ...init, params: this.path, body: { ...input, stream: false } });
+      return r as Answer<AnswerResult>;
+    });
+  }
+
+  /**
+   * The same answer as the model writes it: `delta` events with text, then one `done` with the
+   * citations and usage. A failure after the first event is thrown as QuiverApiError (its code
+   * from the server's `error` event). The call has no time limit of its own: stop it with `signal`.
+   */
+  async *answerStream(input: AnswerInput, o: CallOptions = {}): AsyncGenerator<AnswerStreamEvent, void, undefined> {
+    const url = `${this.c.url}/v1/collections/${encodeURIComponent(this.name)}/answer`;
+    const body = await this.c.call('POST /v1/collections/{name}/answer', { retry: false, timeoutMs: undefined }, o, async (init) => {
+      const r = await this.c.api.POST('/v1/collections/{name}/answer', {
+        ...init,
+        params: this.path,
+        body: { ...input, stream: true },
+        headers: { accept: 'text/event-stream' },
+        parseAs: 'stream',
+      });
+      return r as Answer<ReadableStream<Uint8Array>>;
+    });
+    for await (const ev of readServerEvents(body)) {
+      const data = JSON.parse(ev.data) as Record<string, unknown>;
+      if (ev.event === 'delta') yield { type: 'delta', text: String(data.text) };
+      else if (ev.event === 'done') yield { type: 'done', ...(data as Omit<AnswerResult, 'answer'>) };
+      else if (ev.event === 'error') {
+        const e = data as { status?: number; error?: { code?: string; message?: string; details?: unknown } };
+        throw new QuiverApiError({ status: e.status ?? 502, code: e.error?.code ?? 'INTERNAL', message: e.error?.message ?? 'the answer stream failed', details: e.error?.details, method: 'POST', url });
+      }
+    }
   }
 
   /**

@@ -1077,6 +1077,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{name}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a question from the collection: retrieved passages, a Bedrock model (Converse), numbered citations
+         * @description Retrieves the passages /context would, fits them to the model's context (lowest-ranked dropped first) and asks the model, passing them as quoted material or document blocks, never as instructions. With "stream": true the answer comes as server-sent events.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        question: string;
+                        /** @description Any Converse model; default QUIVER_ANSWER_MODEL (amazon.nova-micro-v1:0). Known: amazon.nova-micro-v1:0, amazon.nova-lite-v1:0, amazon.nova-pro-v1:0 */
+                        model?: string;
+                        /** @description The answer's length limit, at most the model's output limit; default 1024 (or that limit if lower) */
+                        max_tokens?: number;
+                        /** @description Tokens of passages at most (default 3000); always cut to what the model's context holds */
+                        context_tokens?: number;
+                        filter?: unknown;
+                        /** @enum {string} */
+                        mode?: "vector" | "keyword" | "hybrid";
+                        /**
+                         * @description Answer as server-sent events (text/event-stream): delta events, then done (or error)
+                         * @default false
+                         */
+                        stream?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The answer and the passages it cites */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnswerResult"];
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Bad input; the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role or the collection scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The model failed or refused (GENERATION_FAILED) */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Bedrock is not configured here (ANSWER_NOT_CONFIGURED: no region or credentials), or out of time */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/collections/{name}/documents/delete": {
         parameters: {
             query?: never;
@@ -2348,7 +2473,7 @@ export interface components {
                  * @description From the closed catalogue in src/errors/index.ts
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "NOT_READY" | "EMBEDDING_FAILED" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "EMBEDDING_FAILED" | "INTERNAL";
                 message: string;
                 details?: unknown;
             };
@@ -2425,6 +2550,33 @@ export interface components {
                 vector?: "hnsw" | "hnsw_filtered" | "exact";
                 filtered_chunks?: number;
             };
+            took_ms: number;
+            warning?: string;
+        };
+        AnswerResult: {
+            answer: string;
+            /** @description The passages the answer cites, in the order first cited; empty when it cites none */
+            citations: {
+                /** @description The [n] the answer cites it by */
+                n: number;
+                document_id: string;
+                chunk_index: number;
+                text: string;
+            }[];
+            usage: {
+                input_tokens: number;
+                output_tokens: number;
+                total_tokens: number;
+            };
+            model: string;
+            /** @description The model's (end_turn, max_tokens, ...), or no_passages when nothing matched and the model was not asked */
+            stop_reason: string;
+            /** @description Passages given to the model */
+            passages: number;
+            /** @description Retrieved passages dropped (lowest-ranked first) to fit the model's context */
+            trimmed: number;
+            /** @enum {string} */
+            mode: "vector" | "keyword" | "hybrid";
             took_ms: number;
             warning?: string;
         };

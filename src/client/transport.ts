@@ -183,10 +183,12 @@ function origin(url: string): string {
   }
 }
 
-/** A 2xx answer that should be JSON and is not: the address is probably not a Quiver server. */
+/** A 2xx answer that should be JSON (or the events it asked for) and is not: the address is probably not a Quiver server. */
 function checkJson(request: Request, res: Response): Response {
   const type = res.headers.get('content-type') ?? '';
   if (res.status === 204 || request.method === 'HEAD' || type.includes('json') || res.headers.get('content-length') === '0') return res;
+  // Server-sent events, when the request asked for them (answerStream).
+  if (type.startsWith('text/event-stream') && (request.headers.get('accept') ?? '').includes('text/event-stream')) return res;
   throw new QuiverApiError({
     status: res.status,
     code: 'INVALID_RESPONSE',

@@ -36,6 +36,12 @@ export type ProjectInput = BodyOf<'/v1/collections/{name}/project', 'post'>;
 export type ProjectResult = AnswerOf<'/v1/collections/{name}/project', 'post', 200>;
 export type ContextInput = BodyOf<'/v1/collections/{name}/context', 'post'>;
 export type ContextResult = AnswerOf<'/v1/collections/{name}/context', 'post', 200>;
+/** A question for answer() and answerStream() (which set `stream` themselves). */
+export type AnswerInput = Omit<BodyOf<'/v1/collections/{name}/answer', 'post'>, 'stream'>;
+export type AnswerResult = Schemas['AnswerResult'];
+export type Citation = AnswerResult['citations'][number];
+/** What answerStream() yields: text as the model writes it, then the rest of the answer once. */
+export type AnswerStreamEvent = { type: 'delta'; text: string } | ({ type: 'done' } & Omit<AnswerResult, 'answer'>);
 export type ListJobsQuery = QueryOf<'/v1/jobs', 'get'>;
 export type JobPage = AnswerOf<'/v1/jobs', 'get', 200>;
 export type BackupInput = NonNullable<BodyOf<'/v1/admin/backup', 'post'>>;

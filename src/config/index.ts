@@ -30,6 +30,11 @@ const byteSize = z
   })
   .pipe(z.number().int().min(1024, 'must be at least 1kb'));
 
+/** The model POST .../answer asks when the request names none (Amazon Nova Micro: text only, the cheapest Nova). */
+export const DEFAULT_ANSWER_MODEL = 'amazon.nova-micro-v1:0';
+/** A Bedrock model id, inference profile id or ARN, as the answer route's `model` field takes it. */
+export const BEDROCK_MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,2047}$/;
+
 /** Every variable the server reads; the README lists the same table. */
 const envSchema = z.object({
   QUIVER_HOST: z.string().min(1).default('127.0.0.1'),
@@ -70,6 +75,7 @@ const envSchema = z.object({
   QUIVER_SAGEMAKER_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1').optional(),
   QUIVER_SAGEMAKER_ENDPOINT: z.url({ error: 'expected a URL such as https://runtime.sagemaker.us-east-1.amazonaws.com' }).optional(),
   QUIVER_SAGEMAKER_CONCURRENCY: int(1, 1000).default(8),
+  QUIVER_ANSWER_MODEL: z.string().regex(BEDROCK_MODEL_ID, 'expected a Bedrock model id such as amazon.nova-micro-v1:0 (or an inference profile id or ARN)').default(DEFAULT_ANSWER_MODEL),
   QUIVER_OPENAI_CONCURRENCY: int(1, 1000).default(4),
   QUIVER_OPENAI_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   QUIVER_API_KEYS: z.string().optional(),
@@ -141,6 +147,8 @@ export interface Config {
     retryBaseMs: number;
   };
   bedrock: { region?: string; endpoint?: string; concurrency: number };
+  /** POST .../answer: the Converse model asked when a request names none (QUIVER_ANSWER_MODEL). */
+  answerModel: string;
   /**
    * The "sagemaker" provider: the region of endpoints whose embedder names none, the service URL
    * (a VPC endpoint, or a stand-in for tests) and the requests in flight per endpoint.
@@ -264,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bedrock: { region: e.QUIVER_BEDROCK_REGION, endpoint: e.QUIVER_BEDROCK_ENDPOINT, concurrency: e.QUIVER_BEDROCK_CONCURRENCY },
     sagemaker: { region: e.QUIVER_SAGEMAKER_REGION, endpoint: e.QUIVER_SAGEMAKER_ENDPOINT, concurrency: e.QUIVER_SAGEMAKER_CONCURRENCY },
+    answerModel: e.QUIVER_ANSWER_MODEL,
     openai: { concurrency: e.QUIVER_OPENAI_CONCURRENCY, timeoutMs: e.QUIVER_OPENAI_TIMEOUT_MS, env: (name) => env[name] },
     apiKeys: readApiKeys(e.QUIVER_API_KEYS, e.QUIVER_API_KEYS_FILE),
     corsOrigins: parseCorsOrigins(e.QUIVER_CORS_ORIGINS),

@@ -109,6 +109,13 @@ const catalogue = {
   },
   CLUSTER_UNSUPPORTED: { status: 501, message: (a: { what: string }) => `${a.what} is not available in cluster mode yet (docs/cluster.md lists what is)` },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
+  // 503, not 501: the route is there and works once the operator gives Bedrock a region and
+  // credentials (no new release); until then this server cannot answer, as with NOT_READY.
+  ANSWER_NOT_CONFIGURED: { status: 503, message: (a: { reason: string }) => `answers need Amazon Bedrock, which is not configured on this server: ${a.reason}` },
+  GENERATION_FAILED: {
+    status: 502,
+    message: (a: { model: string; reason: string; bedrock_error: string; bedrock_status: number | null }) => `the generation model ${a.model} failed: ${a.reason}`,
+  },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
   INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },
 } as const;

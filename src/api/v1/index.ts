@@ -2,6 +2,7 @@
 // that translate its JSON shapes to and from the domain types the services speak.
 import type { Router } from 'express';
 import { adminRoutes } from './admin.js';
+import { answerRoutes } from './answer.js';
 import { collectionRoutes } from './collections.js';
 import { clusterGate } from '../cluster-gate.js';
 import type { RouteContext } from '../context.js';
@@ -15,6 +16,7 @@ function v1Routes(v1: Router, ctx: RouteContext): void {
   if (ctx.cluster) v1.use('/collections/:name', clusterGate(ctx.cluster));
   collectionRoutes(v1, ctx);
   queryRoutes(v1, ctx);
+  answerRoutes(v1, ctx);
   exploreRoutes(v1, ctx);
   adminRoutes(v1, ctx);
   jobRoutes(v1, ctx);

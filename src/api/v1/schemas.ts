@@ -7,6 +7,7 @@ import { PROVIDERS } from '../../embedding/index.js';
 type ProviderSchema = z.ZodObject<{ provider: z.ZodLiteral<string> }>;
 // Every string that is stored, or compared with what is stored, is one of these (src/text/well-formed.ts).
 import { metadataKeyString, textString, wellFormedString } from '../../text/well-formed.js';
+import { BEDROCK_MODEL_ID } from '../../config/index.js';
 
 export const collectionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 characters from A-Z, a-z, 0-9, "_" and "-"');
 export const documentId = wellFormedString().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
@@ -242,4 +243,20 @@ export const contextBody = z.strictObject({
 
 export const deleteByFilterBody = z.strictObject({
   filter: z.record(z.string(), z.unknown()).refine((f) => Object.keys(f).length > 0, 'must not be empty (delete the collection to remove every document)'),
+});
+
+export const answerBody = z.strictObject({
+  question: textString()
+    .max(20_000)
+    .refine((t) => t.trim() !== '', 'must not be blank'),
+  model: z
+    .string()
+    .regex(BEDROCK_MODEL_ID, 'expected a Bedrock model id such as amazon.nova-micro-v1:0 (or an inference profile id or ARN)')
+    .optional()
+    .meta({ description: 'Any Converse model; default QUIVER_ANSWER_MODEL (amazon.nova-micro-v1:0). Known: amazon.nova-micro-v1:0, amazon.nova-lite-v1:0, amazon.nova-pro-v1:0' }),
+  max_tokens: z.number().int().min(1).max(1_000_000).optional().meta({ description: "The answer's length limit, at most the model's output limit; default 1024 (or that limit if lower)" }),
+  context_tokens: z.number().int().min(1).max(1_000_000).optional().meta({ description: "Tokens of passages at most (default 3000); always cut to what the model's context holds" }),
+  filter: filter.optional(),
+  mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
+  stream: z.boolean().default(false).meta({ description: 'Answer as server-sent events (text/event-stream): delta events, then done (or error)' }),
 });
