@@ -4,9 +4,11 @@
 //   quiver ingest <collection> <paths...>      load files through ingest jobs (a running server)
 //   quiver search <collection> "<text>"        query a collection (a running server)
 //   quiver check --data-dir <dir>              verify a data dir offline: what a start would rebuild
+//   quiver models list|import|check            local embedding models: list, bring one in, test it
 import { Command } from 'commander';
 import { checkCommand } from './check.js';
 import { ingestCommand } from './ingest.js';
+import { modelsCommand } from './models.js';
 import { restoreCommand } from './restore.js';
 import { searchCommand } from './search.js';
 
@@ -22,5 +24,6 @@ program.addCommand(restoreCommand());
 program.addCommand(ingestCommand());
 program.addCommand(searchCommand());
 program.addCommand(checkCommand());
+program.addCommand(modelsCommand());
 
 await program.parseAsync(process.argv);
