@@ -325,6 +325,8 @@ export async function importModel(opts: ImportOptions): Promise<ImportResult> {
     throw new UsageError(`a model named "${id}" ${where}; choose another --name, or --force to replace it`);
   }
   if (existing?.origin === 'package') throw new UsageError(`"${id}" is the name of a packaged model, which a folder cannot replace; choose another --name`);
+  // --force may shadow the built-in model from another folder, never overwrite the install's own copy.
+  if (existing?.origin === 'builtin' && existing.dir === target) throw new UsageError(`"${id}" is the built-in model in ${target}, which an import does not overwrite; choose another --name`);
   if (exists(target) && !existing && !opts.force) throw new UsageError(`${target} exists (it is not a model); choose another --name, or --force to replace it`);
 
   await fs.promises.mkdir(modelsDir, { recursive: true });

@@ -149,7 +149,7 @@ export function describeLocalModel(model: LocalModel): ModelDescription {
   const maxLength = num(tokConfig?.model_max_length);
   const maxTokens = maxLength !== null && maxLength < 1e9 ? maxLength : null;
   const positions = num(config.max_position_embeddings);
-  if (positions !== null && (maxTokens === null || maxTokens > positions)) {
+  if (tokConfig !== undefined && positions !== null && (maxTokens === null || maxTokens > positions)) {
     warnings.push(`tokenizer_config.json sets model_max_length ${maxTokens ?? '(none)'} but the model has ${positions} positions: texts longer than that will fail to embed; set model_max_length to ${positions} or less`);
   }
 

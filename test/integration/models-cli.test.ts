@@ -258,6 +258,26 @@ describe('refusals', () => {
   });
 });
 
+describe('a broken model in the folder', () => {
+  it('is listed as not loading, with the reason and the files it lacks, and check exits 1', async () => {
+    const broken = path.join(modelsDir, 'half-copied');
+    fs.mkdirSync(broken, { recursive: true });
+    fs.copyFileSync(path.join(sources, 'tiny-folder', 'config.json'), path.join(broken, 'config.json'));
+    try {
+      const r = await models('list', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const m = JSON.parse(r.stdout).models.find((x: Json) => x.id === 'half-copied');
+      expect(m).toMatchObject({ loads: false, warnings: ['tokenizer.json is missing', 'tokenizer_config.json is missing', 'onnx/model.onnx is missing'] });
+      expect(m.load_error).toMatch(/not found locally at .*half-copied/);
+      const check = await models('check', 'half-copied');
+      expect(check.code).toBe(1);
+      expect(check.stderr).toMatch(/^quiver models check: model "half-copied" does not load: .*not found locally at .*half-copied/);
+    } finally {
+      fs.rmSync(broken, { recursive: true });
+    }
+  });
+});
+
 describe('an import that is killed', () => {
   it('leaves no model, and the next import cleans up after it', async () => {
     const src = (await writeTinyModel(path.join(sources, 'killed'), { dim: 8, words: WORDS })).dir;
