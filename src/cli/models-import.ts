@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { listLocalModels, MODEL_ID_PATTERN, TOKEN_OUTPUTS } from '../embedding/index.js';
-import { UsageError } from './command.js';
+import { CliError, UsageError } from './command.js';
 import { withModel } from './models-probe.js';
 
 const { onnx } = onnxProto;
@@ -343,7 +343,10 @@ export async function importModel(opts: ImportOptions): Promise<ImportResult> {
   try {
     await writeEntries(staged, plan.entries);
     // Loaded from the work folder exactly as the server would load it from the models folder.
-    const dimensions = await withModel(id, [work], (model) => model.dimensions);
+    const dimensions = await withModel(id, [work], (model) => model.dimensions).catch((err: unknown) => {
+      if (err instanceof CliError) err.message += '; nothing was imported';
+      throw err;
+    });
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     const replaced = exists(target);
     if (replaced) await fs.promises.rename(target, path.join(work, 'replaced'));

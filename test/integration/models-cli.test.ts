@@ -258,6 +258,23 @@ describe('refusals', () => {
   });
 });
 
+describe('a model that passes the file checks but does not run', () => {
+  it('is not imported (exit 1), with the loader\'s reason', async () => {
+    // A folder import leaves the inputs to the model's own class; this graph asks for one nobody feeds.
+    const dir = path.join(sources, 'needs-position-ids');
+    fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(sources, 'tiny-folder', f), path.join(dir, f));
+    const graph = onnx.ModelProto.decode(fs.readFileSync(path.join(sources, 'tiny-folder', 'onnx', 'model.onnx')));
+    graph.graph!.input!.find((i) => i.name === 'token_type_ids')!.name = 'position_ids';
+    fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx'), onnx.ModelProto.encode(graph).finish());
+    const before = entries();
+    const r = await models('import', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^quiver models import: model "needs-position-ids" does not load: .*position_ids.*; nothing was imported\n$/s);
+    expect(entries()).toEqual(before);
+  });
+});
+
 describe('a broken model in the folder', () => {
   it('is listed as not loading, with the reason and the files it lacks, and check exits 1', async () => {
     const broken = path.join(modelsDir, 'half-copied');
