@@ -5,10 +5,12 @@
 //   quiver search <collection> "<text>"        query a collection (a running server)
 //   quiver ask <collection> "<question>"       answer from a collection with a Bedrock model (a running server)
 //   quiver check --data-dir <dir>              verify a data dir offline: what a start would rebuild
+//   quiver models list|import|check            local embedding models: list, bring one in, test it
 import { Command } from 'commander';
 import { askCommand } from './ask.js';
 import { checkCommand } from './check.js';
 import { ingestCommand } from './ingest.js';
+import { modelsCommand } from './models.js';
 import { restoreCommand } from './restore.js';
 import { searchCommand } from './search.js';
 
@@ -28,5 +30,6 @@ program.addCommand(ingestCommand());
 program.addCommand(searchCommand());
 program.addCommand(askCommand());
 program.addCommand(checkCommand());
+program.addCommand(modelsCommand());
 
 await program.parseAsync(process.argv);

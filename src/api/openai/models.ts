@@ -1,13 +1,10 @@
 // Owns which model ids the OpenAI surface answers to and what each means to Quiver: the local
 // models found on disk (and the packaged ones) become {provider: "local"}, Titan ids become
 // {provider: "bedrock"} when Bedrock is configured. Anything else is a 404 naming the model.
-import fs from 'node:fs';
-import path from 'node:path';
-import { BUILTIN_MODELS_DIR } from '../../config/index.js';
 import type { Config } from '../../config/index.js';
 import type { EmbedderSpec } from '../../domain/types.js';
 import { createError } from '../../errors/index.js';
-import { MODEL_ID_PATTERN, PACKAGED_MODELS, TITAN_MODELS, TITAN_V2_DIMENSIONS, titanDimensions } from '../../embedding/index.js';
+import { listLocalModels, TITAN_MODELS, TITAN_V2_DIMENSIONS, titanDimensions } from '../../embedding/index.js';
 import type { TitanModel } from '../../embedding/index.js';
 
 export interface ModelEntry {
@@ -17,55 +14,9 @@ export interface ModelEntry {
   owned_by: string;
 }
 
-/** Where local models are looked for, in the local provider's order (providers/local.ts). */
-function modelDirs(config: Config): string[] {
-  const dirs = [config.modelsDir];
-  if (path.resolve(BUILTIN_MODELS_DIR) !== config.modelsDir) dirs.push(path.resolve(BUILTIN_MODELS_DIR));
-  return dirs;
-}
-
-function createdAt(file: string): number {
-  try {
-    return Math.floor(fs.statSync(file).mtimeMs / 1000);
-  } catch {
-    return 0;
-  }
-}
-
-/** Folders holding <id>/config.json or <org>/<id>/config.json: the local provider's layout. */
+/** The local models on disk and in packages (src/embedding: the same listing `quiver models list` shows). */
 function localModels(config: Config): ModelEntry[] {
-  const found = new Map<string, ModelEntry>();
-  const add = (id: string, file: string) => {
-    if (!found.has(id) && MODEL_ID_PATTERN.test(id)) found.set(id, { id, created: createdAt(file), owned_by: 'quiver' });
-  };
-  for (const dir of modelDirs(config)) {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const top = path.join(dir, e.name);
-      if (fs.existsSync(path.join(top, 'config.json'))) {
-        add(e.name, path.join(top, 'config.json'));
-        continue;
-      }
-      let inner: fs.Dirent[] = [];
-      try {
-        inner = fs.readdirSync(top, { withFileTypes: true });
-      } catch {
-        // An unreadable folder holds no model we could load either.
-      }
-      for (const i of inner) {
-        const file = path.join(top, i.name, 'config.json');
-        if (i.isDirectory() && fs.existsSync(file)) add(`${e.name}/${i.name}`, file);
-      }
-    }
-  }
-  for (const id of PACKAGED_MODELS) add(id, '');
-  return [...found.values()].sort((a, b) => a.id.localeCompare(b.id));
+  return listLocalModels(config.modelsDir).map((m) => ({ id: m.id, created: m.created, owned_by: 'quiver' }));
 }
 
 /** Bedrock is offered when it is configured explicitly, as the Bedrock provider's own settings say. */

@@ -1,17 +1,10 @@
 // Provider "local": a model run in-process (worker threads) with transformers.js or USE-lite,
 // loaded from the models folder with no network (src/embedding/local.ts). The built-in model
 // is the default; its size is the model's, so finding it loads the model.
-import path from 'node:path';
 import { z } from 'zod';
-import { BUILTIN_MODELS_DIR } from '../../config/index.js';
 import { LocalEmbedder, MODEL_ID_PATTERN } from '../local.js';
-import type { EmbeddingProvider, ProviderContext } from '../provider.js';
-
-function searchDirs(ctx: ProviderContext): string[] {
-  const dirs = [ctx.config.modelsDir];
-  if (path.resolve(BUILTIN_MODELS_DIR) !== ctx.config.modelsDir) dirs.push(BUILTIN_MODELS_DIR);
-  return dirs;
-}
+import { localModelDirs } from '../local-models.js';
+import type { EmbeddingProvider } from '../provider.js';
 
 export const localProvider: EmbeddingProvider = {
   name: 'local',
@@ -25,7 +18,7 @@ export const localProvider: EmbeddingProvider = {
   create: async (spec, ctx) =>
     LocalEmbedder.load({
       modelId: spec.model ?? ctx.config.defaultModel,
-      searchDirs: searchDirs(ctx),
+      searchDirs: localModelDirs(ctx.config.modelsDir),
       allowDownload: ctx.config.allowModelDownload,
       poolSize: ctx.config.ingest.embedWorkers,
     }),
