@@ -55,15 +55,23 @@ export class Applier {
     await this.running;
   }
 
-  /** Resolves once `seq` is applied (or the applier stops). */
-  until(seq: number): Promise<void> {
+  /** Resolves once `seq` is applied, the applier stops, or `ms` passed (min_seq's bounded wait); then read `applied`. */
+  until(seq: number, ms: number): Promise<void> {
     if (this.applied >= seq || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.add({ seq, resolve }));
-  }
-
-  /** Drops a waiter that gave up (min_seq's bounded wait). */
-  forget(resolve: () => void): void {
-    for (const w of this.waiters) if (w.resolve === resolve) this.waiters.delete(w);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve();
+      }, ms);
+      this.waiters.add(waiter);
+    });
   }
 
   /** Called periodically with the stream's last sequence: restarts a consumer that stopped delivering. */

@@ -267,18 +267,8 @@ export class ClusterNode {
       if (!this.applies) throw createError('CLUSTER_UNSUPPORTED', { what: 'min_seq on an api-role node' });
       throw createError('COLLECTION_NOT_FOUND', { name: collection });
     }
-    const a = applier;
-    if (a.applied >= seq) return;
-    let resolveWait!: () => void;
-    const done = new Promise<void>((resolve) => (resolveWait = resolve));
-    void a.until(seq).then(() => resolveWait());
-    const timer = setTimeout(() => resolveWait(), Math.max(0, deadline - Date.now()));
-    await done;
-    clearTimeout(timer);
-    if (a.applied < seq) {
-      a.forget(resolveWait);
-      throw createError('NOT_YET_APPLIED', { collection, wanted: seq, applied: a.applied, ms });
-    }
+    await applier.until(seq, Math.max(0, deadline - Date.now()));
+    if (applier.applied < seq) throw createError('NOT_YET_APPLIED', { collection, wanted: seq, applied: applier.applied, ms });
   }
 
   notReadyReason(): string | undefined {
