@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../src/util/random.mjs';
-import { loadSets } from './lib/quality-sets.js';
+import { clusterCorpora, loadSets } from './lib/quality-sets.js';
 import type { QualityCell } from './lib/util.js';
 import { ROOT, log, machine } from './lib/util.js';
 
@@ -46,7 +46,9 @@ interface QueryRun {
   /** Experimental rankings (--experiments): name → top 100. */
   extra?: Record<string, Ranked[]>;
 }
-type WorkerOut = Record<string, QueryRun[]>;
+/** Per labelled corpus: how each way of choosing k clustered it. */
+type ClusterOut = Record<string, { documents: number; topics: number; rows: { how: string; k: number; purity: number; nmi: number }[] }>;
+type WorkerOut = Record<string, QueryRun[]> & { clusters?: ClusterOut };
 
 // ---- worker: one checkout, every set ----
 
@@ -83,11 +85,62 @@ async function worker(root: string, out: string): Promise<void> {
       }
       result[set.name] = runs;
     }
+    if (!args.sets) result.clusters = await clusterQuality(imp, quiver.collections);
   } finally {
     await quiver.lifecycle.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   fs.writeFileSync(out, JSON.stringify(result));
+}
+
+/** Purity (each cluster counted as its commonest topic) and normalised mutual information (arithmetic mean). */
+function purityNmi(clusters: number[], topics: string[]): { purity: number; nmi: number } {
+  const n = clusters.length;
+  const joint = new Map<string, number>();
+  const cs = new Map<number, number>();
+  const ts = new Map<string, number>();
+  clusters.forEach((c, i) => {
+    joint.set(`${c}\u0000${topics[i]}`, (joint.get(`${c}\u0000${topics[i]}`) ?? 0) + 1);
+    cs.set(c, (cs.get(c) ?? 0) + 1);
+    ts.set(topics[i]!, (ts.get(topics[i]!) ?? 0) + 1);
+  });
+  const best = new Map<number, number>();
+  let mi = 0;
+  for (const [key, m] of joint) {
+    const [c, t] = key.split('\u0000') as [string, string];
+    best.set(+c, Math.max(best.get(+c) ?? 0, m));
+    mi += (m / n) * Math.log((m * n) / (cs.get(+c)! * ts.get(t)!));
+  }
+  const h = (counts: Iterable<number>) => -[...counts].reduce((a, m) => a + (m / n) * Math.log(m / n), 0);
+  const denom = (h(cs.values()) + h(ts.values())) / 2;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { purity: round([...best.values()].reduce((a, b) => a + b, 0) / n), nmi: round(denom > 0 ? mi / denom : 0) };
+}
+
+/** k-means on each labelled corpus's document vectors: k fixed at the number of topics, and "auto" by each criterion kmeans.mjs offers. */
+async function clusterQuality(
+  imp: (p: string) => Promise<Record<string, unknown>>,
+  collections: { create: (o: object) => Promise<{ write: (docs: { id: string; text: string }[], o: object) => Promise<unknown> }> },
+): Promise<ClusterOut> {
+  const km = (await imp('src/query/kmeans.mjs')) as { kmeansBest: (d: number[][], k: number | 'auto', seed: number, criterion?: string) => { k: number; labels: number[] }; CRITERIA?: string[] };
+  const { sampleDocuments } = (await imp('src/query/cluster.ts')) as { sampleDocuments: (c: unknown, f: undefined, limit: number, seed: number, maxText: number) => { docs: { id: string; vector: Float32Array }[] } };
+  const out: ClusterOut = {};
+  for (const corpus of clusterCorpora()) {
+    const col = await collections.create({ name: `clusters-${corpus.name}`, metric: 'cosine', embedder: { provider: 'local' } });
+    for (let i = 0; i < corpus.documents.length; i += 100) await col.write(corpus.documents.slice(i, i + 100).map(({ id, text }) => ({ id, text })), { onError: 'reject-batch' });
+    const { docs } = sampleDocuments(col, undefined, 5000, 1, 0);
+    const topicOf = new Map(corpus.documents.map((d) => [d.id, d.label]));
+    const topics = docs.map((d) => topicOf.get(d.id)!);
+    const data = docs.map((d) => Array.from(unit(d.vector)));
+    const count = new Set(topics).size;
+    const rows: ClusterOut[string]['rows'] = [];
+    for (const [how, k, criterion] of [[`k = ${count} (the topics)`, count, undefined], ...(km.CRITERIA ?? ['silhouette']).map((c) => [`auto by ${c}`, 'auto', c] as const)] as const) {
+      const r = km.kmeansBest(data, k, 1, criterion);
+      rows.push({ how, k: r.k, ...purityNmi(r.labels, topics) });
+    }
+    out[corpus.name] = { documents: docs.length, topics: count, rows };
+  }
+  return out;
 }
 
 type Label = { label: number; score: number };
@@ -386,6 +439,10 @@ async function main(): Promise<void> {
       }
     }
   }
+  const clusters = Object.fromEntries(variants.flatMap((v) => (data[v.name]!.clusters ? [[v.name, data[v.name]!.clusters!]] : [])));
+  for (const [v, corpora] of Object.entries(clusters))
+    for (const [corpus, c] of Object.entries(corpora))
+      for (const r of c.rows) lines.push(`clusters  ${v.padEnd(8)} ${corpus.padEnd(14)} (${c.documents} docs, ${c.topics} topics) ${r.how.padEnd(28)} k=${r.k} purity ${r.purity.toFixed(3)} NMI ${r.nmi.toFixed(3)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   const result = {
     date: new Date().toISOString(),
@@ -394,6 +451,7 @@ async function main(): Promise<void> {
     sets: sets.map((s) => ({ name: s.name, judged: s.judged, documents: s.documents.length, queries: s.queries.length, heldBack: s.queries.filter((q) => q.heldBack).length })),
     metrics: 'MRR@10, recall@10, nDCG@10; intervals: paired bootstrap 95 % of the MRR@10 difference',
     table,
+    clusters,
   };
   fs.rmSync(tmp, { recursive: true, force: true });
   const out = args.out ?? path.join(ROOT, 'benchmarks', 'results', `${new Date().toISOString().slice(0, 10)}-quality.json`);

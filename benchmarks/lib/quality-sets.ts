@@ -160,6 +160,36 @@ function antdZh(): JudgedSet {
   };
 }
 
+/** A corpus with a topic label per document, for cluster purity (benchmarks/quality.ts). */
+export interface LabelledCorpus {
+  name: string;
+  documents: { id: string; text: string; label: string }[];
+}
+
+/**
+ * Labelled corpora for clustering: "packages" — the undici, pino and fiori documents of the sets
+ * above, labelled by where they come from (3 topics); "fiori-sources" — the fiori records of the
+ * seven sources with at least 17 records (SAPUI5, Fiori tools, the development portal, …),
+ * labelled by source (the record id's prefix).
+ */
+export function clusterCorpora(): LabelledCorpus[] {
+  const d = docs().documents.map((x) => ({ ...x, label: x.id.split(':')[0]! }));
+  const records = fs
+    .readFileSync(path.join(ROOT, 'node_modules', '@sap-ux', 'fiori-docs-embeddings', 'data', 'embeddings', 'records.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      const r = JSON.parse(l) as { id: string; content: string };
+      return { id: `f${i}`, text: r.content.slice(0, 2000), label: r.id.replace(/-\d+-chunk-\d+$/, '') };
+    });
+  const size = new Map<string, number>();
+  for (const r of records) size.set(r.label, (size.get(r.label) ?? 0) + 1);
+  return [
+    { name: 'packages', documents: [...d, ...records.map((r) => ({ ...r, label: 'fiori' }))] },
+    { name: 'fiori-sources', documents: records.filter((r) => size.get(r.label)! >= 17) },
+  ];
+}
+
 export async function loadSets(names?: string[]): Promise<JudgedSet[]> {
   const all: Record<string, () => JudgedSet | Promise<JudgedSet>> = { fiori, docs, 'antd-zh': antdZh, labelled };
   const chosen = names ?? Object.keys(all);

@@ -82,7 +82,7 @@ const QUOTED = /"([^"]+)"|\u201c([^\u201d]+)\u201d|\u300c([^\u300d]+)\u300d/gu;
  * The quoted phrases of a query as term lists, at most maxPhrases. Stopwords stay in, as in the
  * index: "the end" is matched as written. (Identifier-looking tokens such as `max_retries` or
  * `Agent.dispatch` were tried as exact sequences too and lowered MRR@10 on every judged set by
- * 0.002–0.009: benchmarks/FINDINGS.md.)
+ * 0.002–0.009: BENCHMARKS.md, issue 14 second slice.)
  */
 export function queryPhrases(text: string, maxPhrases = 8): string[][] {
   const out = new Map<string, string[]>();

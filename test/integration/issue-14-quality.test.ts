@@ -4,6 +4,7 @@
 // collection instead of collapsing to 2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, type Json } from '../helpers/server.js';
+import { rng } from '../fixtures/vectors.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -52,5 +53,38 @@ describe('quoted phrases', () => {
 
   it('that no document holds leave the ranking to the words', async () => {
     expect(await ids('phrases', { text: '"retries to the max"', mode: 'keyword' })).toEqual(await ids('phrases', { text: 'retries max', mode: 'keyword' }));
+  });
+});
+
+describe('k: "auto"', () => {
+  it('finds the five topics of a clearly five-topic collection, each cluster one topic, labelled by its words', async () => {
+    await create('five-topics', { embedder: { provider: 'none' }, dimension: 16 });
+    const r = rng(11);
+    const topics = [
+      ['rocket', 'orbit', 'planet', 'launch'],
+      ['recipe', 'oven', 'flour', 'garlic'],
+      ['guitar', 'chord', 'melody', 'drummer'],
+      ['invoice', 'ledger', 'audit', 'payroll'],
+      ['glacier', 'volcano', 'erosion', 'tectonic'],
+    ];
+    const centres = topics.map(() => Array.from({ length: 16 }, () => r() * 2 - 1));
+    await put(
+      'five-topics',
+      topics.flatMap((words, t) =>
+        Array.from({ length: 24 }, (_, i) => ({
+          id: `${t}-${i}`,
+          vector: centres[t]!.map((c) => c + (r() - 0.5) * 0.5),
+          text: `The ${words[i % 4]} and the ${words[(i + 1) % 4]}.`,
+        })),
+      ),
+    );
+    const res = await s.request('POST', '/v1/collections/five-topics/cluster', { k: 'auto', seed: 1, include_members: true });
+    expect(res.status).toBe(200);
+    expect(res.body.k).toBe(5);
+    for (const c of res.body.clusters as Json[]) {
+      expect(new Set((c.members as string[]).map((id) => id.split('-')[0])).size).toBe(1);
+      const topic = topics[Number((c.members as string[])[0]!.split('-')[0])]!;
+      expect(topic).toContain(c.top_terms[0]);
+    }
   });
 });
