@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'models/', 'data/', 'dist/', 'coverage/', 'benchmarks/results/'] },
+  { ignores: ['node_modules/', 'models/', 'data/', 'dist/', 'coverage/', 'benchmarks/results/', 'benchmarks/.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

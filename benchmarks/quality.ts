@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../src/util/random.mjs';
-import { loadSets } from './lib/quality-sets.js';
+import { clusterCorpora, loadSets } from './lib/quality-sets.js';
 import type { QualityCell } from './lib/util.js';
 import { ROOT, log, machine } from './lib/util.js';
 
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     sets: { type: 'string' },
     /** Keep each variant's rankings in this folder / reuse them from there (to try fusion settings without the model). */
     'keep-runs': { type: 'string' },
+    /** Also record pseudo-relevance-feedback rankings (the query vector moved toward top hits). */
+    experiments: { type: 'boolean' },
     'from-runs': { type: 'string' },
   },
 });
@@ -41,8 +43,12 @@ interface QueryRun {
   vector: Ranked[];
   keyword: Ranked[];
   hybrid: Ranked[];
+  /** Experimental rankings (--experiments): name → top 100. */
+  extra?: Record<string, Ranked[]>;
 }
-type WorkerOut = Record<string, QueryRun[]>;
+/** Per labelled corpus: how each way of choosing k clustered it. */
+type ClusterOut = Record<string, { documents: number; topics: number; rows: { how: string; k: number; purity: number; nmi: number }[] }>;
+type WorkerOut = Record<string, QueryRun[]> & { clusters?: ClusterOut };
 
 // ---- worker: one checkout, every set ----
 
@@ -55,6 +61,7 @@ async function worker(root: string, out: string): Promise<void> {
   const { loadConfig } = (await imp('src/config/index.ts')) as { loadConfig: (env: Record<string, string>) => unknown };
   const { createLogger } = (await imp('src/log.ts')) as { createLogger: (l: string) => unknown };
   const { search } = (await imp('src/query/index.ts')) as { search: SearchFn };
+  const { fuseAdaptive: fuse } = (await imp('src/query/fusion.ts')) as { fuseAdaptive: FuseFn };
   const { createQuiver } = (await imp('src/server.ts')) as {
     createQuiver: (cfg: unknown, log: unknown) => {
       lifecycle: { start: () => Promise<void>; close: () => Promise<void> };
@@ -71,9 +78,14 @@ async function worker(root: string, out: string): Promise<void> {
       for (let i = 0; i < set.documents.length; i += 100) await col.write(set.documents.slice(i, i + 100), { onError: 'reject-batch' });
       const runs: QueryRun[] = [];
       const list = async (text: string, k: number, mode?: string) => (await search(col, { text, k, include: [], ...(mode ? { mode } : {}) })).hits.map((h) => ({ id: h.documentId, score: h.score }));
-      for (const q of set.queries) runs.push({ vector: await list(q.text, 100, 'vector'), keyword: await list(q.text, 100, 'keyword'), hybrid: await list(q.text, 10) });
+      for (const q of set.queries) {
+        const run: QueryRun = { vector: await list(q.text, 100, 'vector'), keyword: await list(q.text, 100, 'keyword'), hybrid: await list(q.text, 10) };
+        if (args.experiments) run.extra = await experiments(col as unknown as ExperimentCollection, q.text, fuse);
+        runs.push(run);
+      }
       result[set.name] = runs;
     }
+    if (!args.sets) result.clusters = await clusterQuality(imp, quiver.collections);
   } finally {
     await quiver.lifecycle.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -81,9 +93,123 @@ async function worker(root: string, out: string): Promise<void> {
   fs.writeFileSync(out, JSON.stringify(result));
 }
 
+/** Purity (each cluster counted as its commonest topic) and normalised mutual information (arithmetic mean). */
+function purityNmi(clusters: number[], topics: string[]): { purity: number; nmi: number } {
+  const n = clusters.length;
+  const joint = new Map<string, number>();
+  const cs = new Map<number, number>();
+  const ts = new Map<string, number>();
+  clusters.forEach((c, i) => {
+    joint.set(`${c}\u0000${topics[i]}`, (joint.get(`${c}\u0000${topics[i]}`) ?? 0) + 1);
+    cs.set(c, (cs.get(c) ?? 0) + 1);
+    ts.set(topics[i]!, (ts.get(topics[i]!) ?? 0) + 1);
+  });
+  const best = new Map<number, number>();
+  let mi = 0;
+  for (const [key, m] of joint) {
+    const [c, t] = key.split('\u0000') as [string, string];
+    best.set(+c, Math.max(best.get(+c) ?? 0, m));
+    mi += (m / n) * Math.log((m * n) / (cs.get(+c)! * ts.get(t)!));
+  }
+  const h = (counts: Iterable<number>) => -[...counts].reduce((a, m) => a + (m / n) * Math.log(m / n), 0);
+  const denom = (h(cs.values()) + h(ts.values())) / 2;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { purity: round([...best.values()].reduce((a, b) => a + b, 0) / n), nmi: round(denom > 0 ? mi / denom : 0) };
+}
+
+/** k-means on each labelled corpus's document vectors: k fixed at the number of topics, and "auto" by each criterion kmeans.mjs offers. */
+async function clusterQuality(
+  imp: (p: string) => Promise<Record<string, unknown>>,
+  collections: { create: (o: object) => Promise<{ write: (docs: { id: string; text: string }[], o: object) => Promise<unknown> }> },
+): Promise<ClusterOut> {
+  const km = (await imp('src/query/kmeans.mjs')) as { kmeansBest: (d: number[][], k: number | 'auto', seed: number, criterion?: string) => { k: number; labels: number[] }; CRITERIA?: string[] };
+  const { sampleDocuments } = (await imp('src/query/cluster.ts')) as { sampleDocuments: (c: unknown, f: undefined, limit: number, seed: number, maxText: number) => { docs: { id: string; vector: Float32Array }[] } };
+  const out: ClusterOut = {};
+  for (const corpus of clusterCorpora()) {
+    const col = await collections.create({ name: `clusters-${corpus.name}`, metric: 'cosine', embedder: { provider: 'local' } });
+    for (let i = 0; i < corpus.documents.length; i += 100) await col.write(corpus.documents.slice(i, i + 100).map(({ id, text }) => ({ id, text })), { onError: 'reject-batch' });
+    const { docs } = sampleDocuments(col, undefined, 5000, 1, 0);
+    const topicOf = new Map(corpus.documents.map((d) => [d.id, d.label]));
+    const topics = docs.map((d) => topicOf.get(d.id)!);
+    const data = docs.map((d) => Array.from(unit(d.vector)));
+    const count = new Set(topics).size;
+    const rows: ClusterOut[string]['rows'] = [];
+    for (const [how, k, criterion] of [[`k = ${count} (the topics)`, count, undefined], ...(km.CRITERIA ?? ['silhouette']).map((c) => [`auto by ${c}`, 'auto', c] as const)] as const) {
+      const r = km.kmeansBest(data, k, 1, criterion);
+      rows.push({ how, k: r.k, ...purityNmi(r.labels, topics) });
+    }
+    out[corpus.name] = { documents: docs.length, topics: count, rows };
+  }
+  return out;
+}
+
+type Label = { label: number; score: number };
+type FuseFn = (v: Label[], k: Label[], cosine: boolean) => Label[];
+interface ExperimentCollection {
+  embedder(): Promise<{ embed(t: string[]): Promise<(Float32Array | null)[]> } | undefined>;
+  search(q: Float32Array, k: number, o?: object): Promise<{ neighbors: Label[] }>;
+  keyword(text: string, f: undefined, n: number): Label[];
+  chunks(labels: number[], f: object): Map<number, { documentId: string }>;
+  vectorsByLabel(labels: number[]): Map<number, Float32Array>;
+}
+
+function unit(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n) || 1;
+  return v.map((x) => x / n);
+}
+
+/** Rocchio: the unit query plus beta times the mean of the unit vectors of the given chunks, as a unit vector. */
+function feedback(q: Float32Array, vectors: Float32Array[], beta: number): Float32Array {
+  const out = unit(q);
+  for (const v of vectors) {
+    const u = unit(v);
+    for (let i = 0; i < out.length; i++) out[i]! += (beta * u[i]!) / vectors.length;
+  }
+  return unit(out);
+}
+
+/** Pseudo-relevance-feedback rankings of one query, by document (first chunk wins). */
+async function experiments(col: ExperimentCollection, text: string, fuse: FuseFn): Promise<Record<string, Ranked[]>> {
+  const byDoc = (list: Label[]): Ranked[] => {
+    const rows = col.chunks(list.map((x) => x.label), {});
+    const seen = new Set<string>();
+    const out: Ranked[] = [];
+    for (const x of list) {
+      const id = rows.get(x.label)?.documentId;
+      if (id === undefined || seen.has(id)) continue;
+      seen.add(id);
+      out.push({ id, score: x.score });
+    }
+    return out;
+  };
+  const [qv] = (await (await col.embedder())!.embed([text])) ?? [];
+  const kw = col.keyword(text, undefined, 100);
+  const out: Record<string, Ranked[]> = {};
+  // No query vector (no word the model knows): hybrid is keyword alone, as in search.ts.
+  if (!qv) return out;
+  const vec = (await col.search(qv, 100)).neighbors;
+  const vecs = col.vectorsByLabel([...kw.slice(0, 10), ...vec.slice(0, 10)].map((x) => x.label));
+  const top = (list: Label[], m: number) => list.slice(0, m).flatMap((x) => vecs.get(x.label) ?? []);
+  for (const [name, from, m, beta] of [
+    ['prf-kw m3 b0.5', kw, 3, 0.5],
+    ['prf-kw m3 b1', kw, 3, 1],
+    ['prf-kw m5 b2', kw, 5, 2],
+    ['prf-kw m1 b1', kw, 1, 1],
+    ['prf-vec m3 b0.5', vec, 3, 0.5],
+    ['prf-vec m5 b1', vec, 5, 1],
+  ] as const) {
+    const moved = (await col.search(feedback(qv, top(from, m), beta), 100)).neighbors;
+    out[`vector ${name}`] = byDoc(moved);
+    out[`hybrid ${name}`] = byDoc(fuse(moved, kw, true));
+  }
+  return out;
+}
+
 function runWorker(root: string, out: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'benchmarks', 'quality.ts'), '--worker', out, '--root', root, ...(args.sets ? ['--sets', args.sets] : [])], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'benchmarks', 'quality.ts'), '--worker', out, '--root', root, ...(args.sets ? ['--sets', args.sets] : []), ...(args.experiments ? ['--experiments'] : [])], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`quality worker for ${root} exited ${code}`))));
   });
 }
@@ -199,7 +325,35 @@ function adaptive(gamma: number, cap: number): Fuser {
   };
 }
 
+/**
+ * As absoluteAdaptive, with the keyword weight lowered when the vector ranking is sure of itself:
+ * its best cosine stands `margin` above its tenth (a gap the keyword side may not see).
+ */
+function vectorConfident(a0: number, slope: number, gapScale: number): Fuser {
+  return (v, k, q) => {
+    const gap = v.length > 9 ? v[0]!.score - v[9]!.score : 0;
+    const a = k.length ? Math.max(0.3, Math.min(0.9, a0 + slope * k[0]!.score - gapScale * gap)) : 0;
+    return absolute(a)(v, k, q);
+  };
+}
+
+/** As absoluteAdaptive, keyword's own confidence added: its best score's lead over its second. */
+function keywordLead(a0: number, slope: number, leadScale: number): Fuser {
+  return (v, k, q) => {
+    const lead = k.length > 1 ? k[0]!.score - k[1]!.score : 0;
+    return absolute(k.length ? Math.min(0.95, a0 + slope * k[0]!.score + leadScale * lead) : 0)(v, k, q);
+  };
+}
+
 export const FUSERS: Record<string, Fuser> = {
+  'vec-confident 0.6+1-1': vectorConfident(0.6, 1, 1),
+  'vec-confident 0.6+1-2': vectorConfident(0.6, 1, 2),
+  'vec-confident 0.7+1-2': vectorConfident(0.7, 1, 2),
+  'kw-lead 0.6+1+1': keywordLead(0.6, 1, 1),
+  'kw-lead 0.6+1+2': keywordLead(0.6, 1, 2),
+  'abs-adaptive 0.6+1 max0.95': absoluteAdaptive(0.6, 1, 0.95),
+  'abs-adaptive 0.7+1': absoluteAdaptive(0.7, 1),
+  'abs-adaptive 0.65+0.5': absoluteAdaptive(0.65, 0.5),
   'abs 0.5': absolute(0.5),
   'abs 0.7': absolute(0.7),
   'abs 0.8': absolute(0.8),
@@ -259,6 +413,7 @@ async function main(): Promise<void> {
     for (const [vi, v] of variants.entries()) {
       const runs = data[v.name]![set.name]!;
       const rows: Record<string, (r: QueryRun, q: string) => Ranked[]> = { vector: (r) => r.vector, keyword: (r) => r.keyword, hybrid: (r) => r.hybrid };
+      for (const name of Object.keys(runs.find((r) => r.extra && Object.keys(r.extra).length > 0)?.extra ?? {})) rows[`x: ${name}`] = (r) => r.extra?.[name] ?? (name.startsWith('hybrid') ? r.keyword : []);
       // Offline fusion settings on the last variant's rankings (the code under change).
       if (vi === variants.length - 1) for (const [name, f] of Object.entries(FUSERS)) rows[`fusion: ${name}`] = (r, q) => f(r.vector, r.keyword, q);
       table[set.name]![v.name] = {};
@@ -284,6 +439,10 @@ async function main(): Promise<void> {
       }
     }
   }
+  const clusters = Object.fromEntries(variants.flatMap((v) => (data[v.name]!.clusters ? [[v.name, data[v.name]!.clusters!]] : [])));
+  for (const [v, corpora] of Object.entries(clusters))
+    for (const [corpus, c] of Object.entries(corpora))
+      for (const r of c.rows) lines.push(`clusters  ${v.padEnd(8)} ${corpus.padEnd(14)} (${c.documents} docs, ${c.topics} topics) ${r.how.padEnd(28)} k=${r.k} purity ${r.purity.toFixed(3)} NMI ${r.nmi.toFixed(3)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   const result = {
     date: new Date().toISOString(),
@@ -292,6 +451,7 @@ async function main(): Promise<void> {
     sets: sets.map((s) => ({ name: s.name, judged: s.judged, documents: s.documents.length, queries: s.queries.length, heldBack: s.queries.filter((q) => q.heldBack).length })),
     metrics: 'MRR@10, recall@10, nDCG@10; intervals: paired bootstrap 95 % of the MRR@10 difference',
     table,
+    clusters,
   };
   fs.rmSync(tmp, { recursive: true, force: true });
   const out = args.out ?? path.join(ROOT, 'benchmarks', 'results', `${new Date().toISOString().slice(0, 10)}-quality.json`);

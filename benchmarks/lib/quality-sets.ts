@@ -4,12 +4,13 @@
 // Brown corpus are kept out on purpose (the issue keeps them aside for an independent check).
 // Every set is split the same way on every run: a query is held back from all tuning when a hash
 // of its set and text falls in the lowest 30 %.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadFioriCases } from '../../scripts/eval-default-model.js';
 import { DOCUMENTS, QUERIES } from '../../test/fixtures/labelled-set.js';
-import { ROOT } from './util.js';
+import { CACHE_DIR, ROOT } from './util.js';
 
 export interface JudgedQuery {
   text: string;
@@ -52,8 +53,11 @@ function labelled(): JudgedSet {
   };
 }
 
-/** Markdown files split at `##`/`###`/`####` headings: the heading is the query, the section's text its document. */
-function markdownSections(files: string[], source: string): { heading: string; body: string; id: string }[] {
+/**
+ * Markdown files split at `##`/`###`/`####` headings: the heading is the query, the section's text
+ * its document. A heading's link markup, emphasis and `{#anchor}` are dropped.
+ */
+function markdownSections(files: string[], source: string, name = (file: string) => path.basename(file, '.md')): { heading: string; body: string; id: string }[] {
   const out: { heading: string; body: string; id: string }[] = [];
   for (const file of files) {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -61,14 +65,18 @@ function markdownSections(files: string[], source: string): { heading: string; b
     let body: string[] = [];
     let inCode = false;
     const flush = () => {
-      if (heading !== null) out.push({ heading, body: body.join('\n').trim(), id: `${source}:${path.basename(file, '.md')}:${out.length}` });
+      if (heading !== null) out.push({ heading, body: body.join('\n').trim(), id: `${source}:${name(file)}:${out.length}` });
     };
     for (const line of lines) {
       if (/^```/.test(line)) inCode = !inCode;
       const m = inCode ? null : /^#{2,4}\s+(.*)$/.exec(line);
       if (m) {
         flush();
-        heading = m[1]!.replace(/[`*_]/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').trim();
+        heading = m[1]!
+          .replace(/\{#[^}]*\}\s*$/, '')
+          .replace(/[`*_]/g, '')
+          .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+          .trim();
         body = [];
       } else body.push(line);
     }
@@ -96,8 +104,94 @@ function docs(): JudgedSet {
   };
 }
 
+/**
+ * The Ant Design 6 component documentation in Chinese, as shipped in the npm package
+ * @jzone-mcp/antd-components-mcp (componentData/: each component's docs.md and examples.md, and
+ * components-index.json). Not a dependency (it would pull antd and React into every install):
+ * `npm pack` fetches the pinned tarball once into benchmarks/.cache and its integrity is checked.
+ */
+const ANTD_DOCS = {
+  spec: '@jzone-mcp/antd-components-mcp@2.0.22',
+  integrity: 'sha512-YEzAu+VUBxhqqUyBThIYMUkVq32h1iJ7jiXw2RrRd1gRCzeKVPsUlxXypRELmWdzMOXBQ9MFJT/SNA1XG1hT1w==',
+};
+
+function antdData(): string {
+  const dir = path.join(CACHE_DIR, 'antd-components-mcp-2.0.22');
+  const data = path.join(dir, 'package', 'componentData');
+  if (fs.existsSync(data)) return data;
+  fs.mkdirSync(dir, { recursive: true });
+  const packed = JSON.parse(execFileSync('npm', ['pack', ANTD_DOCS.spec, '--json', '--pack-destination', dir], { encoding: 'utf8' })) as { filename: string; integrity: string }[];
+  const tarball = path.join(dir, packed[0]!.filename);
+  const integrity = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tarball)).digest('base64')}`;
+  if (integrity !== ANTD_DOCS.integrity) throw new Error(`${ANTD_DOCS.spec}: integrity ${integrity}, expected ${ANTD_DOCS.integrity}`);
+  execFileSync('tar', ['xzf', tarball, '-C', dir]);
+  return data;
+}
+
+const HAN = /\p{Script=Han}/u;
+
+/**
+ * Chinese: the Ant Design docs split at ##–#### headings as in docs(); the queries are the headings
+ * used once that are written in Chinese (FAQ questions such as "如何支持键盘无障碍访问？", example
+ * titles), each with its section; plus each component's one-line Chinese description
+ * (components-index.json, "将页面元素钉在可视范围。") with its "何时使用" (when to use) section.
+ */
+function antdZh(): JudgedSet {
+  const data = antdData();
+  const components = fs.readdirSync(path.join(data, 'components')).sort();
+  const files = components.flatMap((c) => ['docs.md', 'examples.md'].map((f) => path.join(data, 'components', c, f)).filter((f) => fs.existsSync(f)));
+  const sections = markdownSections(files, 'antd', (f) => `${path.basename(path.dirname(f))}/${path.basename(f, '.md')}`).filter((s) => s.body.length >= 40);
+  const count = new Map<string, number>();
+  for (const s of sections) count.set(s.heading.toLowerCase(), (count.get(s.heading.toLowerCase()) ?? 0) + 1);
+  const queries: JudgedQuery[] = sections
+    .filter((s) => count.get(s.heading.toLowerCase()) === 1 && HAN.test(s.heading) && s.heading.length >= 2)
+    .map((s) => ({ text: s.heading, relevant: s.id, heldBack: heldBack('antd-zh', s.heading) }));
+  const index = JSON.parse(fs.readFileSync(path.join(data, 'components-index.json'), 'utf8')) as { dirName: string; description?: string }[];
+  for (const c of index) {
+    const whenToUse = sections.find((s) => s.id.startsWith(`antd:${c.dirName}/docs:`) && s.heading === '何时使用');
+    if (whenToUse && c.description && HAN.test(c.description)) queries.push({ text: c.description, relevant: whenToUse.id, heldBack: heldBack('antd-zh', c.description) });
+  }
+  return {
+    name: 'antd-zh',
+    judged:
+      'Ant Design 6 component docs in Chinese (npm @jzone-mcp/antd-components-mcp 2.0.22, componentData/components/*/{docs,examples}.md), split at ##–#### headings: a Chinese heading used once is the query, its section (heading removed, ≥ 40 characters, code kept) the relevant document; plus each component\'s one-line description → its 何时使用 section; repeated headings are distractors',
+    documents: sections.map((s) => ({ id: s.id, text: s.body.slice(0, 4000) })),
+    queries,
+  };
+}
+
+/** A corpus with a topic label per document, for cluster purity (benchmarks/quality.ts). */
+export interface LabelledCorpus {
+  name: string;
+  documents: { id: string; text: string; label: string }[];
+}
+
+/**
+ * Labelled corpora for clustering: "packages" — the undici, pino and fiori documents of the sets
+ * above, labelled by where they come from (3 topics); "fiori-sources" — the fiori records of the
+ * seven sources with at least 17 records (SAPUI5, Fiori tools, the development portal, …),
+ * labelled by source (the record id's prefix).
+ */
+export function clusterCorpora(): LabelledCorpus[] {
+  const d = docs().documents.map((x) => ({ ...x, label: x.id.split(':')[0]! }));
+  const records = fs
+    .readFileSync(path.join(ROOT, 'node_modules', '@sap-ux', 'fiori-docs-embeddings', 'data', 'embeddings', 'records.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      const r = JSON.parse(l) as { id: string; content: string };
+      return { id: `f${i}`, text: r.content.slice(0, 2000), label: r.id.replace(/-\d+-chunk-\d+$/, '') };
+    });
+  const size = new Map<string, number>();
+  for (const r of records) size.set(r.label, (size.get(r.label) ?? 0) + 1);
+  return [
+    { name: 'packages', documents: [...d, ...records.map((r) => ({ ...r, label: 'fiori' }))] },
+    { name: 'fiori-sources', documents: records.filter((r) => size.get(r.label)! >= 17) },
+  ];
+}
+
 export async function loadSets(names?: string[]): Promise<JudgedSet[]> {
-  const all: Record<string, () => JudgedSet | Promise<JudgedSet>> = { fiori, docs, labelled };
+  const all: Record<string, () => JudgedSet | Promise<JudgedSet>> = { fiori, docs, 'antd-zh': antdZh, labelled };
   const chosen = names ?? Object.keys(all);
   const out: JudgedSet[] = [];
   for (const n of chosen) out.push(await all[n]!());

@@ -91,7 +91,7 @@ export interface KmeansOutcome {
   silhouette: number | null;
 }
 
-/** k-means for a fixed k, or the best silhouette over k = 2..10 for "auto" (kmeans.mjs), in a worker. */
+/** k-means for a fixed k, or k = 2..10 chosen by the silhouette for "auto" (kmeans.mjs: the largest k within 10 % of the best), in a worker. */
 export async function kmeansBest(rows: number[][], k: number | 'auto', seed: number, deadline: Deadline): Promise<KmeansOutcome> {
   const d = rows[0]?.length ?? 0;
   const flat = pack(rows, d);

@@ -1,6 +1,6 @@
 // Owns clustering of a collection (or a filtered, sampled part of it): k-means with k-means++
 // seeding (kmeans.mjs, in a worker thread with a deadline: see analysis.ts), k chosen by
-// silhouette when "auto", and a description of each cluster:
+// silhouette when "auto" (the largest k within 10 % of the best: kmeans.mjs), and a description of each cluster:
 // the documents nearest its centroid and its most distinctive terms (tokenised as the FTS
 // index tokenises, so Chinese terms are words). Cosine collections are clustered on unit
 // vectors, where euclidean k-means orders points as cosine would.

@@ -11,7 +11,7 @@ import type { DocumentDbRow, DocumentsRepo } from './documents.js';
 import { toDocument } from './documents.js';
 import type { SqlWhere } from './filter-sql.js';
 import type { AnalysisDocument, DocumentVectors } from './store.js';
-import { queryTerms } from '../text/segment.js';
+import { queryPhrases, queryTerms } from '../text/segment.js';
 
 const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
 const params = (w: SqlWhere | undefined) => (w ? w.params : []);
@@ -52,6 +52,10 @@ export class SearchRepo {
    * The score is BM25 divided by its bound for this query, Σ idf·(k1 + 1) over the query's terms
    * (a term no chunk holds counted at df = 0): in [0, 1), the share of the query's term weight the
    * chunk matches. Same order as BM25; comparable across queries; what hybrid fusion blends.
+   * Quoted phrases (queryPhrases) that some chunk of the collection holds weigh as much as all the
+   * words together, shared among them: a chunk holding every such phrase scores at least 0.5, any
+   * other below 0.5, so exact matches rank first and the score keeps its meaning (the share of the
+   * query's weight matched).
    */
   keyword(collectionId: number, text: string, where: SqlWhere | undefined, limit: number): { label: number; score: number }[] {
     const terms = queryTerms(text);
@@ -76,6 +80,10 @@ export class SearchRepo {
         scores.set(r.label, (scores.get(r.label) ?? 0) + s);
       }
     }
+    const exact = this.phraseMatches(collectionId, queryPhrases(text));
+    const phraseWeight = exact.length > 0 ? bound / exact.length : 0;
+    for (const holders of exact) for (const label of holders) scores.set(label, (scores.get(label) ?? 0) + phraseWeight);
+    bound += phraseWeight * exact.length;
     let ranked = [...scores].map(([label, score]) => ({ label, score: score / bound })).sort((x, y) => y.score - x.score || x.label - y.label);
     if (where) {
       const passing = new Set<number>();
@@ -89,6 +97,18 @@ export class SearchRepo {
       ranked = ranked.filter((r) => passing.has(r.label));
     }
     return ranked.slice(0, limit);
+  }
+
+  /**
+   * For each phrase (a term sequence) that some chunk of the collection holds, the labels of those
+   * chunks (FTS5 phrase queries over the normalised terms; phrases held nowhere are left out).
+   */
+  private phraseMatches(collectionId: number, phrases: string[][]): number[][] {
+    const stmt = this.db
+      .prepare('SELECT f.rowid FROM chunks_fts f JOIN chunk_terms t ON t.chunk_id = f.rowid WHERE chunks_fts MATCH ? AND t.collection_id = ?')
+      .pluck();
+    // Terms are runs of letters, digits and marks (segment.ts): safe inside an FTS5 string.
+    return phrases.map((p) => stmt.all(`"${p.join(' ')}"`, collectionId) as number[]).filter((labels) => labels.length > 0);
   }
 
   /** The chunks (labels and vectors) of the given documents; absent ids are absent from the map. */

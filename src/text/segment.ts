@@ -75,6 +75,24 @@ export function ftsText(text: string): string {
   return indexTerms(text).join(' ');
 }
 
+// A quoted phrase: straight, curly or CJK corner quotes.
+const QUOTED = /"([^"]+)"|\u201c([^\u201d]+)\u201d|\u300c([^\u300d]+)\u300d/gu;
+
+/**
+ * The quoted phrases of a query as term lists, at most maxPhrases. Stopwords stay in, as in the
+ * index: "the end" is matched as written. (Identifier-looking tokens such as `max_retries` or
+ * `Agent.dispatch` were tried as exact sequences too and lowered MRR@10 on every judged set by
+ * 0.002–0.009: BENCHMARKS.md, issue 14 second slice.)
+ */
+export function queryPhrases(text: string, maxPhrases = 8): string[][] {
+  const out = new Map<string, string[]>();
+  for (const m of text.matchAll(QUOTED)) {
+    const terms = indexTerms(m[1] ?? m[2] ?? m[3] ?? '');
+    if (terms.length > 0) out.set(terms.join(' '), terms);
+  }
+  return [...out.values()].slice(0, maxPhrases);
+}
+
 /**
  * The distinct terms a query ranks by, at most maxTerms: stopwords are left out unless the
  * query has nothing else ("the who" still finds what it can).
