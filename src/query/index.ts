@@ -8,3 +8,4 @@ export { cluster, type ClusterInput, type ClusterOut, type ClusterResult } from 
 export { project, type ProjectInput } from './project.js';
 export { buildContext, estimateTokens, type ContextInput } from './context.js';
 export { requestDeadline, jobDeadline, type Deadline } from './analysis.js';
+export { refit, refitRefusal, REFIT_SAMPLE_MAX, type RefitResult } from './reduce.js';

@@ -1,5 +1,6 @@
-// Owns the PCA arithmetic behind POST .../project: centring, the eigen-decomposition of the
-// smaller of the Gram and covariance matrices, coordinates and explained variance. Plain data in
+// Owns the PCA arithmetic behind POST .../project and reduced collections: centring, the
+// eigen-decomposition of the smaller of the Gram and covariance matrices, then coordinates and
+// explained variance (pcaProject) or the mean and components of a projection (pcaFit). Plain data in
 // and out (a flat row-major Float64Array, no Engine), plain JavaScript so the worker thread
 // (pca-worker.mjs) can run it on Node 20 without tsx's loader. Types: pca.d.mts.
 //
@@ -24,18 +25,13 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /**
+ * The shared part: centre (on the first row, then on the mean), scale, eigen-decompose the smaller
+ * symmetric matrix. null when every row is the same point (no variance at all).
  * @param {Float64Array} flat n×d, row-major
- * @param {number} n rows (documents)
- * @param {number} d columns (dimensions)
- * @param {number} dims components wanted (2 or 3)
- * @returns {{ coords: Float64Array, explained: number[] }} coords n×dims row-major; explained has
- *   exactly `dims` entries, each a fraction of the total variance (0 where there is none)
+ * @param {number} n
+ * @param {number} d
  */
-export function pcaProject(flat, n, d, dims) {
-  const coords = new Float64Array(n * dims);
-  const explained = new Array(dims).fill(0);
-  if (n < 2 || d === 0) return { coords, explained };
-
+function decompose(flat, n, d) {
   // Centre on the first row: exact zeros for identical rows, and smaller sums to round.
   const c = new Float64Array(n * d);
   const shift = new Float64Array(d);
@@ -58,8 +54,9 @@ export function pcaProject(flat, n, d, dims) {
       if (a > maxAbs) maxAbs = a;
     }
   }
-  // Every document is the same point: all at the origin, no variance to explain.
-  if (maxAbs === 0) return { coords, explained };
+  if (maxAbs === 0) return null;
+  const mean = new Float64Array(d);
+  for (let j = 0; j < d; j++) mean[j] = flat[j] + shift[j];
   const inv = 1 / maxAbs;
   for (let i = 0; i < c.length; i++) c[i] *= inv;
 
@@ -108,11 +105,35 @@ export function pcaProject(flat, n, d, dims) {
   const lambdaMax = Math.max(0, values[top] - maxDiag);
   // Eigenvalues are accurate to about m·eps·‖A‖; anything below that is a zero eigenvalue.
   const tol = 8 * m * Number.EPSILON * (lambdaMax + maxDiag);
-
-  for (let r = 0; r < dims && r < m; r++) {
+  /** The r-th largest eigenvalue (0-based), 0 when under the tolerance, and its eigenvector column. */
+  const component = (r) => {
+    if (r >= m) return { lambda: 0, col: -1 };
     const col = top - r;
     const lambda = values[col] - maxDiag;
-    if (!(lambda > tol)) break; // descending: this and every later component is 0
+    return lambda > tol ? { lambda, col } : { lambda: 0, col: -1 };
+  };
+  return { c, mean, maxAbs, gram, m, vectors, trace, component };
+}
+
+/**
+ * @param {Float64Array} flat n×d, row-major
+ * @param {number} n rows (documents)
+ * @param {number} d columns (dimensions)
+ * @param {number} dims components wanted (2 or 3)
+ * @returns {{ coords: Float64Array, explained: number[] }} coords n×dims row-major; explained has
+ *   exactly `dims` entries, each a fraction of the total variance (0 where there is none)
+ */
+export function pcaProject(flat, n, d, dims) {
+  const coords = new Float64Array(n * dims);
+  const explained = new Array(dims).fill(0);
+  if (n < 2 || d === 0) return { coords, explained };
+  const e = decompose(flat, n, d);
+  // Every document is the same point: all at the origin, no variance to explain.
+  if (!e) return { coords, explained };
+  const { c, maxAbs, gram, vectors, trace } = e;
+  for (let r = 0; r < dims; r++) {
+    const { lambda, col } = e.component(r);
+    if (col < 0) break; // descending: this and every later component is 0
     if (gram) {
       // C = U·Σ·Vᵀ and C·Cᵀ = U·Σ²·Uᵀ, so the coordinates C·V = U·Σ: u_i·sqrt(λ).
       const sigma = Math.sqrt(lambda);
@@ -134,4 +155,44 @@ export function pcaProject(flat, n, d, dims) {
     explained[r] = trace > 0 ? Math.min(1, lambda / trace) : 0;
   }
   return { coords, explained };
+}
+
+/**
+ * The projection onto the first `dims` principal components of the rows: y = components·(x − mean).
+ * A component the rows have no variance along (fewer distinct rows than dims) is a zero row: it
+ * maps every vector to 0 there.
+ * @param {Float64Array} flat n×d, row-major
+ * @param {number} n
+ * @param {number} d
+ * @param {number} dims
+ * @returns {{ mean: Float64Array, components: Float64Array, explained: number[] }} components dims×d row-major, unit rows
+ */
+export function pcaFit(flat, n, d, dims) {
+  const components = new Float64Array(dims * d);
+  const explained = new Array(dims).fill(0);
+  const e = n < 1 || d === 0 ? null : n < 2 ? null : decompose(flat, n, d);
+  if (!e) return { mean: n > 0 ? flat.slice(0, d) : new Float64Array(d), components, explained };
+  const { c, gram, vectors, trace } = e;
+  for (let r = 0; r < dims; r++) {
+    const { lambda, col } = e.component(r);
+    if (col < 0) break;
+    const o = r * d;
+    if (gram) {
+      // v = Cᵀ·u / σ: the right singular vector from the left one.
+      for (let i = 0; i < n; i++) {
+        const u = vectors.get(i, col);
+        const ci = i * d;
+        for (let j = 0; j < d; j++) components[o + j] += c[ci + j] * u;
+      }
+    } else {
+      for (let j = 0; j < d; j++) components[o + j] = vectors.get(j, col);
+    }
+    // Unit length (σ and the eigen solver's rounding aside).
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += components[o + j] * components[o + j];
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let j = 0; j < d; j++) components[o + j] *= inv;
+    explained[r] = trace > 0 ? Math.min(1, lambda / trace) : 0;
+  }
+  return { mean: e.mean, components, explained };
 }
