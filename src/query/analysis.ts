@@ -92,11 +92,16 @@ export interface FitOutcome {
 }
 
 /**
- * A PCA projection onto `dims` components fitted on the first `fitN` rows, and every row projected
- * by it (reduce-worker.mjs), in a worker: both hold a core for seconds on a large collection.
+ * A PCA projection onto `dims` components fitted on the first `fitN` rows (centred or not, see
+ * pca.mjs pcaFit), and every row projected by it (reduce-worker.mjs), in a worker: both hold a
+ * core for seconds on a large collection.
  */
-export async function pcaFitProject(flat: Float32Array<ArrayBuffer>, n: number, d: number, dims: number, fitN: number, deadline: Deadline): Promise<FitOutcome> {
-  return inWorker<FitOutcome>('fit', './reduce-worker.mjs', { flat, n, d, dims, fitN }, [flat.buffer], deadline);
+export async function pcaFitProject(
+  flat: Float32Array<ArrayBuffer>,
+  shape: { n: number; d: number; dims: number; fitN: number; centre: boolean },
+  deadline: Deadline,
+): Promise<FitOutcome> {
+  return inWorker<FitOutcome>('fit', './reduce-worker.mjs', { flat, ...shape }, [flat.buffer], deadline);
 }
 
 export interface KmeansOutcome {

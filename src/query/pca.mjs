@@ -25,38 +25,48 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /**
- * The shared part: centre (on the first row, then on the mean), scale, eigen-decompose the smaller
- * symmetric matrix. null when every row is the same point (no variance at all).
+ * The shared part: centre (on the first row, then on the mean) unless told not to, scale,
+ * eigen-decompose the smaller symmetric matrix. null when every row is the same point (centred)
+ * or every row is 0 (not centred): nothing to decompose.
  * @param {Float64Array} flat n×d, row-major
  * @param {number} n
  * @param {number} d
+ * @param {boolean} [centre] false: decompose the rows as they are (mean 0; a truncated SVD)
  */
-function decompose(flat, n, d) {
-  // Centre on the first row: exact zeros for identical rows, and smaller sums to round.
+function decompose(flat, n, d, centre = true) {
   const c = new Float64Array(n * d);
-  const shift = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = flat[o + j] - flat[j];
-      c[o + j] = v;
-      shift[j] += v;
-    }
-  }
-  for (let j = 0; j < d; j++) shift[j] /= n;
+  const mean = new Float64Array(d);
   let maxAbs = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = c[o + j] - shift[j];
-      c[o + j] = v;
-      const a = Math.abs(v);
+  if (centre) {
+    // Centre on the first row: exact zeros for identical rows, and smaller sums to round.
+    const shift = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let j = 0; j < d; j++) {
+        const v = flat[o + j] - flat[j];
+        c[o + j] = v;
+        shift[j] += v;
+      }
+    }
+    for (let j = 0; j < d; j++) shift[j] /= n;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      for (let j = 0; j < d; j++) {
+        const v = c[o + j] - shift[j];
+        c[o + j] = v;
+        const a = Math.abs(v);
+        if (a > maxAbs) maxAbs = a;
+      }
+    }
+    for (let j = 0; j < d; j++) mean[j] = flat[j] + shift[j];
+  } else {
+    for (let i = 0; i < n * d; i++) {
+      c[i] = flat[i];
+      const a = Math.abs(c[i]);
       if (a > maxAbs) maxAbs = a;
     }
   }
   if (maxAbs === 0) return null;
-  const mean = new Float64Array(d);
-  for (let j = 0; j < d; j++) mean[j] = flat[j] + shift[j];
   const inv = 1 / maxAbs;
   for (let i = 0; i < c.length; i++) c[i] *= inv;
 
@@ -160,18 +170,21 @@ export function pcaProject(flat, n, d, dims) {
 /**
  * The projection onto the first `dims` principal components of the rows: y = components·(x − mean).
  * A component the rows have no variance along (fewer distinct rows than dims) is a zero row: it
- * maps every vector to 0 there.
+ * maps every vector to 0 there. Not centred, mean is 0 and the components are the top right
+ * singular vectors of the rows themselves: they keep inner products (x·x' ≈ y·y'), which centring
+ * would change; explained is then each one's share of the rows' squared length.
  * @param {Float64Array} flat n×d, row-major
  * @param {number} n
  * @param {number} d
  * @param {number} dims
+ * @param {boolean} [centre] default true
  * @returns {{ mean: Float64Array, components: Float64Array, explained: number[] }} components dims×d row-major, unit rows
  */
-export function pcaFit(flat, n, d, dims) {
+export function pcaFit(flat, n, d, dims, centre = true) {
   const components = new Float64Array(dims * d);
   const explained = new Array(dims).fill(0);
-  const e = n < 1 || d === 0 ? null : n < 2 ? null : decompose(flat, n, d);
-  if (!e) return { mean: n > 0 ? flat.slice(0, d) : new Float64Array(d), components, explained };
+  const e = d === 0 || n < (centre ? 2 : 1) ? null : decompose(flat, n, d, centre);
+  if (!e) return { mean: centre && n > 0 ? flat.slice(0, d) : new Float64Array(d), components, explained };
   const { c, gram, vectors, trace } = e;
   for (let r = 0; r < dims; r++) {
     const { lambda, col } = e.component(r);

@@ -48,7 +48,11 @@ export async function refit(c: Collection, deadline: Deadline): Promise<RefitRes
   order.forEach((row, i) => flat.set(rows[row]!.vector, i * d));
   const labels = order.map((row) => rows[row]!.label);
   rows.length = 0; // the flat copy is what goes to the worker
-  const out = await pcaFitProject(flat, n, d, spec.dimensions, fitN, deadline);
+  // Cosine and inner product compare inner products, which centring changes (a collection of
+  // embeddings shares a large mean direction): their components are fitted uncentred (a truncated
+  // SVD), so y·y' ≈ x·x'. Distances do not move with the mean: l2 is centred, PCA proper.
+  const centre = c.info.metric === 'l2';
+  const out = await pcaFitProject(flat, { n, d, dims: spec.dimensions, fitN, centre }, deadline);
   const projected = new Map<number, Float32Array>();
   labels.forEach((label, i) => projected.set(label, out.projected.subarray(i * spec.dimensions, (i + 1) * spec.dimensions)));
   const fit = await c.installProjection({

@@ -130,7 +130,7 @@ export const ingestNdjsonQuery = z.strictObject({
 
 export const listJobsQuery = z.strictObject({
   collection: collectionName.optional(),
-  kind: z.enum(['ingest', 'cluster']).optional(),
+  kind: z.enum(['ingest', 'cluster', 'refit']).optional(),
   status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(1024).optional(),
