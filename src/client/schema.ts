@@ -2565,16 +2565,32 @@ export interface components {
             created_at: string;
             started_at: string | null;
             finished_at: string | null;
-            /** @description Cluster jobs: the same answer as a synchronous cluster request once done; refit jobs: the fit; null before */
-            result?: components["schemas"]["ClusterResult"] | components["schemas"]["RefitResult"] | null;
-        };
-        RefitResult: {
-            dimensions: number;
-            /** @description Vectors in the fit sample */
-            fitted_on: number;
-            /** @description Vectors projected */
-            vectors: number;
-            explained_variance: number;
+            /** @description Cluster jobs: the same answer as a synchronous cluster request once done, null before */
+            result?: {
+                clusters: {
+                    id: number;
+                    size: number;
+                    centroid_document_ids: string[];
+                    top_terms: string[];
+                    /** @description With include_members */
+                    members?: string[];
+                }[];
+                k: number;
+                silhouette: number | null;
+                /** @description Documents clustered (the sample) */
+                documents: number;
+                /** @description Documents that pass the filter */
+                total: number;
+            } | null;
+            /** @description Refit jobs (reduced collections): the projection fitted once done, null before */
+            fit?: {
+                dimensions: number;
+                /** @description Vectors in the fit sample */
+                fitted_on: number;
+                /** @description Vectors projected */
+                vectors: number;
+                explained_variance: number;
+            } | null;
         };
         /** @description OpenAI's error shape, used on /v1/embeddings and /v1/models */
         OpenAIError: {

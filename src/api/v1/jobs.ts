@@ -36,7 +36,9 @@ export function jobView({ jobs }: { jobs: JobStore }, j: Job) {
     // A cluster job's result is stored as the domain's ClusterResult, shown as the synchronous answer is.
     ...(j.kind === 'ingest'
       ? {}
-      : { result: j.result === null ? null : j.kind === 'refit' ? refitView(j.result as RefitResult) : clusterView(j.result as ClusterResult) }),
+      : j.kind === 'refit'
+        ? { fit: j.result === null ? null : refitView(j.result as RefitResult) }
+        : { result: j.result === null ? null : clusterView(j.result as ClusterResult) }),
   };
 }
 
