@@ -179,6 +179,8 @@ export interface Results {
   scale?: ScaleResult | null;
   /** benchmarks/quality.ts's JSON (read defensively: qualitySection). */
   quality?: unknown;
+  /** benchmarks/reduce.ts's JSON (read defensively: reduceSection). */
+  reduce?: unknown;
   quiver_env?: Record<string, string>;
   reruns?: { only: string; at: string; machine: { load_average_at_start: number[] }; quiver_env?: Record<string, string> }[];
   failures: { job: string; error: string }[];
@@ -413,6 +415,35 @@ function qualitySection(raw: unknown, p: (s?: string) => void): void {
     }
     p();
   }
+}
+
+interface ReduceOut {
+  measured_at: string;
+  seconds: number;
+  rows: { set: string; from: number; to: number; n: number; nq: number; fit_on: number | null; fit_s: number | null; explained_variance: number | null; recall_at_10: number; index_bytes: number; qps: number }[];
+}
+
+/** Reduced collections (benchmarks/reduce.ts): what each reduction keeps and saves. */
+function reduceSection(raw: unknown, p: (s?: string) => void): void {
+  p('## Dimensionality-reduced collections');
+  p();
+  const r = raw as ReduceOut | null | undefined;
+  if (!r?.rows?.length) {
+    p('Not measured in this run: `npm run bench -- --only reduce` (opt-in).');
+    p();
+    return;
+  }
+  p(
+    `\`benchmarks/reduce.ts\`, measured ${r.measured_at.slice(0, 16).replace('T', ' ')} UTC, ${fmt(r.seconds / 60, 1)} min. Each row is a cosine collection filled through Quiver's write path (provider "none"); a reduced one fits itself (the first 'refit' job) on its first fit_on vectors, uncentred (cosine). Recall@10 is against the **exact full-dimension** answer, through the real search path at the default ef; index bytes are the collection's index (vectors, links, labels); QPS is one query at a time in-process. Titan-like is synthetic (no Titan vectors offline): 64 latent factors with a decaying spectrum mapped into 1024-d, plus noise 0.1 per coordinate.`,
+  );
+  p();
+  p('| set | n | dimensions | fit on | fit s | variance kept | recall@10 | index MB | QPS |');
+  p('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const x of r.rows) {
+    const dims = x.from === x.to ? `${x.from} (full)` : `${x.from} → ${x.to}`;
+    p(`| ${x.set} | ${fmt(x.n)} | ${dims} | ${x.fit_on === null ? '–' : fmt(x.fit_on)} | ${x.fit_s === null ? '–' : fmt(x.fit_s, 1)} | ${x.explained_variance === null ? '–' : fmt(x.explained_variance * 100, 1) + '%'} | ${fmt(x.recall_at_10, 3)} | ${fmt(x.index_bytes / 1e6, 1)} | ${fmt(x.qps)} |`);
+  }
+  p();
 }
 
 function scaleVerdict(sc: ScaleResult | null | undefined): string | undefined {
@@ -788,6 +819,8 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
 
   scaleSection(r.scale, p);
 
+  reduceSection(r.reduce, p);
+
   // ---- filtered ----
   p('## Filtered search');
   p();
@@ -847,6 +880,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   p('npm run bench -- --only ingest   # re-run one section (≤ 5 min) into the newest results file of this host, and regenerate this file');
   p('npm run bench -- --only scale    # opt-in: 1,000,000 × 384 (build ≈ 10–25 min on 2 cores); --scale-n 50000 for a trial');
   p('npm run bench -- --only writers  # benchmarks/writers.ts, when present: 50 concurrent writers');
+  p('npm run bench -- --only reduce   # opt-in: reduced collections, recall@10 / index bytes / QPS per dimension (≈ 5–10 min)');
   p('npm run bench -- --only quality [--quality-base <older checkout>]   # retrieval quality of every mode on judged sets (~1 min per checkout)');
   p('npx tsx benchmarks/report.ts benchmarks/results/<file>.json   # regenerate this file from a saved run');
   p('```');

@@ -48,6 +48,7 @@ const plan: {
   scale: string[];
   quality: string[];
   studio: string[];
+  reduce: string[];
 } = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
@@ -60,6 +61,7 @@ const plan: {
       scale: ['--n', args['scale-n'] ?? '20000', '--nq', '100', '--reps', '1', '--min-seconds', '0.3', '--open-reps', '1'],
       quality: ['--sets', 'labelled,fiori'],
       studio: ['--quick'],
+      reduce: ['--glove-n', '5000', '--titan-n', '3000', '--nq', '100', '--min-seconds', '0.3'],
     }
   : {
       datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
@@ -72,6 +74,7 @@ const plan: {
       scale: ['--n', args['scale-n'] ?? '1000000', '--nq', '300', '--reps', '3', '--min-seconds', '1', '--open-reps', '2'],
       quality: [],
       studio: ['--n', '20000', '--reps', '5'],
+      reduce: ['--glove-n', '20000', '--titan-n', '10000', '--nq', '200', '--min-seconds', '1'],
     };
 
 function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
     scale: null,
     quality: null,
     studio: null,
+    reduce: null,
     // QUIVER_* variables this run was started with (the servers and in-process Quivers inherit them).
     quiver_env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUIVER_'))),
     failures: [] as { job: string; error: string }[],
@@ -171,6 +175,8 @@ async function main(): Promise<void> {
   // 1M × 384: build ≈ 10–30 min on 2 cores (longer when the machine is shared), ground truth
   // ≈ 5 min the first time (cached); opt-in.
   jobs.push({ key: 'scale', script: 'scale.ts', argv: plan.scale, timeoutS: quick ? 180 : 5400, optIn: true });
+  // Reduced collections: recall@10, index bytes and QPS at 384 → 192 → 96 → 48 and more (benchmarks/reduce.ts); opt-in.
+  jobs.push({ key: 'reduce', script: 'reduce.ts', argv: plan.reduce, timeoutS: quick ? 240 : 900, optIn: true });
   // A re-run records the plan of what it re-ran; the rest of the plan stays that of the sections kept.
   if (args.only) {
     for (const job of jobs) {
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
       else if (kind === 'scale') results.scale = data;
       else if (kind === 'quality') results.quality = data;
       else if (kind === 'studio') results.studio = data;
+      else if (kind === 'reduce') results.reduce = data;
       else results.server = data;
     }
     save();

@@ -18,7 +18,7 @@ import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { installShutdown, isLoopback } from './ops/shutdown.js';
-import { cluster, jobDeadline } from './query/index.js';
+import { cluster, jobDeadline, refit } from './query/index.js';
 import type { ClusterInput } from './query/index.js';
 import type { Store } from './storage/index.js';
 import { DiskHealth, SqliteStore } from './storage/index.js';
@@ -85,6 +85,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
   // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
   // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.
   runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput, jobDeadline(config.analysisJobTimeoutMs)));
+  runner.registerTask('refit', (c) => refit(c, jobDeadline(config.analysisJobTimeoutMs)));
   const lifecycle = new Lifecycle(
     {
       open: async () => {

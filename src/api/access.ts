@@ -72,6 +72,7 @@ export const ACCESS_TABLE: readonly AccessRule[] = [
     ['POST', '/v1/collections/:name/recommend', 'read', 'search'],
     ['POST', '/v1/collections/:name/cluster', 'read', 'search'],
     ['POST', '/v1/collections/:name/project', 'read', 'search'],
+    ['POST', '/v1/collections/:name/reduce/refit', 'write', 'write documents'],
   ]),
   // A job belongs to one collection, known only once the job is read: the job routes answer 404
   // for jobs outside a scoped key's collections (v1/jobs.ts).

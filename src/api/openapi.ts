@@ -67,6 +67,19 @@ const collection = z
     index_memory_bytes: z.number().int().nullable().meta({ description: "Rough bytes the collection's vector index holds in memory: vectors, links and labels" }),
     hnsw: z.object({ m: z.number().int(), ef_construction: z.number().int() }),
     chunking: z.object({ strategy: z.string(), max_tokens: z.number().int().optional(), max_chars: z.number().int().optional(), overlap: z.number().int() }).nullable(),
+    reduce: z
+      .object({
+        method: z.literal('pca'),
+        dimensions: z.number().int(),
+        fit_on: z.number().int(),
+        keep_full: z.boolean(),
+        status: z.enum(['pending', 'fitted']).meta({ description: 'pending: fewer than fit_on vectors so far, the index holds full vectors' }),
+        fitted_on: z.number().int().nullable(),
+        fitted_at: z.string().nullable(),
+        explained_variance: z.number().nullable().meta({ description: "The fraction of the fit sample's variance the components keep" }),
+      })
+      .nullable()
+      .meta({ description: 'Dimensionality reduction, null for a collection created without it' }),
     created_at: z.string(),
   })
   .meta({ id: 'Collection' });
@@ -142,10 +155,18 @@ const answerEvents = z.string().meta({
     'Server-sent events: "event: delta" with data {"text"} as the model writes, then "event: done" with data ' +
     '{citations, usage, model, stop_reason, passages, trimmed, mode, took_ms, warning?}, or "event: error" with data {"status", "error": {code, message, details?}} (status: what the error would have had as a JSON answer)',
 });
+const refitResult = z
+  .object({
+    dimensions: z.number().int(),
+    fitted_on: z.number().int().meta({ description: 'Vectors in the fit sample' }),
+    vectors: z.number().int().meta({ description: 'Vectors projected' }),
+    explained_variance: z.number(),
+  })
+  .meta({ id: 'RefitResult' });
 const job = z
   .object({
     id: z.string(),
-    kind: z.enum(['ingest', 'cluster']),
+    kind: z.enum(['ingest', 'cluster', 'refit']),
     collection: z.string(),
     status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
     total: z.number().int(),
@@ -158,6 +179,8 @@ const job = z
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
     result: clusterResult.nullable().optional().meta({ description: 'Cluster jobs: the same answer as a synchronous cluster request once done, null before' }),
+    // Beside `result` rather than in a union with it: typed clients read result.clusters unnarrowed.
+    fit: refitResult.nullable().optional().meta({ description: 'Refit jobs (reduced collections): the projection fitted once done, null before' }),
   })
   .meta({ id: 'Job' });
 const document = z
@@ -345,6 +368,15 @@ function routes(config: Config): RouteConfig[] {
       tags: ['explore'],
       request: { params: nameParam, body: body(s.projectBody) },
       responses: { 200: json(projectResult, 'The projected points'), ...errors(400, 401, 403, 404, 415, 503) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/collections/{name}/reduce/refit',
+      summary: "Refit a reduced collection's projection on its kept full vectors and rebuild its index, as a job",
+      description: 'Answers 409 REFIT_REFUSED for a collection created without reduce, or with keep_full false once fitted.',
+      tags: ['collections'],
+      request: { params: nameParam },
+      responses: { 202: json(z.object({ job }), 'The queued refit job'), ...errors(401, 403, 404, 409) },
     }),
     v1({
       method: 'post',

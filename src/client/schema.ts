@@ -330,6 +330,23 @@ export interface paths {
                             max_chars?: number;
                             overlap?: number;
                         };
+                        reduce?: {
+                            /**
+                             * @description PCA: the first `dimensions` principal components of the fit sample
+                             * @default pca
+                             * @enum {string}
+                             */
+                            method?: "pca";
+                            /** @description Dimensions the index keeps; less than the embedder's */
+                            dimensions: number;
+                            /** @description The projection is fitted once this many vectors are written, on those vectors (default max(1000, 2·dimensions)); until then the collection holds full vectors */
+                            fit_on?: number;
+                            /**
+                             * @description Keep the full vectors beside the projected ones: a refit needs them
+                             * @default true
+                             */
+                            keep_full?: boolean;
+                        };
                     };
                 };
             };
@@ -1730,6 +1747,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{name}/reduce/refit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refit a reduced collection's projection on its kept full vectors and rebuild its index, as a job
+         * @description Answers 409 REFIT_REFUSED for a collection created without reduce, or with keep_full false once fitted.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The queued refit job */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: components["schemas"]["Job"];
+                        };
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role or the collection scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/collections/{name}/ingest": {
         parameters: {
             query?: never;
@@ -1892,7 +1988,7 @@ export interface paths {
             parameters: {
                 query?: {
                     collection?: string;
-                    kind?: "ingest" | "cluster";
+                    kind?: "ingest" | "cluster" | "refit";
                     status?: "queued" | "running" | "done" | "failed" | "cancelled";
                     limit?: number;
                     cursor?: string;
@@ -2473,7 +2569,7 @@ export interface components {
                  * @description From the closed catalogue in src/errors/index.ts
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "EMBEDDING_FAILED" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
                 message: string;
                 details?: unknown;
             };
@@ -2500,6 +2596,23 @@ export interface components {
                 max_tokens?: number;
                 max_chars?: number;
                 overlap: number;
+            } | null;
+            /** @description Dimensionality reduction, null for a collection created without it */
+            reduce: {
+                /** @enum {string} */
+                method: "pca";
+                dimensions: number;
+                fit_on: number;
+                keep_full: boolean;
+                /**
+                 * @description pending: fewer than fit_on vectors so far, the index holds full vectors
+                 * @enum {string}
+                 */
+                status: "pending" | "fitted";
+                fitted_on: number | null;
+                fitted_at: string | null;
+                /** @description The fraction of the fit sample's variance the components keep */
+                explained_variance: number | null;
             } | null;
             created_at: string;
         };
@@ -2599,7 +2712,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "ingest" | "cluster";
+            kind: "ingest" | "cluster" | "refit";
             collection: string;
             /** @enum {string} */
             status: "queued" | "running" | "done" | "failed" | "cancelled";
@@ -2635,6 +2748,15 @@ export interface components {
                 documents: number;
                 /** @description Documents that pass the filter */
                 total: number;
+            } | null;
+            /** @description Refit jobs (reduced collections): the projection fitted once done, null before */
+            fit?: {
+                dimensions: number;
+                /** @description Vectors in the fit sample */
+                fitted_on: number;
+                /** @description Vectors projected */
+                vectors: number;
+                explained_variance: number;
             } | null;
         };
         /** @description OpenAI's error shape, used on /v1/embeddings and /v1/models */

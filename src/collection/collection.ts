@@ -14,8 +14,10 @@ import type {
   CollectionInfo,
   DocumentInput,
   DocumentWrite,
+  FittedProjection,
   IndexChanges,
   Neighbor,
+  Reduction,
   StoredDocument,
 } from '../domain/types.js';
 import type { Embedder, Embedders, RetryOptions } from '../embedding/index.js';
@@ -24,6 +26,8 @@ import { createError } from '../errors/index.js';
 import type { IndexStats, SearchPlan, VectorIndex } from '../index/index.js';
 import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
+import type { ReducedIndex, Reducer } from './reduce.js';
+import { projectVector } from './reduce.js';
 import { LATER, WriteGroups } from './write-group.js';
 import type { DocumentPlan, FieldNamer, PlanKind } from './write-plan.js';
 import { checkDocumentAt, checkVector, chunkTexts, documentsName, effectiveChunking, planDocuments, validateDocuments } from './write-plan.js';
@@ -98,6 +102,18 @@ export interface VectorSearchOptions {
 /** Documents one group commit takes at most (see WriteGroupsOptions.maxDocuments and benchmarks/writers.ts). */
 export const GROUP_MAX_DOCUMENTS = 1000;
 
+/** A reduced collection's reducer and the index seam that projects its queries (reduce.ts). */
+export interface CollectionReduction {
+  reducer: Reducer;
+  index: ReducedIndex;
+}
+
+/** A fitted projection to install: the fit, and the vectors it projected already (by label). */
+export interface ProjectionInstall {
+  fit: Omit<FittedProjection, 'seq'>;
+  projected: Map<number, Float32Array>;
+}
+
 /** What a write that proceed() stopped gives the index: nothing. */
 const NO_CHANGES: IndexChanges = { seq: 0, adds: [], deletes: [] };
 
@@ -110,6 +126,7 @@ export class Collection {
     readonly info: CollectionInfo,
     readonly index: VectorIndex,
     private readonly deps: CollectionDeps,
+    private readonly reduced?: CollectionReduction,
   ) {
     this.groups = new WriteGroups({
       name: info.name,
@@ -269,6 +286,7 @@ export class Collection {
         if (p.toEmbed.length > 0 && !withVector) notEmbedded.push(p.id);
       });
       outcomes.sort((a, b) => a.index - b.index);
+      this.reduced?.reducer.prepare(writes);
       const changes = store.documents.write(this.info.id, writes, opts.record && (() => opts.record!(outcomes)));
       Object.assign(result, counts, { notEmbedded, outcomes, committed: true });
       return changes;
@@ -279,7 +297,61 @@ export class Collection {
       prepare: () => embedFor(plan()),
       step,
     });
+    if (result.committed) await this.queueFitIfDue();
     return result;
+  }
+
+  /** A reduced collection's settings and projection (null until fitted); undefined for others. */
+  get reduction(): Reduction | undefined {
+    return this.reduced?.reducer.reduction;
+  }
+
+  /**
+   * Queues the first fit of a reduced collection (a 'refit' job) once it holds fitOn vectors, if
+   * no fit job was ever queued for it (a failed or cancelled one is redone by POST .../reduce/refit).
+   * Called after each write and at open: a crash between a write and this leaves nothing undone.
+   */
+  async queueFitIfDue(): Promise<void> {
+    const reducer = this.reduced?.reducer;
+    if (!reducer || reducer.fitted || this.deleted) return;
+    const { size } = await this.index.stats();
+    if (size < reducer.spec.fitOn) return;
+    // No await from here to the insert: two writes crossing the threshold queue one job.
+    const jobs = this.deps.store.jobs;
+    if (jobs.list({ collectionIds: [this.info.id], kind: 'refit', limit: 1 }).length > 0) return;
+    const job = jobs.createTask(this.info.id, 'refit', { reason: 'first fit' });
+    this.deps.log.info({ collection: this.name, job: job.id, vectors: size }, 'reduced collection: first fit queued');
+  }
+
+  /** The embedder's vectors of the chunks, in the order written (a reduced collection's fit sample). */
+  fullVectors(): Iterable<{ label: number; vector: Float32Array }> {
+    return this.deps.store.reductions.fullVectors(this.info.id, this.info.dimension);
+  }
+
+  /**
+   * Installs a fitted projection, under the lock (between two group commits): every chunk's vector
+   * is replaced by its projection (those written since the fit's sample was read are projected
+   * here) in one transaction, then the index is rebuilt from SQLite at the reduced dimension.
+   * Restart-safe: the transaction is all or nothing, and an index snapshot older than it is never
+   * used (reduce.ts). Returns the fit as stored.
+   */
+  async installProjection(p: ProjectionInstall): Promise<FittedProjection> {
+    const reduced = this.reduced;
+    if (!reduced) throw new Error(`collection ${this.name} is not reduced`);
+    return this.locked(async () => {
+      if (this.deleted) throw createError('COLLECTION_NOT_FOUND', { name: this.name });
+      const { reducer, index } = reduced;
+      const projected = p.projected;
+      const vectors = (function* (source: Iterable<{ label: number; vector: Float32Array }>) {
+        for (const { label, vector } of source) yield { label, vector: projected.get(label) ?? projectVector(p.fit, vector) };
+      })(this.fullVectors());
+      // Read to the end before the transaction writes the rows it reads.
+      const all = [...vectors];
+      const fit = this.deps.store.reductions.install(this.info.id, { fit: p.fit, vectors: all, keepFull: reducer.spec.keepFull, fullDimension: this.info.dimension });
+      reducer.installed(fit);
+      await index.rebuild(fit.seq);
+      return fit;
+    });
   }
 
   /** Embeds the chunk texts of documents into the embedding cache ahead of their write. Best effort. */

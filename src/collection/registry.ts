@@ -1,14 +1,15 @@
 // Owns the open collections: opening each one's index at start-up (snapshot + replay, or a
 // rebuild), creating and deleting collections, periodic and final index snapshots.
 import type { Logger } from 'pino';
-import type { ChunkingSpec, CollectionInfo, EmbedderSpec, HnswParams, Metric } from '../domain/types.js';
+import type { ChunkingSpec, CollectionInfo, EmbedderSpec, HnswParams, Metric, ReduceSpec } from '../domain/types.js';
 import type { Embedders } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
-import type { IndexHostApi } from '../index/index.js';
+import type { IndexHostApi, VectorIndex } from '../index/index.js';
 import { LocalVectorIndex } from '../index/index.js';
 import type { Store } from '../storage/index.js';
 import type { CollectionDeps } from './collection.js';
 import { Collection, checkFromLog } from './collection.js';
+import { ReducedIndex, Reducer } from './reduce.js';
 
 export interface CreateCollectionInput {
   name: string;
@@ -19,6 +20,8 @@ export interface CreateCollectionInput {
   chunking?: ChunkingSpec;
   /** HNSW build parameters; absent ones: the server's (QUIVER_HNSW_M, QUIVER_HNSW_EF_CONSTRUCTION). */
   hnsw?: Partial<HnswParams>;
+  /** Project the vectors onto fewer dimensions (reduce.ts); `dimensions` must be below the embedder's. */
+  reduce?: ReduceSpec;
   /** Materialises the pending collection with this UUID (storage CollectionCatalog): it keeps its UUID and surface attributes. */
   uuid?: string;
 }
@@ -73,14 +76,27 @@ export class CollectionRegistry {
 
   /** A stored collection with its index opened (snapshot + replay, or a rebuild). */
   private async openCollection(info: CollectionInfo): Promise<Collection> {
-    const { index } = await LocalVectorIndex.open(info, {
-      dir: this.opts.indexDir,
-      source: this.store.documents,
-      log: this.log,
-      exactThreshold: this.opts.exactThreshold,
-      host: this.opts.indexHost(info.id),
-    });
-    return new Collection(info, index, this.opts);
+    const openIndex = async (at: CollectionInfo, validFrom?: number): Promise<VectorIndex> => {
+      const { index } = await LocalVectorIndex.open(at, {
+        dir: this.opts.indexDir,
+        source: this.store.documents,
+        log: this.log,
+        exactThreshold: this.opts.exactThreshold,
+        host: this.opts.indexHost(info.id),
+        validFrom,
+      });
+      return index;
+    };
+    const reduction = this.store.reductions.get(info.id);
+    if (!reduction) return new Collection(info, await openIndex(info), this.opts);
+    // A reduced collection's index holds vectors of the reduced dimension once fitted.
+    const reducer = new Reducer(reduction.spec, info.dimension, reduction.fitted);
+    const inner = await openIndex({ ...info, dimension: reducer.indexDimension }, reduction.fitted?.seq);
+    // Reopened right after a fit, under the collection's lock: `seq` is the fit's, the current one.
+    const index = new ReducedIndex(inner, reducer, (dimension, seq) => openIndex({ ...info, dimension, seq }, seq));
+    const c = new Collection(info, index, this.opts, { reducer, index });
+    await c.queueFitIfDue();
+    return c;
   }
 
   /** The open collection, or 404 COLLECTION_NOT_FOUND. */
@@ -103,7 +119,13 @@ export class CollectionRegistry {
   async create(input: CreateCollectionInput, fromLog = false): Promise<Collection> {
     checkFromLog(this.opts.logOnly, fromLog, 'creating a collection');
     const { spec, dimension } = await this.embedders.resolve(input.embedder, input.dimension);
+    if (input.reduce && input.reduce.dimensions >= dimension) {
+      throw createError('VALIDATION_FAILED', {
+        issues: [{ field: 'reduce.dimensions', message: `must be less than the embedder's dimension (${dimension}), got ${input.reduce.dimensions}` }],
+      });
+    }
     const info = this.store.collections.create({
+      reduce: input.reduce,
       name: input.name,
       metric: input.metric,
       dimension,
@@ -115,7 +137,7 @@ export class CollectionRegistry {
     if (!info) throw createError('COLLECTION_EXISTS', { name: input.name });
     const c = await this.openCollection(info);
     this.open.set(info.name, c);
-    this.log.info({ collection: info.name, dimension, metric: info.metric, embedder: spec }, 'collection created');
+    this.log.info({ collection: info.name, dimension, metric: info.metric, embedder: spec, reduce: input.reduce }, 'collection created');
     return c;
   }
 

@@ -52,6 +52,39 @@ export interface HnswParams {
   efConstruction: number;
 }
 
+/**
+ * A dimensionality-reduced collection's settings (src/collection/reduce.ts): its vectors are
+ * projected onto the first `dimensions` principal components, fitted on the first `fitOn` vectors.
+ */
+export interface ReduceSpec {
+  method: 'pca';
+  dimensions: number;
+  fitOn: number;
+  /** Keep the embedder's vectors beside the projected ones (a refit needs them). */
+  keepFull: boolean;
+}
+
+/** A fitted projection: y = components · (x − mean). */
+export interface FittedProjection {
+  /** The embedder's dimension. */
+  mean: Float32Array;
+  /** dimensions × the embedder's dimension, row-major; each row a unit vector. */
+  components: Float32Array;
+  /** Each component's fraction of the fit sample's variance. */
+  explained: number[];
+  /** Vectors in the fit sample. */
+  fittedOn: number;
+  fittedAt: string;
+  /** The collection seq of the fit (its vectors were rewritten then). */
+  seq: number;
+}
+
+export interface Reduction {
+  spec: ReduceSpec;
+  /** null until fitted: the collection holds the embedder's vectors meanwhile. */
+  fitted: FittedProjection | null;
+}
+
 /** A collection as stored: fixed at creation except `seq`. */
 export interface CollectionInfo {
   id: number;
@@ -94,6 +127,8 @@ export interface ChunkInput {
   end: number;
   /** null: nothing embeddable (e.g. only unknown words); stored, but not in the vector index. */
   vector: Float32Array | null;
+  /** A reduced collection's: the embedder's vector, kept beside the projected `vector` (keep_full). */
+  full?: Float32Array;
 }
 
 /** A document's chunk as stored: its span in the text and whether it has a vector. */

@@ -59,12 +59,13 @@ const catalogue = {
   // and it is the same condition as REQUEST_TIMEOUT: the server ran out of its time budget.
   ANALYSIS_TIMEOUT: {
     status: 503,
-    message: (a: { task: 'projection' | 'clustering' | 'recommendation'; ms: number; setting: string }) =>
+    message: (a: { task: 'projection' | 'clustering' | 'recommendation' | 'fit'; ms: number; setting: string }) =>
       `the ${a.task} did not finish within ${a.ms} ms (${a.setting}) and was stopped; ` +
       {
         projection: 'project fewer documents (limit)',
         clustering: a.setting === 'QUIVER_REQUEST_TIMEOUT_MS' ? 'cluster fewer documents (sample) or send "async": true' : 'cluster fewer documents (sample)',
         recommendation: 'give fewer positive and negative examples or a smaller k',
+        fit: 'raise QUIVER_ANALYSIS_JOB_TIMEOUT_MS, or create the collection with a smaller reduce.fit_on',
       }[a.task],
   },
   // The body was still arriving when the time ran out: no handler had the whole request, so nothing was kept.
@@ -116,6 +117,8 @@ const catalogue = {
     status: 502,
     message: (a: { model: string; reason: string; bedrock_error: string; bedrock_status: number | null }) => `the generation model ${a.model} failed: ${a.reason}`,
   },
+  // A reduced collection cannot be refitted now (src/query/reduce.ts says why: not reduced, no full vectors kept, too few vectors).
+  REFIT_REFUSED: { status: 409, message: (a: { collection: string; reason: string }) => `collection "${a.collection}" cannot be refitted: ${a.reason}` },
   EMBEDDING_FAILED: { status: 502, message: (a: { reason: string }) => `the embedding model failed: ${a.reason}` },
   INTERNAL: { status: 500, message: (_a: Record<string, never>) => 'internal error (see the server log)' },
 } as const;

@@ -42,6 +42,11 @@ export interface LocalIndexOptions {
   exactThreshold: number;
   /** Where the graph lives (a worker thread's host, or this thread's). */
   host: IndexHostApi;
+  /**
+   * A snapshot taken before this seq is not used: the vectors it holds were rewritten since (a
+   * reduced collection's fit), which a replay of later writes would not undo. Default 0.
+   */
+  validFrom?: number;
 }
 
 export interface OpenReport {
@@ -214,7 +219,8 @@ async function load(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ re
   const key = info.id;
   const shape: CoreShape = { dimension: info.dimension, metric: info.metric, params: info.hnsw };
   const loaded = await host.load(key, snapshotBase(opts.dir, info.id), shape);
-  if ('seq' in loaded && loaded.seq <= info.seq) {
+  const validFrom = opts.validFrom ?? 0;
+  if ('seq' in loaded && loaded.seq <= info.seq && loaded.seq >= validFrom) {
     // Deletes first: labels are never reused, so a tombstoned label can only be an old one.
     const replayedDeletes = await host.remove(key, Float64Array.from(source.tombstonesAfter(info.id, loaded.seq)));
     const replayedAdds = await send(host, key, info.dimension, source.vectorsAfter(info.id, loaded.seq));
@@ -227,7 +233,12 @@ async function load(info: CollectionInfo, opts: LocalIndexOptions): Promise<{ re
     const size = await rebuild(info, opts, shape);
     return { report: { source: 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size, reason: mismatch }, savedSeq: -1 };
   }
-  const reason = 'reason' in loaded ? loaded.reason : `snapshot seq ${loaded.seq} is ahead of SQLite seq ${info.seq}`;
+  const reason =
+    'reason' in loaded
+      ? loaded.reason
+      : loaded.seq > info.seq
+        ? `snapshot seq ${loaded.seq} is ahead of SQLite seq ${info.seq}`
+        : `snapshot seq ${loaded.seq} predates the vectors rewritten at seq ${validFrom}`;
   const size = await rebuild(info, opts, shape);
   if (size > 0 || reason !== 'no snapshot') log.warn({ collection: info.name, reason, size }, 'index rebuilt from SQLite');
   return { report: { source: size === 0 ? 'empty' : 'rebuilt', replayedAdds: 0, replayedDeletes: 0, size, reason }, savedSeq: -1 };

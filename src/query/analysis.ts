@@ -52,7 +52,7 @@ function pack32(rows: Float32Array[], d: number): Float32Array<ArrayBuffer> {
  */
 const REUSE_MAX_BYTES = 32 * 1024 * 1024;
 
-async function inWorker<T>(task: 'projection' | 'clustering' | 'recommendation', file: string, input: unknown, transfer: ArrayBuffer[], deadline: Deadline): Promise<T> {
+async function inWorker<T>(task: 'projection' | 'clustering' | 'recommendation' | 'fit', file: string, input: unknown, transfer: ArrayBuffer[], deadline: Deadline): Promise<T> {
   const timeoutError = () => createError('ANALYSIS_TIMEOUT', { task, ms: deadline.ms, setting: deadline.setting });
   const left = Math.floor(deadline.at - performance.now());
   if (left <= 0) throw timeoutError(); // reading the documents used the budget up
@@ -80,6 +80,28 @@ export async function pcaProject(rows: ArrayLike<number>[], dims: number, deadli
   if (n < 2) return { coords: new Float64Array(n * dims), explained: new Array<number>(dims).fill(0) };
   const flat = pack(rows, d);
   return inWorker<Projection>('projection', './pca-worker.mjs', { flat, n, d, dims }, [flat.buffer], deadline);
+}
+
+export interface FitOutcome {
+  mean: Float32Array;
+  /** dims×d, row-major. */
+  components: Float32Array;
+  explained: number[];
+  /** Every row projected: n×dims, row-major. */
+  projected: Float32Array;
+}
+
+/**
+ * A PCA projection onto `dims` components fitted on the first `fitN` rows (centred or not, see
+ * pca.mjs pcaFit), and every row projected by it (reduce-worker.mjs), in a worker: both hold a
+ * core for seconds on a large collection.
+ */
+export async function pcaFitProject(
+  flat: Float32Array<ArrayBuffer>,
+  shape: { n: number; d: number; dims: number; fitN: number; centre: boolean },
+  deadline: Deadline,
+): Promise<FitOutcome> {
+  return inWorker<FitOutcome>('fit', './reduce-worker.mjs', { flat, ...shape }, [flat.buffer], deadline);
 }
 
 export interface KmeansOutcome {

@@ -9,3 +9,4 @@ export { project, type ProjectInput } from './project.js';
 export { buildContext, estimateTokens, type ContextInput, type ContextChunk } from './context.js';
 export { prepareAnswer, answer, answerStream, citations, SYSTEM_PROMPT, DEFAULT_CONTEXT_TOKENS, type AnswerInput, type AnswerResult, type AnswerEvent, type Citation, type PreparedAnswer } from './answer.js';
 export { requestDeadline, jobDeadline, type Deadline } from './analysis.js';
+export { refit, refitRefusal, REFIT_SAMPLE_MAX, type RefitResult } from './reduce.js';

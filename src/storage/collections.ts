@@ -40,6 +40,7 @@ export class CollectionsRepo {
   private readonly countDocs;
   private readonly pendingByName;
   private readonly removePending;
+  private readonly insertReduction;
 
   constructor(private readonly db: Db) {
     this.byName = db.prepare<[string], CollectionDbRow>('SELECT * FROM collections WHERE name = ?');
@@ -50,6 +51,9 @@ export class CollectionsRepo {
     this.pendingByName = db.prepare<[string], { uuid: string; surface: string }>('SELECT uuid, surface FROM pending_collections WHERE name = ?');
     this.removePending = db.prepare<[string]>('DELETE FROM pending_collections WHERE uuid = ?');
     this.remove = db.prepare<[number]>('DELETE FROM collections WHERE id = ?');
+    this.insertReduction = db.prepare<[number, string, number, number, number]>(
+      'INSERT INTO collection_reductions (collection_id, method, dimensions, fit_on, keep_full) VALUES (?, ?, ?, ?, ?)',
+    );
     this.bump = db.prepare<[number], { seq: number }>('UPDATE collections SET seq = seq + 1 WHERE id = ? RETURNING seq');
     this.countDocs = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM documents WHERE collection_id = ?');
   }
@@ -99,6 +103,7 @@ export class CollectionsRepo {
           pending?.uuid ?? crypto.randomUUID(),
           pending?.surface ?? '{}',
         );
+        if (row && c.reduce) this.insertReduction.run(row.id, c.reduce.method, c.reduce.dimensions, c.reduce.fitOn, c.reduce.keepFull ? 1 : 0);
         return row && toCollection(row);
       })();
     } catch (err) {

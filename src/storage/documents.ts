@@ -57,6 +57,7 @@ export class DocumentsRepo {
       insertChunk: db.prepare<[number, number, number, number, number, Buffer | null, number], { id: number }>(
         'INSERT INTO chunks (collection_id, document_pk, chunk_index, start_offset, end_offset, vector, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
       ),
+      insertFull: db.prepare<[number, number, Buffer]>('INSERT INTO full_vectors (chunk_id, collection_id, vector) VALUES (?, ?, ?)'),
       tombstone: db.prepare<[number, number, number]>('INSERT OR REPLACE INTO tombstones (collection_id, chunk_id, seq) VALUES (?, ?, ?)'),
       chunksOf: db.prepare<[number], { chunk_index: number; start_offset: number; end_offset: number; has_vector: number }>(
         'SELECT chunk_index, start_offset, end_offset, vector IS NOT NULL AS has_vector FROM chunks WHERE document_pk = ? ORDER BY chunk_index',
@@ -115,6 +116,7 @@ export class DocumentsRepo {
         }
         for (const c of w.chunks) {
           const { id } = this.stmts.insertChunk.get(collectionId, pk, c.index, c.start, c.end, c.vector ? vectorToBlob(c.vector) : null, changes.seq)!;
+          if (c.full) this.stmts.insertFull.run(id, collectionId, vectorToBlob(c.full));
           if (c.vector) changes.adds.push({ label: id, vector: c.vector });
         }
       }

@@ -13,6 +13,7 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { compileOptionalFilter } from './filter-sql.js';
 import type { SqlWhere } from './filter-sql.js';
 import { JobsRepo } from './jobs.js';
+import { ReductionsRepo } from './reductions.js';
 import { SearchRepo } from './search.js';
 import type { BackupSummary, CompiledFilter, DocumentStore, Isolated, Store } from './store.js';
 
@@ -34,6 +35,7 @@ export class SqliteStore implements Store {
   readonly jobs: JobsRepo;
   readonly cache: EmbeddingCache;
   readonly applied: AppliedRepo;
+  readonly reductions: ReductionsRepo;
 
   private constructor(
     private readonly db: Db,
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
     embedCacheMax: number,
   ) {
     this.collections = new CollectionsRepo(db);
+    this.reductions = new ReductionsRepo(db, this.collections);
     this.catalog = new CatalogRepo(db);
     const docs = new DocumentsRepo(db, this.collections);
     const search = new SearchRepo(db, docs);

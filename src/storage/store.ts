@@ -9,6 +9,7 @@ import type {
   CollectionInfo,
   DocumentWrite,
   EmbedderSpec,
+  FittedProjection,
   HnswParams,
   IndexChanges,
   ItemOutcome,
@@ -18,6 +19,8 @@ import type {
   JobStatus,
   Metric,
   Neighbor,
+  ReduceSpec,
+  Reduction,
   StoredDocument,
   TaskKind,
 } from '../domain/types.js';
@@ -37,6 +40,8 @@ export interface NewCollection {
   chunking?: ChunkingSpec | null;
   /** The UUID of the pending collection (CollectionCatalog) this one materialises. */
   uuid?: string;
+  /** A dimensionality-reduced collection's settings (stored with it, in the same transaction). */
+  reduce?: ReduceSpec;
 }
 
 /** A surface's own attributes of a collection (Chroma's metadata and configuration), by surface name. */
@@ -134,6 +139,32 @@ export interface DocumentStore {
   pruneTombstones(collectionId: number, uptoSeq: number): void;
 }
 
+/** A projection to install: the fit, and the chunks' vectors projected by it (src/collection/reduce.ts). */
+export interface ReductionInstall {
+  fit: Omit<FittedProjection, 'seq'>;
+  /** Every chunk with a vector: its projected vector. */
+  vectors: Iterable<{ label: number; vector: Float32Array }>;
+  keepFull: boolean;
+  /** The embedder's dimension: a stored vector this long is a full one. */
+  fullDimension: number;
+}
+
+/** Dimensionality-reduced collections: their settings and projection, and the embedder's vectors kept beside the projected ones. */
+export interface ReductionStore {
+  /** undefined: the collection is not reduced. */
+  get(collectionId: number): Reduction | undefined;
+  /**
+   * The embedder's vector of every chunk that has one, in label order (the order written): from
+   * full_vectors, else the chunk's own vector while it is still full (not fitted yet).
+   */
+  fullVectors(collectionId: number, fullDimension: number): Iterable<{ label: number; vector: Float32Array }>;
+  /**
+   * One transaction: the chunks' vectors replaced by their projections under a new collection seq
+   * (full ones copied aside first with keepFull), and the projection stored; returns the fit with its seq.
+   */
+  install(collectionId: number, r: ReductionInstall): FittedProjection;
+}
+
 /** One document of a receiving job as recorded: its place in the request, its JSON and its id. */
 export interface ReceivedItem {
   position: number;
@@ -213,6 +244,7 @@ export interface Store {
   readonly jobs: JobStore;
   readonly cache: VectorCache;
   readonly applied: AppliedSequences;
+  readonly reductions: ReductionStore;
   /**
    * Compiles a metadata filter; throws VALIDATION_FAILED naming the offending field (e.g.
    * "filter.price.$foo"). undefined for an absent or empty filter ("everything").

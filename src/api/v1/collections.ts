@@ -4,10 +4,13 @@ import { createError } from '../../errors/index.js';
 import { canSeeCollection } from '../auth.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from '../context.js';
+import { refitRefusal } from '../../query/index.js';
+import { jobView } from './jobs.js';
 import * as s from './schemas.js';
 import { collectionView, decodeCursor, documentView, encodeCursor, filterFromQueryString, param, toChunkingSpec } from './views.js';
 
-export function collectionRoutes(v1: Router, { config, collections, json, requireJson, cluster }: RouteContext): void {
+export function collectionRoutes(v1: Router, ctx: RouteContext): void {
+  const { config, collections, runner, json, requireJson, cluster } = ctx;
   const upsertSchema = s.upsertBody(config.maxDocumentsPerRequest);
 
   v1.post('/collections', requireJson, json, async (req, res) => {
@@ -18,7 +21,15 @@ export function collectionRoutes(v1: Router, { config, collections, json, requir
       embedder: body.embedder ?? { provider: config.defaultEmbedder },
       dimension: body.dimension,
       chunking: body.chunking && toChunkingSpec(body.chunking),
+      reduce: body.reduce && {
+        method: body.reduce.method,
+        dimensions: body.reduce.dimensions,
+        fitOn: body.reduce.fit_on ?? s.defaultFitOn(body.reduce.dimensions),
+        keepFull: body.reduce.keep_full,
+      },
     };
+    // Each replica would fit its own projection, and the refit job is local: not through the log yet.
+    if (cluster && input.reduce) throw createError('CLUSTER_UNSUPPORTED', { what: 'a reduced collection' });
     const c = cluster ? await cluster.createCollection(input) : await collections.create(input);
     res.status(201).json({ collection: await collectionView(c) });
   });
@@ -29,6 +40,14 @@ export function collectionRoutes(v1: Router, { config, collections, json, requir
   });
   v1.get('/collections/:name', async (req, res) => {
     res.json({ collection: await collectionView(collections.get(param(req, 'name'))) });
+  });
+  // Refits a reduced collection's projection on its kept full vectors and rebuilds its index (query/reduce.ts), as a job.
+  v1.post('/collections/:name/reduce/refit', (req, res) => {
+    const c = collections.get(param(req, 'name'));
+    const refusal = refitRefusal(c);
+    if (refusal) throw createError('REFIT_REFUSED', { collection: c.name, reason: refusal });
+    const job = runner.submitTask(c.name, 'refit', { reason: 'requested' });
+    res.status(202).location(`/v1/jobs/${job.id}`).json({ job: jobView(ctx, job) });
   });
   v1.delete('/collections/:name', async (req, res) => {
     if (cluster) await cluster.deleteCollection(param(req, 'name'));

@@ -76,6 +76,28 @@ export const chunkingInput = z
     if (c.overlap !== undefined && c.overlap >= max) ctx.addIssue({ code: 'custom', path: ['overlap'], message: `must be less than the chunk size (${max})` });
   });
 
+/** Vectors fitted by default before a reduced collection's projection is fitted: at least twice its dimensions. */
+export const defaultFitOn = (dimensions: number): number => Math.max(1000, 2 * dimensions);
+
+/** `reduce: {method, dimensions, fit_on?, keep_full?}`: a dimensionality-reduced collection (src/collection/reduce.ts). */
+export const reduceInput = z
+  .strictObject({
+    method: z.literal('pca').default('pca').meta({ description: 'PCA: the first `dimensions` principal components of the fit sample' }),
+    dimensions: z.number().int().min(2).meta({ description: "Dimensions the index keeps; less than the embedder's" }),
+    fit_on: z
+      .number()
+      .int()
+      .max(1_000_000)
+      .optional()
+      .meta({ description: 'The projection is fitted once this many vectors are written, on those vectors (default max(1000, 2·dimensions)); until then the collection holds full vectors' }),
+    keep_full: z.boolean().default(true).meta({ description: 'Keep the full vectors beside the projected ones: a refit needs them' }),
+  })
+  .superRefine((r, ctx) => {
+    if (r.fit_on !== undefined && r.fit_on <= r.dimensions) {
+      ctx.addIssue({ code: 'custom', path: ['fit_on'], message: `must be more than dimensions (${r.dimensions}): a fit onto ${r.dimensions} components needs more vectors than that` });
+    }
+  });
+
 export const createCollectionBody = z.strictObject({
   name: collectionName,
   metric: z.enum(['cosine', 'l2', 'ip']).default('cosine'),
@@ -83,6 +105,7 @@ export const createCollectionBody = z.strictObject({
   embedder: z.discriminatedUnion('provider', PROVIDERS.map((p) => p.schema) as unknown as [ProviderSchema, ...ProviderSchema[]]).optional(),
   dimension: z.number().int().min(1).max(65_536).optional(),
   chunking: chunkingInput.optional(),
+  reduce: reduceInput.optional(),
 });
 
 const jobDocuments = <T extends z.ZodType>(item: T, maxDocuments: number) =>
@@ -108,7 +131,7 @@ export const ingestNdjsonQuery = z.strictObject({
 
 export const listJobsQuery = z.strictObject({
   collection: collectionName.optional(),
-  kind: z.enum(['ingest', 'cluster']).optional(),
+  kind: z.enum(['ingest', 'cluster', 'refit']).optional(),
   status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(1024).optional(),

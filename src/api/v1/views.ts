@@ -2,8 +2,8 @@
 // query shapes to domain types, and opaque cursors.
 import type { Request } from 'express';
 import type { Collection } from '../../collection/index.js';
-import type { ChunkingSpec, EmbedderSpec, Hit, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
-import type { ClusterResult } from '../../query/index.js';
+import type { ChunkingSpec, EmbedderSpec, Hit, Reduction, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
+import type { ClusterResult, RefitResult } from '../../query/index.js';
 import { createError } from '../../errors/index.js';
 import { DEFAULT_CHUNKING } from '../../text/chunking.js';
 import { isWellFormed } from '../../text/well-formed.js';
@@ -41,8 +41,30 @@ export async function collectionView(c: Collection) {
     index_memory_bytes: stats.memoryBytes,
     hnsw: { m: info.hnsw.m, ef_construction: info.hnsw.efConstruction },
     chunking: info.chunking ? chunkingView(info.chunking) : null,
+    reduce: reduceView(c.reduction),
     created_at: info.createdAt,
   };
+}
+
+/** A reduced collection's settings and, once fitted, how much of the variance its components keep. */
+function reduceView(r: Reduction | undefined) {
+  if (!r) return null;
+  const { spec, fitted } = r;
+  return {
+    method: spec.method,
+    dimensions: spec.dimensions,
+    fit_on: spec.fitOn,
+    keep_full: spec.keepFull,
+    status: fitted ? ('fitted' as const) : ('pending' as const),
+    fitted_on: fitted?.fittedOn ?? null,
+    fitted_at: fitted?.fittedAt ?? null,
+    explained_variance: fitted ? Math.round(fitted.explained.reduce((a, b) => a + b, 0) * 1e6) / 1e6 : null,
+  };
+}
+
+/** A refit job's answer (query/reduce.ts). */
+export function refitView(r: RefitResult) {
+  return { dimensions: r.dimensions, fitted_on: r.fittedOn, vectors: r.vectors, explained_variance: Math.round(r.explainedVariance * 1e6) / 1e6 };
 }
 
 export function documentView(d: StoredDocument, vector?: Float32Array | null) {
