@@ -108,7 +108,8 @@ export interface ChunkSpan {
   start: number;
   end: number;
   hasVector: boolean;
-  modality: Modality;
+  /** 'image': the chunk of the document's image; absent for text. */
+  modality?: 'image';
 }
 
 /** One document of a write, after the write pipeline decided what to do with it. */

@@ -85,7 +85,9 @@ export class DocumentsRepo {
 
   /** A document's chunks in order: offsets into its text (JS string units) and whether each has a vector. */
   chunksOf(pk: number): ChunkSpan[] {
-    return this.stmts.chunksOf.all(pk).map((r) => ({ index: r.chunk_index, start: r.start_offset, end: r.end_offset, hasVector: r.has_vector === 1, modality: r.modality }));
+    return this.stmts.chunksOf
+      .all(pk)
+      .map((r) => ({ index: r.chunk_index, start: r.start_offset, end: r.end_offset, hasVector: r.has_vector === 1, ...(r.modality === 'image' ? { modality: 'image' as const } : {}) }));
   }
 
   /** A stored image's bytes by the sha-256 a document names. */
