@@ -226,6 +226,17 @@ describe('a collection whose model embeds text only', () => {
     const noVector = await s.request('PUT', '/v1/collections/vectors/documents', { documents: [{ id: 'w', image: b64(bicycle) }] });
     expect(noVector.status).toBe(400);
     expect(noVector.body.error.message).toMatch(/^documents\.0\.vector: collection "vectors" has no embedding model/);
+    // The collection's deletion cascades to its documents, and the last reference releases the image.
+    const sha = got.body.document.image_sha256 as string;
+    const db = new Database(path.join(dataDir, 'quiver.db'), { readonly: true, fileMustExist: true });
+    try {
+      const count = () => db.prepare('SELECT count(*) AS n FROM images WHERE sha256 = ?').get(sha);
+      expect(count()).toEqual({ n: 1 });
+      expect((await s.request('DELETE', '/v1/collections/vectors')).status).toBe(204);
+      expect(count()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
   });
 });
 
