@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBedrock } from '../helpers/fake-bedrock.js';
 import type { RecordedRequest } from '../helpers/fake-bedrock.js';
 import { labelledJpeg, labelledPng } from '../helpers/images.js';
-import { TestServer, tempDir, type Json } from '../helpers/server.js';
+import { TestServer, tempDir, waitFor, type Json } from '../helpers/server.js';
 
 const SECRET = 'quiver-images-secret';
 const MODEL = 'amazon.titan-embed-image-v1';
@@ -186,6 +186,20 @@ describe('a Titan Multimodal collection', () => {
     const both = await s.request('POST', '/v1/collections/pics/query', { image: b64(apple), text: 'apple' });
     expect(both.status).toBe(400);
     expect(both.body.error.message).toMatch(/^image: give image alone/);
+  });
+
+  it('an ingest job embeds image documents as a synchronous write does', async () => {
+    const tractor = labelledPng('green tractor in a field', { rgb: [20, 160, 20] });
+    const r = await s.request('POST', '/v1/collections/pics/ingest', { documents: [{ id: 'tractor.png', image: b64(tractor) }] });
+    expect(r.status).toBe(202);
+    const job = await waitFor('the image job to finish', async () => {
+      const j = (await s.request('GET', `/v1/jobs/${r.body.job.id as string}`)).body.job;
+      return j.status === 'queued' || j.status === 'running' ? undefined : j;
+    });
+    expect(job).toMatchObject({ status: 'done', done: 1, failed: 0 });
+    const q = await s.request('POST', '/v1/collections/pics/query', { text: 'tractor', k: 1, mode: 'vector', include: ['image'] });
+    expect(ids(q)).toEqual(['tractor.png']);
+    expect(q.body.hits[0].image).toBe(b64(tractor));
   });
 
   it('an ingest job refuses an image document at request time too', async () => {
