@@ -103,6 +103,9 @@ describe('a Titan Multimodal collection', () => {
     // Keyword mode never returns an image-only document: it has no words.
     const k = await s.request('POST', '/v1/collections/pics/query', { text: 'bicycle', k: 10, mode: 'keyword' });
     expect(ids(k)).not.toContain('bike.png');
+    // A text+image document's keyword entries are its text chunks only: the image chunk has no words of its own.
+    const port = await s.request('POST', '/v1/collections/pics/query', { text: 'evening port', k: 10, mode: 'keyword', group_by: 'none' });
+    expect((port.body.hits as Json[]).map((x) => [x.id, x.chunk_index])).toEqual([['harbour.jpg', 0]]);
   });
 
   it('finds text by an image query', async () => {
