@@ -73,6 +73,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     log,
     retry: { retries: config.ingest.retries, baseMs: config.ingest.retryBaseMs },
     efSearch: config.hnsw.efSearch,
+    maxImageBytes: config.maxImageBytes,
     indexDir: path.join(config.dataDir, 'indexes'),
     exactThreshold: config.exactSearchThreshold,
     hnsw: config.hnsw,

@@ -97,6 +97,7 @@ const hit = z.object({
   text: z.string().nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   vector: z.array(z.number()).optional(),
+  image: z.string().nullable().optional().meta({ description: 'With include ["image"]: the document\'s image, base64, as it was written; null when it has none' }),
 });
 const queryResult = z
   .object({
@@ -187,12 +188,23 @@ const document = z
   .object({
     id: z.string(),
     text: z.string().nullable(),
+    image_sha256: z.string().optional().meta({ description: 'The sha-256 of the document\'s image (stored once however many documents carry it); absent without one' }),
+    image: z.string().nullable().optional().meta({ description: 'With include=image: the image, base64; null when the document has none' }),
     metadata: z.record(z.string(), z.unknown()),
     created_at: z.string(),
     updated_at: z.string(),
     vector: z.array(z.number()).nullable().optional(),
     chunks: z
-      .array(z.object({ index: z.number().int(), start: z.number().int(), end: z.number().int(), text: z.string().nullable(), embedded: z.boolean() }))
+      .array(
+        z.object({
+          index: z.number().int(),
+          start: z.number().int(),
+          end: z.number().int(),
+          text: z.string().nullable(),
+          embedded: z.boolean(),
+          modality: z.literal('image').optional().meta({ description: 'The chunk of the document\'s image (no text of its own)' }),
+        }),
+      )
       .optional()
       .meta({ description: 'With include=chunks: how the text was split; start/end index the text' }),
   })
@@ -210,7 +222,7 @@ const backupResult = z.object({
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
+  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE)', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
 const openaiErrors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, json(oa.openaiError, { 400: 'Bad input; param names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role', 404: 'No such model', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON' }[c] ?? 'Error')]));
 const nameParam = z.object({ name: s.collectionName });
@@ -286,7 +298,7 @@ function routes(config: Config): RouteConfig[] {
       path: '/v1/collections/{name}/documents/{id}',
       summary: 'One document',
       tags: ['documents'],
-      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated: "vector" adds the vector, "chunks" the chunks' }) }) },
+      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated: "vector" adds the vector, "chunks" the chunks, "image" the image (base64)' }) }) },
       responses: { 200: json(z.object({ document }), 'The document'), ...errors(400, 401, 403, 404) },
     }),
     v1({
@@ -300,10 +312,10 @@ function routes(config: Config): RouteConfig[] {
     v1({
       method: 'post',
       path: '/v1/collections/{name}/query',
-      summary: 'Nearest documents to a text or a vector',
+      summary: 'Nearest documents to a text, a vector or an image',
       tags: ['search'],
       request: { params: nameParam, body: body(s.queryBody) },
-      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 415) },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 413, 415) },
     }),
     v1({
       method: 'post',

@@ -295,8 +295,8 @@ export interface paths {
                             /** @enum {string} */
                             provider: "bedrock";
                             /** @enum {string} */
-                            model: "amazon.titan-embed-text-v2:0" | "amazon.titan-embed-text-v1";
-                            dimensions?: 256 | 512 | 1024;
+                            model: "amazon.titan-embed-text-v2:0" | "amazon.titan-embed-text-v1" | "amazon.titan-embed-image-v1";
+                            dimensions?: 256 | 384 | 512 | 1024;
                             normalize?: boolean;
                         } | {
                             /** @enum {string} */
@@ -398,7 +398,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Body over QUIVER_MAX_BODY */
+                /** @description Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -627,6 +627,8 @@ export interface paths {
                         documents: {
                             id: string;
                             text?: string;
+                            /** @description a PNG or JPEG image, standard base64 without a data: prefix; at most QUIVER_MAX_IMAGE_BYTES (5 MiB) decoded */
+                            image?: string;
                             vector?: number[];
                             metadata?: {
                                 [key: string]: string | number | boolean | (string | number | boolean)[];
@@ -694,7 +696,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Body over QUIVER_MAX_BODY */
+                /** @description Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -732,7 +734,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description comma-separated: "vector" adds the vector, "chunks" the chunks */
+                    /** @description comma-separated: "vector" adds the vector, "chunks" the chunks, "image" the image (base64) */
                     include?: string;
                 };
                 header?: never;
@@ -867,7 +869,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Nearest documents to a text or a vector */
+        /** Nearest documents to a text, a vector or an image */
         post: {
             parameters: {
                 query?: never;
@@ -882,6 +884,8 @@ export interface paths {
                     "application/json": {
                         text?: string;
                         vector?: number[];
+                        /** @description a PNG or JPEG image, standard base64 without a data: prefix; at most QUIVER_MAX_IMAGE_BYTES (5 MiB) decoded */
+                        image?: string;
                         /** @default 10 */
                         k?: number;
                         /**
@@ -890,7 +894,7 @@ export interface paths {
                          *       "metadata"
                          *     ]
                          */
-                        include?: ("text" | "metadata" | "vector")[];
+                        include?: ("text" | "metadata" | "vector" | "image")[];
                         ef?: number;
                         filter?: unknown;
                         /** @enum {string} */
@@ -957,6 +961,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE) */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1351,7 +1364,7 @@ export interface paths {
                          *       "metadata"
                          *     ]
                          */
-                        include?: ("text" | "metadata" | "vector")[];
+                        include?: ("text" | "metadata" | "vector" | "image")[];
                         ef?: number;
                     };
                 };
@@ -1859,6 +1872,8 @@ export interface paths {
                         documents: {
                             id: string;
                             text?: string;
+                            /** @description a PNG or JPEG image, standard base64 without a data: prefix; at most QUIVER_MAX_IMAGE_BYTES (5 MiB) decoded */
+                            image?: string;
                             vector?: number[];
                             metadata?: {
                                 [key: string]: string | number | boolean | (string | number | boolean)[];
@@ -1932,7 +1947,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Body over QUIVER_MAX_BODY */
+                /** @description Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE) */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2569,7 +2584,7 @@ export interface components {
                  * @description From the closed catalogue in src/errors/index.ts
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "IMAGE_NOT_SUPPORTED" | "IMAGE_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
                 message: string;
                 details?: unknown;
             };
@@ -2619,6 +2634,10 @@ export interface components {
         Document: {
             id: string;
             text: string | null;
+            /** @description The sha-256 of the document's image (stored once however many documents carry it); absent without one */
+            image_sha256?: string;
+            /** @description With include=image: the image, base64; null when the document has none */
+            image?: string | null;
             metadata: {
                 [key: string]: unknown;
             };
@@ -2632,6 +2651,11 @@ export interface components {
                 end: number;
                 text: string | null;
                 embedded: boolean;
+                /**
+                 * @description The chunk of the document's image (no text of its own)
+                 * @enum {string}
+                 */
+                modality?: "image";
             }[];
         };
         QueryResult: {
@@ -2655,6 +2679,8 @@ export interface components {
                     [key: string]: unknown;
                 };
                 vector?: number[];
+                /** @description With include ["image"]: the document's image, base64, as it was written; null when it has none */
+                image?: string | null;
             }[];
             /** @enum {string} */
             mode: "vector" | "keyword" | "hybrid";

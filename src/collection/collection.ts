@@ -15,13 +15,14 @@ import type {
   DocumentInput,
   DocumentWrite,
   FittedProjection,
+  ImageData,
   IndexChanges,
   Neighbor,
   Reduction,
   StoredDocument,
 } from '../domain/types.js';
 import type { Embedder, Embedders, RetryOptions } from '../embedding/index.js';
-import { EmbedError, embedThroughCache } from '../embedding/index.js';
+import { EmbedError, embedImagesThroughCache, embedThroughCache } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import type { IndexStats, SearchPlan, VectorIndex } from '../index/index.js';
 import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '../storage/index.js';
@@ -29,7 +30,8 @@ import { FifoLock } from '../util/fifo-lock.js';
 import type { ReducedIndex, Reducer } from './reduce.js';
 import { projectVector } from './reduce.js';
 import { LATER, WriteGroups } from './write-group.js';
-import type { DocumentPlan, FieldNamer, PlanKind } from './write-plan.js';
+import { DEFAULT_MAX_IMAGE_BYTES, decodeImage } from './image.js';
+import type { DocumentPlan, FieldNamer, ImageRules, PlanKind } from './write-plan.js';
 import { checkDocumentAt, checkVector, chunkTexts, documentsName, effectiveChunking, planDocuments, validateDocuments } from './write-plan.js';
 
 /**
@@ -86,6 +88,8 @@ export interface CollectionDeps {
    * ingest job) is refused rather than landing on this node alone.
    */
   logOnly?: boolean;
+  /** Largest image (decoded bytes) a document or query may carry (QUIVER_MAX_IMAGE_BYTES); default 5 MiB. */
+  maxImageBytes?: number;
 }
 
 /** Refuses a write that does not come from the log on a node whose data is the log's (CollectionDeps.logOnly). */
@@ -157,14 +161,38 @@ export class Collection {
     return checkVector(this.info, v, field);
   }
 
+  /** What the collection's model embeds and how large an image may be (known without loading the model). */
+  private imageRules(): ImageRules {
+    const spec = this.info.embedder;
+    return {
+      modalities: this.deps.embedders.modalities(spec),
+      maxBytes: this.deps.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES,
+      embedder: [spec.provider, spec.model].filter(Boolean).join(' '),
+    };
+  }
+
+  /** Checks a query's image as a document's is checked: size, PNG or JPEG, and a model that embeds images. */
+  checkImage(base64: string, field: string): ImageData {
+    const rules = this.imageRules();
+    const image = decodeImage(base64, field, rules.maxBytes);
+    if (!this.hasModel) throw createError('NO_EMBEDDER', { field, collection: this.name });
+    if (!rules.modalities.includes('image')) throw createError('IMAGE_NOT_SUPPORTED', { field, collection: this.name, embedder: rules.embedder });
+    return image;
+  }
+
+  /** A stored image's bytes by its sha-256 (a document's imageSha256). */
+  image(sha256: string): Buffer | undefined {
+    return this.deps.store.documents.image(sha256);
+  }
+
   /** Checks a batch as a write would, without writing (ingest jobs check before queueing). */
   validate(inputs: DocumentInput[]): void {
-    validateDocuments(this.info, this.hasModel, inputs);
+    validateDocuments(this.info, this.hasModel, inputs, this.imageRules());
   }
 
   /** Checks one document as a write would (duplicates aside), naming its fields with `at`. */
   checkDocument(input: DocumentInput, at: FieldNamer): void {
-    checkDocumentAt(this.info, this.hasModel, input, at);
+    checkDocumentAt(this.info, this.hasModel, input, at, this.imageRules());
   }
 
   compileFilter(filter: unknown, field?: string): CompiledFilter | undefined {
@@ -204,18 +232,19 @@ export class Collection {
   async write(inputs: DocumentInput[], opts: WriteOptions): Promise<WriteResult> {
     checkFromLog(this.deps.logOnly, opts.fromLog, 'writing documents');
     const isolate = opts.onError === 'isolate-document';
+    const images = this.imageRules();
     const invalid: DocumentOutcome[] = [];
     const valid: { index: number; input: DocumentInput; vector: Float32Array | undefined }[] = [];
     if (isolate) {
       inputs.forEach((input, index) => {
         try {
-          valid.push({ index, input, vector: checkDocumentAt(this.info, this.hasModel, input, documentsName(index)) });
+          valid.push({ index, input, vector: checkDocumentAt(this.info, this.hasModel, input, documentsName(index), images) });
         } catch (err) {
           invalid.push({ index, id: input.id, kind: 'failed', error: err instanceof Error ? err.message : String(err) });
         }
       });
     } else {
-      validateDocuments(this.info, this.hasModel, inputs).forEach((vector, index) => valid.push({ index, input: inputs[index]!, vector }));
+      validateDocuments(this.info, this.hasModel, inputs, images).forEach((vector, index) => valid.push({ index, input: inputs[index]!, vector }));
     }
     // Loads the model before queueing: a missing model is the caller's 4xx now.
     const embedder = await this.embedder();
@@ -231,23 +260,35 @@ export class Collection {
         chunking,
       );
 
-    // Chunk texts embedded for this write, by text (a text is embedded once whatever chunk has it).
+    // Chunk texts embedded for this write, by text (a text is embedded once whatever chunk has it);
+    // image chunks by their imageKey, so one image is embedded once too.
     const vectors = new Map<string, Float32Array | null | EmbedError>();
-    const embedFor = async (plans: DocumentPlan[]): Promise<void> => {
-      const texts = [...new Set(plans.flatMap((p) => p.toEmbed.map((t) => t.text)))].filter((t) => !vectors.has(t));
-      if (texts.length === 0 || !embedder) return;
-      const { results, embedded } = await embedThroughCache(store.cache, embedder, texts, isolate, this.deps.retry);
-      result.embedded += embedded;
-      texts.forEach((t, i) => {
+    const keep = (keys: string[], results: (Float32Array | null | EmbedError)[]) =>
+      keys.forEach((k, i) => {
         const v = results[i];
         if (v instanceof EmbedError && !isolate) throw v;
-        vectors.set(t, v ?? null);
+        vectors.set(k, v ?? null);
       });
+    const embedFor = async (plans: DocumentPlan[]): Promise<void> => {
+      const todo = plans.flatMap((p) => p.toEmbed).filter((t) => !vectors.has(t.text));
+      if (todo.length === 0 || !embedder) return;
+      const texts = [...new Set(todo.filter((t) => !t.image).map((t) => t.text))];
+      const pictures = [...new Map(todo.flatMap((t) => (t.image ? [[t.text, t.image] as const] : []))).entries()];
+      if (texts.length > 0) {
+        const { results, embedded } = await embedThroughCache(store.cache, embedder, texts, isolate, this.deps.retry);
+        result.embedded += embedded;
+        keep(texts, results);
+      }
+      if (pictures.length > 0) {
+        const { results, embedded } = await embedImagesThroughCache(store.cache, embedder, pictures.map(([, img]) => img), isolate);
+        result.embedded += embedded;
+        keep(pictures.map(([k]) => k), results);
+      }
     };
     // Embedding may be slow (a local model, a remote provider): it happens here, outside the
     // lock, against the rows as they are now, so other writers' groups commit meanwhile. Client
     // vectors need no embedding and skip this planning.
-    if (embedder && valid.some((v) => v.vector === undefined && typeof v.input.text === 'string')) await embedFor(plan());
+    if (embedder && valid.some((v) => v.vector === undefined && (typeof v.input.text === 'string' || v.input.image !== undefined))) await embedFor(plan());
 
     const step = (): IndexChanges | typeof LATER => {
       // In the group's transaction: nothing awaits between this check and the commit.

@@ -2,12 +2,13 @@
 // ingest job, a replica applying a log): validate a batch, decide per document what changed
 // (content hash), chunk the text, and build the DocumentWrites of one transaction.
 import crypto from 'node:crypto';
-import type { ChunkingSpec, ChunkInput, CollectionInfo, DocumentInput, DocumentWrite } from '../domain/types.js';
+import type { ChunkingSpec, ChunkInput, CollectionInfo, DocumentInput, DocumentWrite, ImageData, Modality } from '../domain/types.js';
 import { createError } from '../errors/index.js';
 import type { FieldIssue } from '../errors/index.js';
 import type { DocumentStore } from '../storage/index.js';
 import { DEFAULT_CHUNKING, chunkText } from '../text/chunking.js';
 import type { TextSpan } from '../text/chunking.js';
+import { DEFAULT_MAX_IMAGE_BYTES, decodeImage } from './image.js';
 
 /** Checks a client vector against the collection; returns it as float32. */
 export function checkVector(c: CollectionInfo, v: number[], field: string): Float32Array {
@@ -22,10 +23,49 @@ export function checkVector(c: CollectionInfo, v: number[], field: string): Floa
   return out;
 }
 
+/** What a collection's model can embed and how big an image may be; absent: text only. */
+export interface ImageRules {
+  modalities: readonly Modality[];
+  maxBytes: number;
+  /** The model, as an error names it ("bedrock amazon.titan-embed-text-v2:0"). */
+  embedder: string;
+}
+
+const TEXT_ONLY: ImageRules = { modalities: ['text'], maxBytes: DEFAULT_MAX_IMAGE_BYTES, embedder: 'text only' };
+
+/**
+ * A document's image, decoded and checked once per input object (the batch is checked, then
+ * planned twice: before and inside its group commit).
+ */
+const imagesMemo = new WeakMap<DocumentInput, ImageData>();
+
+function imageOf(d: DocumentInput, field: string, maxBytes: number): ImageData | undefined {
+  if (d.image === undefined) return undefined;
+  let img = imagesMemo.get(d);
+  if (!img) {
+    img = decodeImage(d.image, field, maxBytes);
+    imagesMemo.set(d, img);
+  }
+  return img;
+}
+
+/**
+ * The cache-and-batch key of an image chunk among the texts a write embeds: document text cannot
+ * hold NUL (schemas.ts), so no text is ever mistaken for an image.
+ */
+export const imageKey = (sha256: string) => `\u0000image:${sha256}`;
+
 /** The checks of a document beyond its vector: something to embed, and a model to embed it. */
-function checkContent(c: CollectionInfo, hasModel: boolean, d: DocumentInput, field: string, vectorField = `${field}.vector`): void {
-  if (d.text === undefined && d.vector === undefined) throw createError('TEXT_REQUIRED', { field });
-  if (d.vector === undefined && !hasModel) throw createError('NO_EMBEDDER', { field: vectorField, collection: c.name });
+function checkContent(c: CollectionInfo, hasModel: boolean, d: DocumentInput, at: FieldNamer, images: ImageRules): void {
+  if (d.text === undefined && d.vector === undefined && d.image === undefined) throw createError('TEXT_REQUIRED', { field: at() });
+  if (d.image !== undefined) {
+    imageOf(d, at('image'), images.maxBytes);
+    // With a client vector the image is only stored; without one, the model must embed it.
+    if (d.vector === undefined && hasModel && !images.modalities.includes('image')) {
+      throw createError('IMAGE_NOT_SUPPORTED', { field: at('image'), collection: c.name, embedder: images.embedder });
+    }
+  }
+  if (d.vector === undefined && !hasModel) throw createError('NO_EMBEDDER', { field: at('vector'), collection: c.name });
 }
 
 /** Names a document of a request, or one of its fields: "documents.3" / "documents.3.vector", "line 7" / "line 7: vector". */
@@ -38,14 +78,14 @@ export const documentsName =
     field === undefined ? `documents.${position}` : `documents.${position}.${field}`;
 
 /** Checks one document, naming its fields with `at`; returns its vector as float32. */
-export function checkDocumentAt(c: CollectionInfo, hasModel: boolean, d: DocumentInput, at: FieldNamer): Float32Array | undefined {
+export function checkDocumentAt(c: CollectionInfo, hasModel: boolean, d: DocumentInput, at: FieldNamer, images: ImageRules = TEXT_ONLY): Float32Array | undefined {
   const vector = d.vector ? checkVector(c, d.vector, at('vector')) : undefined;
-  checkContent(c, hasModel, d, at(), at('vector'));
+  checkContent(c, hasModel, d, at, images);
   return vector;
 }
 
 /** Checks a batch before anything is written or queued: all or nothing. Returns float32 vectors. */
-export function validateDocuments(c: CollectionInfo, hasModel: boolean, inputs: DocumentInput[]): (Float32Array | undefined)[] {
+export function validateDocuments(c: CollectionInfo, hasModel: boolean, inputs: DocumentInput[], images: ImageRules = TEXT_ONLY): (Float32Array | undefined)[] {
   const issues: FieldIssue[] = [];
   const seen = new Map<string, number>();
   inputs.forEach((d, i) => {
@@ -56,7 +96,7 @@ export function validateDocuments(c: CollectionInfo, hasModel: boolean, inputs: 
   if (issues.length > 0) throw createError('VALIDATION_FAILED', { issues });
   // Vectors first, for every document: a wrong dimension is the likelier mistake to report.
   const vectors = inputs.map((d, i) => (d.vector ? checkVector(c, d.vector, `documents.${i}.vector`) : undefined));
-  inputs.forEach((d, i) => checkContent(c, hasModel, d, `documents.${i}`));
+  inputs.forEach((d, i) => checkContent(c, hasModel, d, documentsName(i), images));
   return vectors;
 }
 
@@ -88,9 +128,11 @@ export function chunkTexts(d: DocumentInput, chunking: ChunkingSpec): string[] {
   return spansOf(d, text, chunking).map((span) => text.slice(span.start, span.end));
 }
 
-function contentHash(text: string | undefined, vector: Float32Array | undefined, chunking: ChunkingSpec): string {
+function contentHash(text: string | undefined, vector: Float32Array | undefined, chunking: ChunkingSpec, image: ImageData | undefined): string {
   const h = crypto.createHash('sha256');
   h.update(text === undefined ? '\u0000no-text' : `t:${text}`);
+  // Only when there is one, so the hashes of documents stored before images existed still match.
+  if (image) h.update(`\u0000i:${image.sha256}`);
   if (vector) h.update(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
   // Text is chunked, so the same text chunked another way is other content.
   else if (text !== undefined) h.update(`\u0000c:${JSON.stringify(chunking)}`);
@@ -104,8 +146,11 @@ export interface DocumentPlan {
   kind: PlanKind;
   /** Absent for "unchanged". */
   write?: DocumentWrite;
-  /** Chunks whose vector the model must make: their text, for the content write's chunks. */
-  toEmbed: { chunk: ChunkInput; text: string }[];
+  /**
+   * Chunks whose vector the model must make: their text, for the content write's chunks; for the
+   * image chunk, `image` and a `text` that is its key (imageKey), never a real text.
+   */
+  toEmbed: { chunk: ChunkInput; text: string; image?: ImageData }[];
 }
 
 /** Decides per document what to write; reads the stored rows, so call it under the write lock. */
@@ -118,7 +163,9 @@ export function planDocuments(
 ): DocumentPlan[] {
   return inputs.map((d, i) => {
     const vector = vectors[i];
-    const hash = contentHash(d.text, vector, chunking);
+    // Checked by validateDocuments / checkDocumentAt before any plan.
+    const image = imageOf(d, 'image', Infinity);
+    const hash = contentHash(d.text, vector, chunking, image);
     const metadata = d.metadata ?? {};
     const existing = docs.get(c.id, d.id);
     if (existing && existing.contentHash === hash) {
@@ -128,14 +175,22 @@ export function planDocuments(
     const text = d.text ?? null;
     const toEmbed: DocumentPlan['toEmbed'] = [];
     let chunks: ChunkInput[];
-    if (vector || text === null) {
+    if (image && !vector) {
+      // Text and image are two kinds of chunk of one document: the text's chunks as always
+      // (keyword search reads them), then the image's (README, "Image embeddings").
+      chunks = text === null ? [] : spansOf(d, text, chunking).map((span, index) => ({ index, start: span.start, end: span.end, vector: null }));
+      for (const chunk of chunks) toEmbed.push({ chunk, text: text!.slice(chunk.start, chunk.end) });
+      const chunk: ChunkInput = { index: chunks.length, start: 0, end: 0, vector: null, modality: 'image' };
+      chunks.push(chunk);
+      toEmbed.push({ chunk, text: imageKey(image.sha256), image });
+    } else if (vector || text === null) {
       // A client vector stands for the whole document.
       chunks = [{ index: 0, start: 0, end: text?.length ?? 0, vector: vector ?? null }];
     } else {
       chunks = spansOf(d, text, chunking).map((span, index) => ({ index, start: span.start, end: span.end, vector: null }));
       for (const chunk of chunks) toEmbed.push({ chunk, text: text.slice(chunk.start, chunk.end) });
     }
-    const write: DocumentWrite = { kind: 'content', id: d.id, existingPk: existing?.pk, text, metadata, contentHash: hash, chunks };
+    const write: DocumentWrite = { kind: 'content', id: d.id, existingPk: existing?.pk, text, image: image ?? null, metadata, contentHash: hash, chunks };
     return { id: d.id, kind: existing ? 'updated' : 'created', write, toEmbed };
   });
 }

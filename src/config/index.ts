@@ -51,6 +51,8 @@ const envSchema = z.object({
   QUIVER_ACCESS_LOG: bool.default(false),
   QUIVER_MAX_BODY: byteSize.default(10 * 1024 * 1024),
   QUIVER_MAX_DOCUMENTS_PER_REQUEST: int(1, 100_000).default(1000),
+  // Decoded bytes of one document's or query's image (Titan Multimodal takes up to 25 MB; the base64 of a 5 MiB image fits QUIVER_MAX_BODY).
+  QUIVER_MAX_IMAGE_BYTES: byteSize.default(5 * 1024 * 1024),
   QUIVER_SYNC: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
   QUIVER_START_FRESH: bool.default(false),
   QUIVER_SNAPSHOT_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
@@ -121,6 +123,8 @@ export interface Config {
    */
   maxBodyMemoryBytes: number;
   maxDocumentsPerRequest: number;
+  /** Largest image (decoded bytes) a document or a query may carry. */
+  maxImageBytes: number;
   sync: 'full' | 'normal';
   /** Start on a missing or empty database even though index snapshots are there (they are then stale). */
   startFresh: boolean;
@@ -254,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.QUIVER_MAX_BODY,
     maxBodyMemoryBytes: maxBodyMemory,
     maxDocumentsPerRequest: e.QUIVER_MAX_DOCUMENTS_PER_REQUEST,
+    maxImageBytes: e.QUIVER_MAX_IMAGE_BYTES,
     sync: e.QUIVER_SYNC,
     startFresh: e.QUIVER_START_FRESH,
     snapshotIntervalMs: e.QUIVER_SNAPSHOT_INTERVAL_MS,

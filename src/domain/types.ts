@@ -107,14 +107,29 @@ export type Metadata = Record<string, MetadataValue>;
 export interface DocumentInput {
   id: string;
   text?: string;
+  /** A PNG or JPEG image, base64 (checked and decoded by the write: src/collection/image.ts). */
+  image?: string;
   vector?: number[];
   metadata?: Metadata;
+}
+
+/** What a model can embed: every model embeds text; some (Titan Multimodal) embed images into the same space. */
+export type Modality = 'text' | 'image';
+
+/** An image as the write path holds it: decoded, checked, named by the sha-256 of its bytes. */
+export interface ImageData {
+  /** Hex sha-256 of `bytes`: the image's key in storage and in the embedding cache. */
+  sha256: string;
+  mime: 'image/png' | 'image/jpeg';
+  bytes: Buffer;
 }
 
 export interface StoredDocument {
   pk: number;
   id: string;
   text: string | null;
+  /** The sha-256 of the document's image (stored once in the images table), or null. */
+  imageSha256: string | null;
   metadata: Metadata;
   contentHash: string;
   createdAt: string;
@@ -129,6 +144,8 @@ export interface ChunkInput {
   vector: Float32Array | null;
   /** A reduced collection's: the embedder's vector, kept beside the projected `vector` (keep_full). */
   full?: Float32Array;
+  /** 'image': the chunk stands for the document's image (no text span, no keyword row). Default 'text'. */
+  modality?: Modality;
 }
 
 /** A document's chunk as stored: its span in the text and whether it has a vector. */
@@ -137,12 +154,14 @@ export interface ChunkSpan {
   start: number;
   end: number;
   hasVector: boolean;
+  /** 'image': the chunk of the document's image; absent for text. */
+  modality?: 'image';
 }
 
 /** One document of a write, after the write pipeline decided what to do with it. */
 export type DocumentWrite =
   | { kind: 'metadata'; pk: number; metadata: Metadata }
-  | { kind: 'content'; id: string; existingPk?: number; text: string | null; metadata: Metadata; contentHash: string; chunks: ChunkInput[] };
+  | { kind: 'content'; id: string; existingPk?: number; text: string | null; image?: ImageData | null; metadata: Metadata; contentHash: string; chunks: ChunkInput[] };
 
 /** What one committed write means for the vector index of its collection. */
 export interface IndexChanges {
@@ -162,6 +181,8 @@ export interface ChunkHit {
   text?: string | null;
   metadata?: Metadata;
   vector: Float32Array | null;
+  /** The document's image bytes, when asked for (null: it has none). */
+  image?: Buffer | null;
 }
 
 /** Which columns a join of hits reads. */
@@ -169,6 +190,7 @@ export interface ChunkFields {
   text: boolean;
   metadata: boolean;
   vector: boolean;
+  image?: boolean;
 }
 
 /** One (chunk label, score) of a ranking; higher scores are better for every metric. */
@@ -177,7 +199,7 @@ export interface Neighbor {
   score: number;
 }
 
-export type IncludeField = 'text' | 'metadata' | 'vector';
+export type IncludeField = 'text' | 'metadata' | 'vector' | 'image';
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 export type GroupBy = 'document' | 'none';
 /** rrf: reciprocal rank fusion; convex: weighted sum of min-max normalised scores. */
@@ -186,6 +208,8 @@ export type Fusion = 'adaptive' | 'rrf' | 'convex';
 export interface SearchQuery {
   text?: string;
   vector?: number[];
+  /** A base64 PNG or JPEG to search with (vector mode; the collection's model must embed images). */
+  image?: string;
   k: number;
   offset?: number;
   include: IncludeField[];
@@ -214,6 +238,8 @@ export interface Hit {
   text?: string | null;
   metadata?: Metadata;
   vector?: number[];
+  /** The document's image, base64 (include "image"); null when it has none. */
+  image?: string | null;
 }
 
 export interface Plan {

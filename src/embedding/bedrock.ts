@@ -1,19 +1,29 @@
-// The "bedrock" provider: Amazon Titan text embeddings (v1, v2) through the Bedrock runtime's
-// InvokeModel, one text per call, with bounded concurrency and retries of transient errors.
+// The "bedrock" provider: Amazon Titan text embeddings (v1, v2) and Titan Multimodal Embeddings
+// G1 (texts and images into one space) through the Bedrock runtime's InvokeModel, one input per
+// call, with bounded concurrency and retries of transient errors.
 // Credentials come from the standard AWS chain; region and endpoint may be overridden.
 import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ImageData, Modality } from '../domain/types.js';
 import type { Embedder, RetryOptions } from './embedder.js';
 import { EmbedError, vectorsOrFirstFailure, withRetry } from './embedder.js';
 import { Semaphore } from '../util/semaphore.js';
 
-export const TITAN_MODELS = ['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1'] as const;
+export const TITAN_IMAGE_MODEL = 'amazon.titan-embed-image-v1';
+export const TITAN_MODELS = ['amazon.titan-embed-text-v2:0', 'amazon.titan-embed-text-v1', TITAN_IMAGE_MODEL] as const;
 export type TitanModel = (typeof TITAN_MODELS)[number];
 export const TITAN_V2_DIMENSIONS = [256, 512, 1024] as const;
+/** Titan Multimodal Embeddings G1's output lengths (embeddingConfig.outputEmbeddingLength). */
+export const TITAN_IMAGE_DIMENSIONS = [256, 384, 1024] as const;
+
+/** What a Titan model embeds: the multimodal one takes images as well as text. */
+export function titanModalities(model: TitanModel): readonly Modality[] {
+  return model === TITAN_IMAGE_MODEL ? ['text', 'image'] : ['text'];
+}
 
 export interface BedrockOptions {
   model: TitanModel;
-  /** v2 only; default 1024. */
+  /** v2 and the image model; default 1024. */
   dimensions?: number;
   /** v2 only; default true. */
   normalize?: boolean;
@@ -25,6 +35,7 @@ export interface BedrockOptions {
 
 /** The vector size a spec produces, known without calling Bedrock. */
 export function titanDimensions(model: TitanModel, dimensions?: number): number {
+  // v2 and the multimodal model: 1024 unless asked otherwise.
   return model === 'amazon.titan-embed-text-v1' ? 1536 : (dimensions ?? 1024);
 }
 
@@ -63,6 +74,7 @@ export class BedrockEmbedder implements Embedder {
   readonly id: string;
   readonly dimensions: number;
   readonly maxBatch: number;
+  readonly modalities: readonly Modality[];
   private readonly client: BedrockRuntimeClient;
   private readonly slots: Semaphore;
 
@@ -70,7 +82,10 @@ export class BedrockEmbedder implements Embedder {
     this.slots = new Semaphore(opts.concurrency);
     this.dimensions = titanDimensions(opts.model, opts.dimensions);
     const normalize = opts.normalize ?? true;
-    this.id = opts.model === 'amazon.titan-embed-text-v1' ? `bedrock:${opts.model}` : `bedrock:${opts.model}:${this.dimensions}:${normalize ? 'n' : 'u'}`;
+    this.modalities = titanModalities(opts.model);
+    if (opts.model === 'amazon.titan-embed-text-v1') this.id = `bedrock:${opts.model}`;
+    else if (opts.model === TITAN_IMAGE_MODEL) this.id = `bedrock:${opts.model}:${this.dimensions}`;
+    else this.id = `bedrock:${opts.model}:${this.dimensions}:${normalize ? 'n' : 'u'}`;
     this.maxBatch = Math.max(8, opts.concurrency * 4);
     this.client = new BedrockRuntimeClient({
       ...(opts.region ? { region: opts.region } : {}),
@@ -82,22 +97,31 @@ export class BedrockEmbedder implements Embedder {
     });
   }
 
-
-  private body(text: string): string {
-    if (this.opts.model === 'amazon.titan-embed-text-v1') return JSON.stringify({ inputText: text });
-    return JSON.stringify({ inputText: text, dimensions: this.dimensions, normalize: this.opts.normalize ?? true, embeddingTypes: ['float'] });
+  private body(input: { text: string } | { image: ImageData }): string {
+    if (this.opts.model === TITAN_IMAGE_MODEL) {
+      // One input per call: a document's text and image are two chunks, never averaged (README, "Image embeddings").
+      const content = 'text' in input ? { inputText: input.text } : { inputImage: input.image.bytes.toString('base64') };
+      return JSON.stringify({ ...content, embeddingConfig: { outputEmbeddingLength: this.dimensions } });
+    }
+    if (!('text' in input)) throw new EmbedError(`model ${this.opts.model} embeds text only`, 'fatal');
+    if (this.opts.model === 'amazon.titan-embed-text-v1') return JSON.stringify({ inputText: input.text });
+    return JSON.stringify({ inputText: input.text, dimensions: this.dimensions, normalize: this.opts.normalize ?? true, embeddingTypes: ['float'] });
   }
 
-  private async embedOne(text: string): Promise<Float32Array | null> {
-    if (text.trim() === '') return null;
-    if (text.length > MAX_INPUT_CHARS) throw new EmbedError(`text of ${text.length} characters is over Titan's input limit of 8,192 tokens; chunk it`, 'input');
+  private async embedOne(input: { text: string } | { image: ImageData }): Promise<Float32Array | null> {
+    if ('text' in input) {
+      const { text } = input;
+      if (text.trim() === '') return null;
+      if (text.length > MAX_INPUT_CHARS) throw new EmbedError(`text of ${text.length} characters is over Titan's input limit of 8,192 tokens; chunk it`, 'input');
+    }
+    const body = this.body(input);
     return withRetry(
       () =>
         this.slots.run(async () => {
           let raw: Uint8Array;
           try {
             const out = await this.client.send(
-              new InvokeModelCommand({ modelId: this.opts.model, contentType: 'application/json', accept: 'application/json', body: this.body(text) }),
+              new InvokeModelCommand({ modelId: this.opts.model, contentType: 'application/json', accept: 'application/json', body }),
             );
             raw = out.body;
           } catch (err) {
@@ -115,7 +139,11 @@ export class BedrockEmbedder implements Embedder {
   }
 
   async embedSettled(texts: string[]): Promise<(Float32Array | null | EmbedError)[]> {
-    return Promise.all(texts.map((t) => this.embedOne(t).catch((err: unknown) => (err instanceof EmbedError ? err : classifyBedrockError(err)))));
+    return Promise.all(texts.map((text) => this.embedOne({ text }).catch((err: unknown) => (err instanceof EmbedError ? err : classifyBedrockError(err)))));
+  }
+
+  async embedImages(images: ImageData[]): Promise<(Float32Array | null | EmbedError)[]> {
+    return Promise.all(images.map((image) => this.embedOne({ image }).catch((err: unknown) => (err instanceof EmbedError ? err : classifyBedrockError(err)))));
   }
 
   async embed(texts: string[]): Promise<(Float32Array | null)[]> {

@@ -2,6 +2,7 @@
 // reused (by model id and sha256 of the text), and the failure policy of the caller decides
 // what a failed text does to the others.
 import crypto from 'node:crypto';
+import type { ImageData } from '../domain/types.js';
 import type { Embedder, RetryOptions } from './embedder.js';
 import { EmbedError, embedInBatches, failureKind, withRetry } from './embedder.js';
 
@@ -72,4 +73,30 @@ export async function embedThroughCache(cache: VectorCache, embedder: Embedder, 
   });
   cache.putMany(embedder.id, toCache);
   return { results: keys.map((k) => known.get(k) ?? byKey.get(k) ?? null), embedded: items.length };
+}
+
+/**
+ * Embeds images through the same cache as texts: keyed by the model's id plus "#image" and the
+ * sha-256 of the image's bytes, so an image is embedded once per model whatever document holds
+ * it. isolate as for embedThroughCache (the provider retries transient failures per image).
+ */
+export async function embedImagesThroughCache(cache: VectorCache, embedder: Embedder, images: ImageData[], isolate: boolean): Promise<EmbedOutcome> {
+  if (!embedder.embedImages) throw new EmbedError(`model ${embedder.id} does not embed images`, 'fatal');
+  const modelId = `${embedder.id}#image`;
+  const hashes = images.map((img) => Buffer.from(img.sha256, 'hex'));
+  const known = cache.getMany(modelId, hashes);
+  const todo = new Map<string, ImageData>();
+  for (const img of images) if (!known.has(img.sha256) && !todo.has(img.sha256)) todo.set(img.sha256, img);
+  const fresh = todo.size > 0 ? await embedder.embedImages([...todo.values()]) : [];
+  const failed = fresh.find((v): v is EmbedError => v instanceof EmbedError && (v.kind === 'fatal' || !isolate));
+  if (failed) throw failed;
+  const byKey = new Map<string, Float32Array | null | EmbedError>();
+  const toCache: { hash: Buffer; vector: Float32Array }[] = [];
+  [...todo.keys()].forEach((k, i) => {
+    const v = fresh[i] ?? null;
+    byKey.set(k, v);
+    if (v instanceof Float32Array) toCache.push({ hash: Buffer.from(k, 'hex'), vector: v });
+  });
+  cache.putMany(modelId, toCache);
+  return { results: images.map((img) => known.get(img.sha256) ?? byKey.get(img.sha256) ?? null), embedded: todo.size };
 }

@@ -1,6 +1,7 @@
 // The Embedder contract every provider implements (local transformers.js models and USE-lite in
 // worker threads, Bedrock Titan), the failure kinds that drive retries, and retry with back-off.
 // One shared test suite (test/unit/embedder.case.ts) runs against each provider.
+import type { ImageData, Modality } from '../domain/types.js';
 import { QuiverError } from '../errors/index.js';
 
 export interface Embedder {
@@ -20,6 +21,14 @@ export interface Embedder {
    * once per text implement it, so isolating a bad text never embeds the good ones twice).
    */
   embedSettled?(texts: string[]): Promise<(Float32Array | null | EmbedError)[]>;
+  /** What the model embeds into its one space; absent: text only. */
+  readonly modalities?: readonly Modality[];
+  /**
+   * Models with 'image' in modalities: one vector per image, in order, into the same space as
+   * embed()'s texts (so a text query finds images and an image query finds texts). One image's
+   * failure does not fail the others, as with embedSettled.
+   */
+  embedImages?(images: ImageData[]): Promise<(Float32Array | null | EmbedError)[]>;
   close(): Promise<void>;
 }
 

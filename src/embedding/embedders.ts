@@ -3,7 +3,7 @@
 // provider key made on first use and shared by every collection that uses it (instrumented for
 // the metrics), and all of them closed at shutdown.
 import type { Config } from '../config/index.js';
-import type { EmbedderSpec } from '../domain/types.js';
+import type { EmbedderSpec, Modality } from '../domain/types.js';
 import { createError } from '../errors/index.js';
 import type { Embedder } from './embedder.js';
 import { instrumentEmbedder } from './instrument.js';
@@ -57,6 +57,11 @@ export class Embedders {
   /** Whether the spec's provider has a model (false: clients supply every vector). */
   hasModel(spec: EmbedderSpec): boolean {
     return this.provider(spec.provider).hasModel;
+  }
+
+  /** What the spec's model embeds (text only unless its provider says more). */
+  modalities(spec: EmbedderSpec): readonly Modality[] {
+    return this.provider(spec.provider).modalities?.(spec) ?? ['text'];
   }
 
   /** The embedder of a stored spec (made on first use), or undefined for a provider without a model. */

@@ -2,6 +2,7 @@
 // (api/metrics.ts) can observe embedding latency and batch size without the embedding or collection
 // code importing anything from the API layer. Publishing costs nothing while nobody subscribes.
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ImageData } from '../domain/types.js';
 import type { Embedder } from './embedder.js';
 
 export const EMBED_CHANNEL = 'quiver:embed';
@@ -17,7 +18,7 @@ const channel = diagnosticsChannel.channel(EMBED_CHANNEL);
 const wrapped = new WeakMap<Embedder, Embedder>();
 
 /** Runs one call to the model, publishing its duration and size when anyone listens. */
-async function timed<T>(e: Embedder, texts: string[], call: () => Promise<T>): Promise<T> {
+async function timed<T>(e: Embedder, texts: readonly unknown[], call: () => Promise<T>): Promise<T> {
   const started = performance.now();
   const out = await call();
   if (channel.hasSubscribers) channel.publish({ model: e.id, texts: texts.length, ms: performance.now() - started } satisfies EmbedEvent);
@@ -33,6 +34,7 @@ export function instrumentEmbedder(e: Embedder): Embedder {
   let w = wrapped.get(e);
   if (!w) {
     const settled = e.embedSettled?.bind(e);
+    const images = e.embedImages?.bind(e);
     w = {
       get id() {
         return e.id;
@@ -45,6 +47,9 @@ export function instrumentEmbedder(e: Embedder): Embedder {
       },
       embed: (texts: string[]) => timed(e, texts, () => e.embed(texts)),
       ...(settled ? { embedSettled: (texts: string[]) => timed(e, texts, () => settled(texts)) } : {}),
+      ...(e.modalities ? { modalities: e.modalities } : {}),
+      // An image counts as one input of the call, as a text does.
+      ...(images ? { embedImages: (imgs: ImageData[]) => timed(e, imgs, () => images(imgs)) } : {}),
       close: () => e.close(),
     };
     wrapped.set(e, w);

@@ -4,7 +4,7 @@
 // from that list, so adding a provider touches its own file plus one registration line.
 import type { z } from 'zod';
 import type { Config } from '../config/index.js';
-import type { EmbedderSpec } from '../domain/types.js';
+import type { EmbedderSpec, Modality } from '../domain/types.js';
 import type { Embedder } from './embedder.js';
 
 export interface ProviderContext {
@@ -29,6 +29,11 @@ export interface EmbeddingProvider {
   dimensions(spec: EmbedderSpec, ctx: ProviderContext): Promise<number | undefined>;
   /** Makes the embedder of a stored spec; undefined for a provider without a model. */
   create(spec: EmbedderSpec, ctx: ProviderContext): Promise<Embedder | undefined>;
+  /**
+   * What the spec's model embeds, known without loading it, so a request with an image is refused
+   * (4xx) before anything is queued. Absent: text only.
+   */
+  modalities?(spec: EmbedderSpec): readonly Modality[];
   /** Specs with the same key share one embedder (one loaded model, one client). */
   key(spec: EmbedderSpec): string;
 }

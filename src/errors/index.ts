@@ -18,11 +18,21 @@ const catalogue = {
       `${a.field}: vector has ${a.got} dimensions but the collection has ${a.expected}`,
   },
   ZERO_VECTOR: { status: 400, message: (a: { field: string }) => `${a.field}: a zero vector has no direction and cannot be compared by cosine` },
-  TEXT_REQUIRED: { status: 400, message: (a: { field: string }) => `${a.field}: each document needs text or vector` },
+  TEXT_REQUIRED: { status: 400, message: (a: { field: string }) => `${a.field}: each document needs text, image or vector` },
   NO_EMBEDDER: {
     status: 400,
     message: (a: { field: string; collection: string }) =>
       `${a.field}: collection "${a.collection}" has no embedding model (provider "none"); send a vector instead`,
+  },
+  // Images (issue 16 part 3): a model that embeds text only, and the image size limit.
+  IMAGE_NOT_SUPPORTED: {
+    status: 400,
+    message: (a: { field: string; collection: string; embedder: string }) =>
+      `${a.field}: the model of collection "${a.collection}" (${a.embedder}) embeds text only; images need a collection with embedder {"provider": "bedrock", "model": "amazon.titan-embed-image-v1"}`,
+  },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    message: (a: { field: string; bytes: number; limit: number }) => `${a.field}: the image is ${a.bytes} bytes, over the limit of ${a.limit} bytes (QUIVER_MAX_IMAGE_BYTES)`,
   },
   MODEL_NOT_FOUND: {
     status: 400,

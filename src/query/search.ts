@@ -4,6 +4,7 @@
 // into hits. Recommendation and RAG context build on it.
 import type { Collection } from '../collection/index.js';
 import type { GroupBy, Hit, IncludeField, Neighbor, Plan, SearchMode, SearchQuery, SearchResult } from '../domain/types.js';
+import { EmbedError } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import type { CompiledFilter } from '../storage/index.js';
 import type { Ranked } from './fusion.js';
@@ -37,6 +38,7 @@ export async function vectorCandidates(
 
 async function embedQuery(c: Collection, q: SearchQuery, needed: boolean): Promise<{ query: Float32Array | null; warning?: string }> {
   if (q.vector) return { query: c.checkVector(q.vector, 'vector') };
+  if (q.image !== undefined) return { query: await embedImageQuery(c, q.image) };
   const embedder = await c.embedder();
   if (!embedder) {
     if (!needed) return { query: null, warning: 'the collection has no embedding model and no vector was given; only the keyword ranking was used' };
@@ -45,6 +47,16 @@ async function embedQuery(c: Collection, q: SearchQuery, needed: boolean): Promi
   const [v = null] = await embedder.embed([q.text ?? '']);
   if (!v) return { query: null, warning: 'the query text has no words the model knows; no vector ranking was made' };
   return { query: v };
+}
+
+/** An image query's vector, in the space of the collection's texts and images (multimodal models only). */
+async function embedImageQuery(c: Collection, base64: string): Promise<Float32Array | null> {
+  const image = c.checkImage(base64, 'image');
+  const embedder = await c.embedder();
+  if (!embedder?.embedImages) throw createError('IMAGE_NOT_SUPPORTED', { field: 'image', collection: c.name, embedder: embedder?.id ?? 'none' });
+  const [v = null] = await embedder.embedImages([image]);
+  if (v instanceof EmbedError) throw v;
+  return v;
 }
 
 /** Ranks chunks for a query, best first, at least `depth` deep when there are that many. */
@@ -85,7 +97,7 @@ export function toHits(
 ): { hits: Hit[]; exhausted: boolean } {
   const rows = c.chunks(
     ranked.map((r) => r.label),
-    { text: opts.include.includes('text'), metadata: opts.include.includes('metadata'), vector: opts.include.includes('vector') },
+    { text: opts.include.includes('text'), metadata: opts.include.includes('metadata'), vector: opts.include.includes('vector'), image: opts.include.includes('image') },
   );
   const seen = new Set<string>();
   const hits: Hit[] = [];
@@ -111,6 +123,7 @@ export function toHits(
     if (opts.include.includes('text')) hit.text = row.text;
     if (opts.include.includes('metadata')) hit.metadata = row.metadata;
     if (opts.include.includes('vector') && row.vector) hit.vector = Array.from(row.vector);
+    if (opts.include.includes('image')) hit.image = row.image ? row.image.toString('base64') : null;
     hits.push(hit);
     if (hits.length === opts.k) return { hits, exhausted: false };
   }
@@ -119,6 +132,10 @@ export function toHits(
 
 export function resolveMode(c: Collection, q: SearchQuery): SearchMode {
   const mode = q.mode ?? (q.text === undefined ? 'vector' : defaultMode(c));
+  // An image has no words: keyword and hybrid have nothing to match it with.
+  if (q.image !== undefined && mode !== 'vector') {
+    throw createError('VALIDATION_FAILED', { issues: [{ field: 'mode', message: `an image query ranks by vector only; leave mode out or send "vector", not "${mode}"` }] });
+  }
   if (mode !== 'vector' && q.text === undefined) {
     throw createError('VALIDATION_FAILED', { issues: [{ field: 'text', message: `required in ${mode} mode` }] });
   }

@@ -5,12 +5,14 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { blobToVector, vectorToBlob } from './database.js';
 import type { CollectionsRepo } from './collections.js';
-import type { ChunkFields, ChunkHit, ChunkSpan, DocumentWrite, IndexChanges, Metadata, StoredDocument } from '../domain/types.js';
+import type { ChunkFields, ChunkHit, ChunkSpan, DocumentWrite, IndexChanges, Metadata, Modality, StoredDocument } from '../domain/types.js';
 
 export interface DocumentDbRow {
   pk: number;
   id: string;
   text: string | null;
+  /** Migration 011; undefined on a row read before it (never: migrations run at open). */
+  image_sha256?: string | null;
   metadata: string;
   content_hash: string;
   created_at: string;
@@ -22,6 +24,7 @@ export function toDocument(r: DocumentDbRow): StoredDocument {
     pk: r.pk,
     id: r.id,
     text: r.text,
+    imageSha256: r.image_sha256 ?? null,
     metadata: JSON.parse(r.metadata) as Metadata,
     contentHash: r.content_hash,
     createdAt: r.created_at,
@@ -42,25 +45,28 @@ export class DocumentsRepo {
       page: db.prepare<[number, string, number], DocumentDbRow>(
         'SELECT * FROM documents WHERE collection_id = ? AND id > ? ORDER BY id LIMIT ?',
       ),
-      insertDoc: db.prepare<[number, string, string | null, string, string, string, string], { pk: number }>(
-        'INSERT INTO documents (collection_id, id, text, metadata, content_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk',
+      insertDoc: db.prepare<[number, string, string | null, string | null, string, string, string, string], { pk: number }>(
+        'INSERT INTO documents (collection_id, id, text, image_sha256, metadata, content_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk',
       ),
-      updateDoc: db.prepare<[string | null, string, string, string, number]>(
-        'UPDATE documents SET text = ?, metadata = ?, content_hash = ?, updated_at = ? WHERE pk = ?',
+      updateDoc: db.prepare<[string | null, string | null, string, string, string, number]>(
+        'UPDATE documents SET text = ?, image_sha256 = ?, metadata = ?, content_hash = ?, updated_at = ? WHERE pk = ?',
       ),
+      // Content-addressed: the second document with the same image adds no row (migration 011).
+      insertImage: db.prepare<[string, string, Buffer]>('INSERT OR IGNORE INTO images (sha256, mime, bytes) VALUES (?, ?, ?)'),
+      image: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM images WHERE sha256 = ?'),
       updateMeta: db.prepare<[string, string, number]>('UPDATE documents SET metadata = ?, updated_at = ? WHERE pk = ?'),
       deleteDoc: db.prepare<[number]>('DELETE FROM documents WHERE pk = ?'),
       chunkIdsOf: db.prepare<[number], { id: number; has_vector: number }>(
         'SELECT id, vector IS NOT NULL AS has_vector FROM chunks WHERE document_pk = ?',
       ),
       deleteChunks: db.prepare<[number]>('DELETE FROM chunks WHERE document_pk = ?'),
-      insertChunk: db.prepare<[number, number, number, number, number, Buffer | null, number], { id: number }>(
-        'INSERT INTO chunks (collection_id, document_pk, chunk_index, start_offset, end_offset, vector, seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      insertChunk: db.prepare<[number, number, number, number, number, Buffer | null, number, Modality], { id: number }>(
+        'INSERT INTO chunks (collection_id, document_pk, chunk_index, start_offset, end_offset, vector, seq, modality) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
       ),
       insertFull: db.prepare<[number, number, Buffer]>('INSERT INTO full_vectors (chunk_id, collection_id, vector) VALUES (?, ?, ?)'),
       tombstone: db.prepare<[number, number, number]>('INSERT OR REPLACE INTO tombstones (collection_id, chunk_id, seq) VALUES (?, ?, ?)'),
-      chunksOf: db.prepare<[number], { chunk_index: number; start_offset: number; end_offset: number; has_vector: number }>(
-        'SELECT chunk_index, start_offset, end_offset, vector IS NOT NULL AS has_vector FROM chunks WHERE document_pk = ? ORDER BY chunk_index',
+      chunksOf: db.prepare<[number], { chunk_index: number; start_offset: number; end_offset: number; has_vector: number; modality: Modality }>(
+        'SELECT chunk_index, start_offset, end_offset, vector IS NOT NULL AS has_vector, modality FROM chunks WHERE document_pk = ? ORDER BY chunk_index',
       ),
       chunkVector: db.prepare<[number], { vector: Buffer | null }>('SELECT vector FROM chunks WHERE document_pk = ? ORDER BY chunk_index LIMIT 1'),
       vectorsAfter: db.prepare<[number, number], { id: number; vector: Buffer }>(
@@ -80,7 +86,14 @@ export class DocumentsRepo {
 
   /** A document's chunks in order: offsets into its text (JS string units) and whether each has a vector. */
   chunksOf(pk: number): ChunkSpan[] {
-    return this.stmts.chunksOf.all(pk).map((r) => ({ index: r.chunk_index, start: r.start_offset, end: r.end_offset, hasVector: r.has_vector === 1 }));
+    return this.stmts.chunksOf
+      .all(pk)
+      .map((r) => ({ index: r.chunk_index, start: r.start_offset, end: r.end_offset, hasVector: r.has_vector === 1, ...(r.modality === 'image' ? { modality: 'image' as const } : {}) }));
+  }
+
+  /** A stored image's bytes by the sha-256 a document names. */
+  image(sha256: string): Buffer | undefined {
+    return this.stmts.image.get(sha256)?.bytes;
   }
 
   /** The first chunk's vector: the document's vector when it is not chunked. */
@@ -107,15 +120,19 @@ export class DocumentsRepo {
           continue;
         }
         let pk: number;
+        // Before the document row that references it (a foreign key).
+        if (w.image) this.stmts.insertImage.run(w.image.sha256, w.image.mime, w.image.bytes);
+        const imageSha = w.image?.sha256 ?? null;
         if (w.existingPk !== undefined) {
           pk = w.existingPk;
           this.dropChunks(collectionId, pk, changes);
-          this.stmts.updateDoc.run(w.text, JSON.stringify(w.metadata), w.contentHash, now, pk);
+          this.stmts.updateDoc.run(w.text, imageSha, JSON.stringify(w.metadata), w.contentHash, now, pk);
         } else {
-          pk = this.stmts.insertDoc.get(collectionId, w.id, w.text, JSON.stringify(w.metadata), w.contentHash, now, now)!.pk;
+          pk = this.stmts.insertDoc.get(collectionId, w.id, w.text, imageSha, JSON.stringify(w.metadata), w.contentHash, now, now)!.pk;
         }
         for (const c of w.chunks) {
-          const { id } = this.stmts.insertChunk.get(collectionId, pk, c.index, c.start, c.end, c.vector ? vectorToBlob(c.vector) : null, changes.seq)!;
+          const blob = c.vector ? vectorToBlob(c.vector) : null;
+          const { id } = this.stmts.insertChunk.get(collectionId, pk, c.index, c.start, c.end, blob, changes.seq, c.modality ?? 'text')!;
           if (c.full) this.stmts.insertFull.run(id, collectionId, vectorToBlob(c.full));
           if (c.vector) changes.adds.push({ label: id, vector: c.vector });
         }
@@ -157,13 +174,14 @@ export class DocumentsRepo {
   chunksByLabel(labels: number[], fields: ChunkFields): Map<number, ChunkHit> {
     const out = new Map<number, ChunkHit>();
     if (labels.length === 0) return out;
-    const key = `${fields.text ? 't' : ''}${fields.metadata ? 'm' : ''}${fields.vector ? 'v' : ''}`;
+    const key = `${fields.text ? 't' : ''}${fields.metadata ? 'm' : ''}${fields.vector ? 'v' : ''}${fields.image ? 'i' : ''}`;
     let stmt = this.joins.get(key);
     if (!stmt) {
       const cols = ['c.id', 'd.id', 'c.chunk_index', 'c.start_offset', 'c.end_offset'];
       if (fields.text) cols.push('d.text');
       if (fields.metadata) cols.push('d.metadata');
       if (fields.vector) cols.push('c.vector');
+      if (fields.image) cols.push('(SELECT bytes FROM images WHERE sha256 = d.image_sha256)');
       // The labels travel as one JSON array: one statement for any count (an IN list of "?" needs
       // a statement per count, and stops at SQLite's limit on bound parameters); as fast for k=10.
       stmt = this.db.prepare(`SELECT ${cols.join(', ')} FROM chunks c JOIN documents d ON d.pk = c.document_pk WHERE c.id IN (SELECT value FROM json_each(?))`).raw(true);
@@ -183,7 +201,9 @@ export class DocumentsRepo {
       const metadata = fields.metadata ? (JSON.parse(r[col++] as string) as Metadata) : undefined;
       const vector = fields.vector ? (r[col++] as Buffer | null) : null;
       const label = r[0] as number;
-      out.set(label, { label, documentId: r[1] as string, chunkIndex: r[2] as number, start, end, text, metadata, vector: vector ? blobToVector(vector) : null });
+      const hit: ChunkHit = { label, documentId: r[1] as string, chunkIndex: r[2] as number, start, end, text, metadata, vector: vector ? blobToVector(vector) : null };
+      if (fields.image) hit.image = r[col++] as Buffer | null;
+      out.set(label, hit);
     }
     return out;
   }

@@ -54,6 +54,7 @@ export class SqliteStore implements Store {
       get: (c, id) => docs.get(c, id),
       chunksOf: (pk) => docs.chunksOf(pk),
       vectorOf: (pk) => docs.vectorOf(pk),
+      image: (sha) => docs.image(sha),
       page: (c, after, limit, f) => (f ? search.page(c, after, limit, where(f)) : docs.page(c, after, limit)),
       slice: (c, offset, limit, f) => search.slice(c, offset, limit, where(f)),
       write: (c, writes: DocumentWrite[], also) => docs.write(c, writes, also),

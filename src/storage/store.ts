@@ -104,6 +104,8 @@ export interface DocumentStore {
   get(collectionId: number, id: string): StoredDocument | undefined;
   chunksOf(pk: number): ChunkSpan[];
   vectorOf(pk: number): Float32Array | null;
+  /** A stored image's bytes by its sha-256 (StoredDocument.imageSha256). */
+  image(sha256: string): Buffer | undefined;
   /** Documents in id order after `afterId` (exclusive), optionally those a filter selects. */
   page(collectionId: number, afterId: string, limit: number, filter?: CompiledFilter): StoredDocument[];
   /** Documents in the order they were first written, skipping `offset` (Chroma's get and peek), optionally those a filter selects. */

@@ -4,9 +4,14 @@
 // as the service sends them (status, `x-amzn-errortype: Name:http://internal.amazon.com/coral/...`,
 // body {"message"}); the SDK takes the error name from that header up to the first ":".
 // Vectors are a hashed bag of words: deterministic, and texts sharing words are similar.
+// Titan Multimodal Embeddings G1 (amazon.titan-embed-image-v1) takes {inputText?, inputImage?,
+// embeddingConfig?} and embeds an image as the bag of words of the label it carries (a PNG tEXt
+// "Description" or a JPEG comment, test/helpers/images.ts), so an image and its caption land close;
+// an image without a label gets a vector of its own from its sha-256.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { imageLabel } from './images.js';
 
 export type BedrockErrorName =
   | 'ThrottlingException'
@@ -43,7 +48,11 @@ const DEFAULT_MESSAGE: Record<BedrockErrorName, string> = {
 
 const V1 = 'amazon.titan-embed-text-v1';
 const V2 = 'amazon.titan-embed-text-v2:0';
+const IMAGE = 'amazon.titan-embed-image-v1';
 const MAX_TOKENS = 8192;
+/** Titan Multimodal Embeddings G1's text limit and image size limit (Bedrock user guide). */
+const IMAGE_MODEL_MAX_TOKENS = 256;
+const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 
 export interface RecordedRequest {
   method: string;
@@ -146,6 +155,55 @@ function checkBody(modelId: string, body: unknown): { inputText: string; dimensi
   };
 }
 
+/** The average of unit vectors, made unit length again (Titan averages a text and an image given together). */
+function meanUnit(vs: number[][]): number[] {
+  const sum = vs[0]!.map((_, i) => vs.reduce((s, v) => s + v[i]!, 0));
+  const norm = Math.hypot(...sum) || 1;
+  return sum.map((x) => x / norm);
+}
+
+/** The fake's vector for an image: its label's words (as text), else words made from its sha-256. */
+export function fakeImageVector(bytes: Buffer, dimensions: number): number[] {
+  const label = imageLabel(bytes) ?? `image${crypto.createHash('sha256').update(bytes).digest('hex')}`;
+  return fakeTitanVector(label, dimensions, true);
+}
+
+/** Checks a Titan Multimodal Embeddings G1 body as the service does; returns the vector and the text's token count. */
+function embedMultimodal(body: unknown): { embedding: number[]; inputTextTokenCount: number } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformed('#: expected type: JSONObject');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!['inputText', 'inputImage', 'embeddingConfig'].includes(k)) throw malformed(`#: extraneous key [${k}] is not permitted`);
+  if (b.inputText === undefined && b.inputImage === undefined) throw malformed('#: at least one of [inputText, inputImage] is required');
+  let dimensions = 1024;
+  if (b.embeddingConfig !== undefined) {
+    const cfg = b.embeddingConfig as Record<string, unknown> | null;
+    if (typeof cfg !== 'object' || cfg === null || Object.keys(cfg).some((k) => k !== 'outputEmbeddingLength')) throw malformed('#/embeddingConfig: expected {outputEmbeddingLength}');
+    if (cfg.outputEmbeddingLength !== undefined) {
+      if (![256, 384, 1024].includes(cfg.outputEmbeddingLength as number)) throw malformed(`#/embeddingConfig/outputEmbeddingLength: ${JSON.stringify(cfg.outputEmbeddingLength)} is not a valid enum value`);
+      dimensions = cfg.outputEmbeddingLength as number;
+    }
+  }
+  const parts: number[][] = [];
+  let tokens = 0;
+  if (b.inputText !== undefined) {
+    if (typeof b.inputText !== 'string') throw malformed('#/inputText: expected type: String');
+    if (b.inputText.length === 0) throw malformed('#/inputText: expected minLength: 1, actual: 0');
+    tokens = b.inputText.split(/\s+/).filter(Boolean).length;
+    if (tokens > IMAGE_MODEL_MAX_TOKENS) throw new BedrockFault('ValidationException', `400 Bad Request: Too many input tokens. Max input tokens: ${IMAGE_MODEL_MAX_TOKENS}, request input token count: ${tokens}`);
+    parts.push(fakeTitanVector(b.inputText, dimensions, true));
+  }
+  if (b.inputImage !== undefined) {
+    if (typeof b.inputImage !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b.inputImage)) throw malformed('#/inputImage: expected a base64 string');
+    const bytes = Buffer.from(b.inputImage, 'base64');
+    if (bytes.length > MAX_IMAGE_BYTES) throw new BedrockFault('ValidationException', 'Image exceeds max size of 25MB');
+    const png = bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+    if (!png && !jpeg) throw new BedrockFault('ValidationException', 'Unable to process provided image: unsupported format (PNG or JPEG)');
+    parts.push(fakeImageVector(bytes, dimensions));
+  }
+  return { embedding: meanUnit(parts), inputTextTokenCount: tokens };
+}
+
 export class FakeBedrock {
   readonly requests: RecordedRequest[] = [];
   inFlight = 0;
@@ -245,22 +303,31 @@ export class FakeBedrock {
       if (this.secretAccessKey !== undefined && !signatureMatches(req.method, path, req.headers, raw, this.secretAccessKey)) {
         throw new BedrockFault('InvalidSignatureException', DEFAULT_MESSAGE.InvalidSignatureException);
       }
-      if (modelId !== V1 && modelId !== V2) throw new BedrockFault('ValidationException', 'The provided model identifier is invalid.');
-      const input = checkBody(modelId, body);
-      const rule = this.rules.find((r) => (r.times === undefined || r.times > 0) && (r.match?.(input.inputText) ?? true));
+      if (modelId !== V1 && modelId !== V2 && modelId !== IMAGE) throw new BedrockFault('ValidationException', 'The provided model identifier is invalid.');
+      // Failure rules match on the request's inputText (an image-only request has none: "").
+      const sent = (body as { inputText?: unknown } | undefined)?.inputText;
+      const inputText = typeof sent === 'string' ? sent : '';
+      const input = modelId === IMAGE ? undefined : checkBody(modelId, body);
+      const rule = this.rules.find((r) => (r.times === undefined || r.times > 0) && (r.match?.(inputText) ?? true));
       if (rule) {
         if (rule.times !== undefined) rule.times--;
         throw new BedrockFault(rule.error, rule.message ?? DEFAULT_MESSAGE[rule.error]);
       }
-      const embedding = fakeTitanVector(input.inputText, input.dimensions, input.normalize);
-      const inputTextTokenCount = input.inputText.split(/\s+/).filter(Boolean).length;
-      headers['x-amzn-bedrock-input-token-count'] = String(inputTextTokenCount);
-      if (modelId === V1) payload = { embedding, inputTextTokenCount };
-      else {
-        const byType: Record<string, number[]> = {};
-        if (input.types.includes('float')) byType.float = embedding;
-        if (input.types.includes('binary')) byType.binary = embedding.map((x) => (x > 0 ? 1 : 0));
-        payload = { embedding, embeddingsByType: byType, inputTextTokenCount };
+      if (!input) {
+        const out = embedMultimodal(body);
+        headers['x-amzn-bedrock-input-token-count'] = String(out.inputTextTokenCount);
+        payload = out;
+      } else {
+        const embedding = fakeTitanVector(input.inputText, input.dimensions, input.normalize);
+        const inputTextTokenCount = input.inputText.split(/\s+/).filter(Boolean).length;
+        headers['x-amzn-bedrock-input-token-count'] = String(inputTextTokenCount);
+        if (modelId === V1) payload = { embedding, inputTextTokenCount };
+        else {
+          const byType: Record<string, number[]> = {};
+          if (input.types.includes('float')) byType.float = embedding;
+          if (input.types.includes('binary')) byType.binary = embedding.map((x) => (x > 0 ? 1 : 0));
+          payload = { embedding, embeddingsByType: byType, inputTextTokenCount };
+        }
       }
     } catch (err) {
       if (!(err instanceof BedrockFault)) throw err;

@@ -1,6 +1,7 @@
 // The Bedrock Titan embedder with the real AWS SDK client, against a local fake of the Bedrock
 // runtime (test/helpers/fake-bedrock.ts) that checks request bodies and SigV4 signatures and
 // answers errors the way the service does.
+import crypto from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +10,9 @@ import { BedrockEmbedder, EmbedError } from '../../src/embedding/index.js';
 import type { BedrockOptions } from '../../src/embedding/index.js';
 import { EMBED_CHANNEL, instrumentEmbedder } from '../../src/embedding/instrument.js';
 import type { EmbedEvent } from '../../src/embedding/instrument.js';
+import type { ImageData } from '../../src/domain/types.js';
 import { FakeBedrock, fakeTitanVector } from '../helpers/fake-bedrock.js';
+import { labelledPng } from '../helpers/images.js';
 import type { BedrockErrorName } from '../helpers/fake-bedrock.js';
 import { runEmbedderSuite } from './embedder.case.js';
 
@@ -268,4 +271,16 @@ runEmbedderSuite('bedrock: Titan v2 (256-d) against a fake Bedrock runtime', {
   make: () => Promise.resolve(make({ dimensions: 256 })),
   similar: ['The cat sat on the mat.', 'The cat sat on a rug.'],
   unrelated: 'Stock markets fell after the interest rate decision.',
+});
+
+const png = (label: string): ImageData => {
+  const bytes = labelledPng(label);
+  return { sha256: crypto.createHash('sha256').update(bytes).digest('hex'), mime: 'image/png', bytes };
+};
+
+runEmbedderSuite('bedrock: Titan Multimodal Embeddings G1 (384-d) against a fake Bedrock runtime', {
+  make: () => Promise.resolve(make({ model: 'amazon.titan-embed-image-v1', dimensions: 384 })),
+  similar: ['The cat sat on the mat.', 'The cat sat on a rug.'],
+  unrelated: 'Stock markets fell after the interest rate decision.',
+  images: { image: png('a cat asleep on a mat'), caption: 'the cat on the mat', other: png('stock market chart falling') },
 });

@@ -1,6 +1,7 @@
 // One suite for every Embedder implementation: each must keep the same contract, whatever model
 // or provider is behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageData } from '../../src/domain/types.js';
 import type { Embedder } from '../../src/embedding/index.js';
 
 export interface EmbedderCase {
@@ -14,6 +15,8 @@ export interface EmbedderCase {
    * vocabulary (or none with a letter or digit). Leave it out when every text gets a vector.
    */
   unknown?: string;
+  /** Multimodal models: an image, the caption it must be closer to than to `other`'s, and another image. */
+  images?: { image: ImageData; caption: string; other: ImageData };
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {
@@ -84,6 +87,25 @@ export function runEmbedderSuite(name: string, c: EmbedderCase): void {
           expect(cosine(out[i]!, alone!), `text ${i}`).toBeCloseTo(1, 5);
         }
       }
+    });
+
+    it.runIf(c.images === undefined)('says it embeds text only', () => {
+      expect(e.modalities ?? ['text']).toEqual(['text']);
+    });
+
+    it.runIf(c.images !== undefined)('embeds images into the space of its texts, one vector per image, in order', async () => {
+      const { image, caption, other } = c.images!;
+      expect(e.modalities).toContain('image');
+      const out = await e.embedImages!([image, other, image]);
+      expect(out).toHaveLength(3);
+      for (const v of out) {
+        expect(v).toBeInstanceOf(Float32Array);
+        expect((v as Float32Array).length).toBe(e.dimensions);
+      }
+      const [a, b, again] = out as Float32Array[];
+      expect(cosine(a!, again!)).toBeCloseTo(1, 5);
+      const [text] = await e.embed([caption]);
+      expect(cosine(a!, text!)).toBeGreaterThan(cosine(b!, text!));
     });
 
     it('handles a batch larger than maxBatch when split by the caller', async () => {

@@ -84,7 +84,8 @@ export function collectionRoutes(v1: Router, ctx: RouteContext): void {
     const q = parse(s.getDocumentQuery, req.query);
     const d = c.get(id);
     if (!d) throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
-    const view = documentView(d, q.include.includes('vector') ? c.vectorOf(d) : undefined);
+    const image = q.include.includes('image') ? (d.imageSha256 === null ? null : (c.image(d.imageSha256) ?? null)) : undefined;
+    const view = documentView(d, q.include.includes('vector') ? c.vectorOf(d) : undefined, image);
     if (!q.include.includes('chunks')) {
       res.json({ document: view });
       return;
@@ -94,8 +95,10 @@ export function collectionRoutes(v1: Router, ctx: RouteContext): void {
       index: ch.index,
       start: ch.start,
       end: ch.end,
-      text: d.text === null ? null : d.text.slice(ch.start, ch.end),
+      // An image chunk (a document's `image`) has no text of its own.
+      text: d.text === null || ch.modality === 'image' ? null : d.text.slice(ch.start, ch.end),
       embedded: ch.hasVector,
+      ...(ch.modality === 'image' ? { modality: 'image' as const } : {}),
     }));
     res.json({ document: { ...view, chunks } });
   });

@@ -137,12 +137,22 @@ export const listJobsQuery = z.strictObject({
   cursor: z.string().max(1024).optional(),
 });
 
+/**
+ * A base64 PNG or JPEG. Its size (QUIVER_MAX_IMAGE_BYTES), base64 and format are checked where the
+ * limit is known (src/collection/image.ts), which answers 413 or 400 naming the field.
+ */
+const imageInput = z.string().meta({
+  description: 'a PNG or JPEG image, standard base64 without a data: prefix; at most QUIVER_MAX_IMAGE_BYTES (5 MiB) decoded',
+  contentEncoding: 'base64',
+});
+
 export const documentInput = z.strictObject({
   id: documentId,
   text: textString()
     .max(1_000_000, 'must be at most 1,000,000 characters')
     .refine((t) => t.trim() !== '', 'must not be blank (leave it out and send a vector instead)')
     .optional(),
+  image: imageInput.optional(),
   vector: vector.optional(),
   metadata: metadata.optional(),
 });
@@ -153,7 +163,8 @@ export const upsertBody = (maxDocuments: number) =>
     chunking: chunkingInput.optional(),
   });
 
-export const includeField = z.enum(['text', 'metadata', 'vector']);
+/** `image`: the hit's document's image, base64 (null when it has none); never returned unless asked. */
+export const includeField = z.enum(['text', 'metadata', 'vector', 'image']);
 
 /** A metadata filter; its grammar is checked where it is compiled (src/storage/filter-sql.ts), which names the bad field. */
 export const filter = z.unknown();
@@ -165,8 +176,9 @@ export const queryBody = z
       .refine((t) => t.trim() !== '', 'must not be blank')
       .optional(),
     vector: vector.optional(),
+    image: imageInput.optional(),
     k: z.number().int().min(1).max(1000).default(10),
-    include: z.array(includeField).max(3).default(['text', 'metadata']),
+    include: z.array(includeField).max(4).default(['text', 'metadata']),
     ef: z.number().int().min(1).max(10_000).optional(),
     filter: filter.optional(),
     mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
@@ -180,8 +192,10 @@ export const queryBody = z
     mmr: z.strictObject({ lambda: z.number().min(0).max(1), candidates: z.number().int().min(1).max(1000).optional() }).optional(),
   })
   .superRefine((q, ctx) => {
-    if (q.text === undefined && q.vector === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['text'], message: 'give text or vector' });
+    if (q.image !== undefined) {
+      if (q.text !== undefined || q.vector !== undefined) ctx.addIssue({ code: 'custom', path: ['image'], message: 'give image alone, without text or vector' });
+    } else if (q.text === undefined && q.vector === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'give text, vector or image' });
     }
     if (q.offset + q.k > 10_000) ctx.addIssue({ code: 'custom', path: ['offset'], message: 'offset + k must be at most 10000' });
     if (q.mmr && q.offset > 0) ctx.addIssue({ code: 'custom', path: ['offset'], message: 'not with mmr (its picks depend on the ones before)' });
@@ -200,7 +214,7 @@ export const getDocumentQuery = z.strictObject({
     .string()
     .optional()
     .transform((s) => (s ? s.split(',') : []))
-    .pipe(z.array(z.enum(['vector', 'chunks']))),
+    .pipe(z.array(z.enum(['vector', 'chunks', 'image']))),
 });
 
 export const backupBody = z.strictObject({
@@ -220,7 +234,7 @@ export const recommendBody = z.strictObject({
   k: k(1000, 10),
   filter: filter.optional(),
   strategy: z.enum(['average_vector', 'best_score']).default('average_vector'),
-  include: z.array(includeField).max(3).default(['text', 'metadata']),
+  include: z.array(includeField).max(4).default(['text', 'metadata']),
   ef: z.number().int().min(1).max(10_000).optional(),
 });
 

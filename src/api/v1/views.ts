@@ -67,10 +67,13 @@ export function refitView(r: RefitResult) {
   return { dimensions: r.dimensions, fitted_on: r.fittedOn, vectors: r.vectors, explained_variance: Math.round(r.explainedVariance * 1e6) / 1e6 };
 }
 
-export function documentView(d: StoredDocument, vector?: Float32Array | null) {
+/** A document; `image` (base64) only when asked for, its sha-256 whenever it has one. */
+export function documentView(d: StoredDocument, vector?: Float32Array | null, image?: Buffer | null) {
   return {
     id: d.id,
     text: d.text,
+    ...(d.imageSha256 === null ? {} : { image_sha256: d.imageSha256 }),
+    ...(image === undefined ? {} : { image: image ? image.toString('base64') : null }),
     metadata: d.metadata,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
@@ -82,6 +85,7 @@ export function toSearchQuery(q: z.output<typeof queryBody>): SearchQuery {
   return {
     text: q.text,
     vector: q.vector,
+    ...(q.image === undefined ? {} : { image: q.image }),
     k: q.k,
     offset: q.offset,
     include: q.include,
@@ -111,6 +115,7 @@ export function hitView(h: Hit) {
     ...(h.text === undefined ? {} : { text: h.text }),
     ...(h.metadata === undefined ? {} : { metadata: h.metadata }),
     ...(h.vector === undefined ? {} : { vector: h.vector }),
+    ...(h.image === undefined ? {} : { image: h.image }),
   };
 }
 
