@@ -1480,7 +1480,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 2-D or 3-D projection (PCA) of document vectors, for plotting */
+        /** 2-D or 3-D projection (PCA at once, or UMAP as a job) of document vectors, for plotting */
         post: {
             parameters: {
                 query?: never;
@@ -1494,17 +1494,33 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * @description pca: answered at once; umap: keeps neighbourhoods (topics come apart), runs as a job ("async": true)
                          * @default pca
                          * @enum {string}
                          */
-                        method?: "pca";
+                        method?: "pca" | "umap";
                         /** @default 2 */
                         dimensions?: 2 | 3;
                         filter?: unknown;
-                        /** @default 1000 */
+                        /**
+                         * @description documents projected: a seeded sample when more pass the filter
+                         * @default 1000
+                         */
                         limit?: number;
-                        /** @default 42 */
+                        /**
+                         * @description the sample and the UMAP layout: the same seed gives the same map
+                         * @default 42
+                         */
                         seed?: number;
+                        /** @description UMAP: neighbours each document keeps close (default 15) */
+                        n_neighbors?: number;
+                        /** @description UMAP: how tightly points may pack (default 0.1) */
+                        min_dist?: number;
+                        /**
+                         * @description run as a job: 202 with the job; GET /v1/jobs/{id} has the result when done
+                         * @default false
+                         */
+                        async?: boolean;
                     };
                 };
             };
@@ -1515,16 +1531,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        "application/json": components["schemas"]["ProjectResult"];
+                    };
+                };
+                /** @description With "async": true (always for UMAP), the queued job */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
                         "application/json": {
-                            points: {
-                                id: string;
-                                x: number;
-                                y: number;
-                                z?: number;
-                            }[];
-                            explained_variance: number[];
-                            /** @description Documents that pass the filter */
-                            total: number;
+                            job: components["schemas"]["Job"];
                         };
                     };
                 };
@@ -1752,7 +1769,7 @@ export interface paths {
             parameters: {
                 query?: {
                     collection?: string;
-                    kind?: "ingest" | "cluster";
+                    kind?: "ingest" | "cluster" | "project";
                     status?: "queued" | "running" | "done" | "failed" | "cancelled";
                     limit?: number;
                     cursor?: string;
@@ -2432,7 +2449,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "ingest" | "cluster";
+            kind: "ingest" | "cluster" | "project";
             collection: string;
             /** @enum {string} */
             status: "queued" | "running" | "done" | "failed" | "cancelled";
@@ -2452,23 +2469,23 @@ export interface components {
             created_at: string;
             started_at: string | null;
             finished_at: string | null;
-            /** @description Cluster jobs: the same answer as a synchronous cluster request once done, null before */
-            result?: {
-                clusters: {
-                    id: number;
-                    size: number;
-                    centroid_document_ids: string[];
-                    top_terms: string[];
-                    /** @description With include_members */
-                    members?: string[];
-                }[];
-                k: number;
-                silhouette: number | null;
-                /** @description Documents clustered (the sample) */
-                documents: number;
-                /** @description Documents that pass the filter */
-                total: number;
-            } | null;
+            /** @description Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult by kind), null before */
+            result?: components["schemas"]["ClusterResult"] | components["schemas"]["ProjectResult"] | null;
+        };
+        ProjectResult: {
+            /** @enum {string} */
+            method: "pca" | "umap";
+            points: {
+                id: string;
+                x: number;
+                y: number;
+                z?: number;
+            }[];
+            /** @description PCA: the fraction of the variance on each axis; UMAP: empty */
+            explained_variance: number[];
+            /** @description Documents that pass the filter (points holds a seeded sample of at most limit) */
+            total: number;
+            seed: number;
         };
         /** @description OpenAI's error shape, used on /v1/embeddings and /v1/models */
         OpenAIError: {

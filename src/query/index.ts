@@ -5,6 +5,6 @@ export { fuse, fuseAdaptive, fuseConvex, fuseFor, DEFAULT_FUSION, DEFAULT_CONVEX
 export { recommend, type RecommendInput } from './recommend.js';
 export { mmr, type MmrInput } from './mmr.js';
 export { cluster, type ClusterInput, type ClusterOut, type ClusterResult } from './cluster.js';
-export { project, type ProjectInput } from './project.js';
+export { project, type ProjectInput, type ProjectResult } from './project.js';
 export { buildContext, estimateTokens, type ContextInput } from './context.js';
 export { requestDeadline, jobDeadline, type Deadline } from './analysis.js';

@@ -3,6 +3,7 @@
 // cluster's label terms, by a metadata field, or by a search's scores; hover shows a snippet, a
 // click opens the document, shift + drag selects a box of points to recommend from or export, and
 // a search typed here is drawn on the map with its hits ringed.
+import { clusterResultOf } from '../client/index.js';
 import type { ClusterResult } from '../client/index.js';
 import { client } from './api.js';
 import { formatNumber, h, fill, showValue, snippet } from './dom.js';
@@ -207,8 +208,9 @@ export async function mapScreen(main: HTMLElement, collection: string, documents
           .clusterJob(clusterInput)
           .then((job) => client().jobs.wait(job.id))
           .then((job) => {
-            if (!job.result) throw new Error(`clustering failed: ${job.error ?? job.status}`);
-            return job.result;
+            const result = clusterResultOf(job);
+            if (!result) throw new Error(`clustering failed: ${job.error ?? job.status}`);
+            return result;
           });
   clustering
     .then((r) => {
