@@ -114,7 +114,7 @@ const clusterResult = z
 const projectResult = z
   .object({
     method: z.enum(['pca', 'umap']),
-    points: z.array(z.object({ id: z.string(), x: z.number(), y: z.number(), z: z.number().optional() })),
+    points: z.array(z.object({ id: z.string(), x: z.number(), y: z.number(), z: z.number().optional(), metadata: z.record(z.string(), z.unknown()).optional().meta({ description: 'With include: ["metadata"]' }) })),
     explained_variance: z.array(z.number()).meta({ description: 'PCA: the fraction of the variance on each axis; UMAP: empty' }),
     total: z.number().int().meta({ description: 'Documents that pass the filter (points holds a seeded sample of at most limit)' }),
     seed: z.number().int(),

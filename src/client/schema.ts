@@ -1517,6 +1517,11 @@ export interface paths {
                         /** @description UMAP: how tightly points may pack (default 0.1) */
                         min_dist?: number;
                         /**
+                         * @description ["metadata"]: each point carries its document's metadata (for colouring a map without fetching every document)
+                         * @default []
+                         */
+                        include?: "metadata"[];
+                        /**
                          * @description run as a job: 202 with the job; GET /v1/jobs/{id} has the result when done
                          * @default false
                          */
@@ -2480,6 +2485,10 @@ export interface components {
                 x: number;
                 y: number;
                 z?: number;
+                /** @description With include: ["metadata"] */
+                metadata?: {
+                    [key: string]: unknown;
+                };
             }[];
             /** @description PCA: the fraction of the variance on each axis; UMAP: empty */
             explained_variance: number[];

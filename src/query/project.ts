@@ -19,6 +19,8 @@ export interface ProjectInput {
   neighbours: number;
   /** UMAP: how tightly points may pack (0..1). */
   minDist: number;
+  /** Each point carries its document's metadata. */
+  includeMetadata: boolean;
 }
 
 export interface Point {
@@ -26,6 +28,7 @@ export interface Point {
   x: number;
   y: number;
   z?: number;
+  metadata?: Record<string, unknown>;
 }
 
 export interface ProjectResult {
@@ -63,6 +66,7 @@ export async function project(c: Collection, p: ProjectInput, deadline: Deadline
   const points = docs.map((d, i) => {
     const pt: Point = { id: d.id, x: round(coords[i * dims]), y: round(coords[i * dims + 1]) };
     if (dims === 3) pt.z = round(coords[i * dims + 2]);
+    if (p.includeMetadata) pt.metadata = c.get(d.id)?.metadata ?? {};
     return pt;
   });
   return { method: p.method, points, explainedVariance: explained.map(round), total, seed: p.seed };

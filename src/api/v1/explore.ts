@@ -47,8 +47,8 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
 
   v1.post('/collections/:name/project', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    const { async: asJob, n_neighbors: neighbours = 15, min_dist: minDist = 0.1, ...rest } = parse(s.projectBody, req.body);
-    const input: ProjectInput = { ...rest, neighbours, minDist };
+    const { async: asJob, n_neighbors: neighbours = 15, min_dist: minDist = 0.1, include, ...rest } = parse(s.projectBody, req.body);
+    const input: ProjectInput = { ...rest, neighbours, minDist, includeMetadata: include.includes('metadata') };
     if (asJob) {
       c.compileFilter(input.filter); // a bad filter is a 400 now, not a failed job later
       const job = runner.submitTask(c.name, 'project', input);

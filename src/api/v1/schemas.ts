@@ -233,6 +233,7 @@ export const projectBody = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).meta({ description: 'the sample and the UMAP layout: the same seed gives the same map' }),
     n_neighbors: z.number().int().min(2).max(100).optional().meta({ description: 'UMAP: neighbours each document keeps close (default 15)' }),
     min_dist: z.number().min(0).max(1).optional().meta({ description: 'UMAP: how tightly points may pack (default 0.1)' }),
+    include: z.array(z.literal('metadata')).max(1).default([]).meta({ description: '["metadata"]: each point carries its document\'s metadata (for colouring a map without fetching every document)' }),
     async: z.boolean().default(false).meta({ description: 'run as a job: 202 with the job; GET /v1/jobs/{id} has the result when done' }),
   })
   .superRefine((b, ctx) => {
