@@ -1,6 +1,7 @@
 // The UMAP projection through HTTP (issue 15): POST .../project with "method": "umap" runs as a
 // job of kind 'project' (202), whose result holds the points; the same seed gives the same map;
-// the layout keeps topics apart; bad input is a 400 naming the field, before anything is queued.
+// the layout keeps topics apart; points carry metadata when asked; bad input is a 400 naming the
+// field, before anything is queued.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer } from '../helpers/server.js';
 import { rng } from '../fixtures/vectors.js';
@@ -110,6 +111,18 @@ describe('UMAP projection as a job', () => {
     const job = await finished(r.body.job.id);
     expect(job.result).toEqual(sync.body);
     expect(sync.body).toMatchObject({ method: 'pca', seed: 42 });
+    expect(sync.body.points[0].metadata).toBeUndefined();
+  });
+
+  it('carries each point\'s metadata when asked, for colouring a map without fetching the documents', async () => {
+    const r = await s.request('POST', '/v1/collections/topics/project', { limit: 20, include: ['metadata'] });
+    expect(r.status).toBe(200);
+    for (const p of r.body.points as (Point & { metadata: { topic: string; n: number } })[]) expect(p.metadata.topic).toBe(p.id.split('-')[0]);
+    const job = await umap({ limit: 20, include: ['metadata'] });
+    expect(job.result!.points.every((p) => (p as Point & { metadata?: { topic: string } }).metadata?.topic === p.id.split('-')[0])).toBe(true);
+    const bad = await s.request('POST', '/v1/collections/topics/project', { include: ['text'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].field).toMatch(/^include/);
   });
 
   it('refuses bad input with a 400 naming the field, before queueing anything', async () => {
