@@ -423,7 +423,7 @@ interface StudioResult {
   first_map_ms: number;
   project_ms: number;
   clusters_ms: number;
-  payload?: { before_bytes: number; after_bytes: number };
+  payload?: { before_bytes: number; after_bytes: number; metadata_bytes?: number };
   umap?: { n: number; ms: number };
   separation?: { n: number; k: number; pca: number; umap: number; chance: number; umap_ms: number };
 }
@@ -444,11 +444,11 @@ function studioSection(raw: unknown, p: (s?: string) => void): void {
   const kb = (b: number) => `${fmt(b / 1024)} KB`;
   const sep = st.separation;
   p(
-    `| ${fmt(st.first_map_ms)} ms | ${fmt(st.project_ms)} ms | ${fmt(st.clusters_ms)} ms | ${st.payload ? `${kb(st.payload.before_bytes)} → ${kb(st.payload.after_bytes)}` : '—'} | ${st.umap ? `${fmt(st.umap.ms / 1000, 1)} s for ${fmt(st.umap.n)} points` : '—'} | ${sep ? `${sep.pca.toFixed(3)} / ${sep.umap.toFixed(3)} (${sep.chance.toFixed(3)}), ${fmt(sep.n)} documents` : '—'} |`,
+    `| ${fmt(st.first_map_ms)} ms | ${fmt(st.project_ms)} ms | ${fmt(st.clusters_ms)} ms | ${st.payload ? `${kb(st.payload.before_bytes)} → ${kb(st.payload.after_bytes)}${st.payload.metadata_bytes ? ` (${kb(st.payload.metadata_bytes)} with metadata, on demand)` : ''}` : '—'} | ${st.umap ? `${fmt(st.umap.ms / 1000, 1)} s for ${fmt(st.umap.n)} points` : '—'} | ${sep ? `${sep.pca.toFixed(3)} / ${sep.umap.toFixed(3)} (${sep.chance.toFixed(3)}), ${fmt(sep.n)} documents` : '—'} |`,
   );
   p();
   p(
-    'Time to first map: navigation start to every point drawn. Map payload: what the map downloads for its points, before (the points, then every document page for tooltips and colours) and after (points with their metadata; text fetched on hover). Topics kept apart: on a labelled set (12 everyday topics, the default local model), the share of each point\'s 10 nearest neighbours on the 2-D map that share its topic.',
+    'Time to first map: navigation start to every point drawn. Map payload: what the map downloads for its points, before (the points, then every document page for tooltips and colours) and after (the points; their metadata only when a colour or an export needs it; text fetched on hover). Topics kept apart: on a labelled set (12 everyday topics, the default local model), the share of each point\'s 10 nearest neighbours on the 2-D map that share its topic.',
   );
   p();
 }

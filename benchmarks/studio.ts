@@ -10,7 +10,8 @@
 // Once per run:
 //   payload        bytes the map needs for N points: before (the points, then every document page
 //                  for tooltips and metadata colours, as the map loaded them until this change) and
-//                  after (the points with their metadata in one answer; text fetched on hover);
+//                  after (the points alone; their metadata in a second answer only when a colour
+//                  or an export needs it; text fetched on hover);
 //   umap           a UMAP project job over the Studio's sample (5,000 of the N): wall time from the
 //                  POST to the finished job, as the Studio's switch waits for it;
 //   separation     on a labelled set (englishLabelledDocuments: 12 everyday topics, embedded by the
@@ -115,7 +116,7 @@ async function call(url: string, method: string, body?: unknown): Promise<{ stat
   return { status: r.status, text };
 }
 
-async function mapPayload(url: string, n: number): Promise<{ before_bytes: number; after_bytes: number }> {
+async function mapPayload(url: string, n: number): Promise<{ before_bytes: number; after_bytes: number; metadata_bytes: number }> {
   const points = await call(`${url}/v1/collections/bench/project`, 'POST', { limit: n });
   let before = Buffer.byteLength(points.text);
   let cursor: string | null = null;
@@ -124,8 +125,8 @@ async function mapPayload(url: string, n: number): Promise<{ before_bytes: numbe
     before += Buffer.byteLength(page.text);
     cursor = (JSON.parse(page.text) as { next_cursor: string | null }).next_cursor;
   } while (cursor);
-  const after = await call(`${url}/v1/collections/bench/project`, 'POST', { limit: n, include: ['metadata'] });
-  return { before_bytes: before, after_bytes: Buffer.byteLength(after.text) };
+  const withMetadata = await call(`${url}/v1/collections/bench/project`, 'POST', { limit: n, include: ['metadata'] });
+  return { before_bytes: before, after_bytes: Buffer.byteLength(points.text), metadata_bytes: Buffer.byteLength(withMetadata.text) };
 }
 
 interface Point {
