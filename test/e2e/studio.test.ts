@@ -165,7 +165,9 @@ describe('Quiver Studio', () => {
 
   it('recommends from results marked positive and negative', async () => {
     await page.goto(`${server.url}/studio/#/c/notes/search`);
-    // The screen re-runs the page's previous search (and its filter) when it opens: start clean.
+    // The screen re-runs the page's previous search (and its filter) when it opens: start clean,
+    // once the screen is drawn (before that there is no filter row to remove).
+    await page.getByLabel('Search text').waitFor();
     const removes = page.getByRole('button', { name: /^Remove filter/ });
     while ((await removes.count()) > 0) await removes.first().click();
     await page.getByLabel('Search text').fill('the striker scored');
