@@ -181,6 +181,8 @@ export interface Results {
   quality?: unknown;
   /** benchmarks/reduce.ts's JSON (read defensively: reduceSection). */
   reduce?: unknown;
+  /** benchmarks/studio.ts's JSON (read defensively: studioSection). */
+  studio?: unknown;
   quiver_env?: Record<string, string>;
   reruns?: { only: string; at: string; machine: { load_average_at_start: number[] }; quiver_env?: Record<string, string> }[];
   failures: { job: string; error: string }[];
@@ -443,6 +445,42 @@ function reduceSection(raw: unknown, p: (s?: string) => void): void {
     const dims = x.from === x.to ? `${x.from} (full)` : `${x.from} → ${x.to}`;
     p(`| ${x.set} | ${fmt(x.n)} | ${dims} | ${x.fit_on === null ? '–' : fmt(x.fit_on)} | ${x.fit_s === null ? '–' : fmt(x.fit_s, 1)} | ${x.explained_variance === null ? '–' : fmt(x.explained_variance * 100, 1) + '%'} | ${fmt(x.recall_at_10, 3)} | ${fmt(x.index_bytes / 1e6, 1)} | ${fmt(x.qps)} |`);
   }
+  p();
+}
+
+interface StudioResult {
+  n: number;
+  reps: number;
+  first_map_ms: number;
+  project_ms: number;
+  clusters_ms: number;
+  payload?: { before_bytes: number; after_bytes: number; metadata_bytes?: number };
+  umap?: { n: number; ms: number };
+  separation?: { n: number; k: number; pca: number; umap: number; chance: number; umap_ms: number };
+}
+
+function studioSection(raw: unknown, p: (s?: string) => void): void {
+  const st = raw as StudioResult | null | undefined;
+  p('## Quiver Studio (benchmarks/studio.ts)');
+  p();
+  if (!st?.first_map_ms) {
+    p('Not measured (`npm run bench -- --only studio`: needs `/usr/bin/chromium`).');
+    p();
+    return;
+  }
+  p(`A server process with ${fmt(st.n)} documents (64-dimensional vectors in 12 clusters), Debian's Chromium headless opening the map; medians of ${st.reps} fresh pages.`);
+  p();
+  p('| time to first map | PCA request | cluster colours at | map payload before → after | UMAP job | topics kept apart on the map: PCA / UMAP (chance) |');
+  p('|---|---|---|---|---|---|');
+  const kb = (b: number) => `${fmt(b / 1024)} KB`;
+  const sep = st.separation;
+  p(
+    `| ${fmt(st.first_map_ms)} ms | ${fmt(st.project_ms)} ms | ${fmt(st.clusters_ms)} ms | ${st.payload ? `${kb(st.payload.before_bytes)} → ${kb(st.payload.after_bytes)}${st.payload.metadata_bytes ? ` (${kb(st.payload.metadata_bytes)} with metadata, on demand)` : ''}` : '—'} | ${st.umap ? `${fmt(st.umap.ms / 1000, 1)} s for ${fmt(st.umap.n)} points` : '—'} | ${sep ? `${sep.pca.toFixed(3)} / ${sep.umap.toFixed(3)} (${sep.chance.toFixed(3)}), ${fmt(sep.n)} documents` : '—'} |`,
+  );
+  p();
+  p(
+    'Time to first map: navigation start to every point drawn. Map payload: what the map downloads for its points, before (the points, then every document page for tooltips and colours) and after (the points; their metadata only when a colour or an export needs it; text fetched on hover). Topics kept apart: on a labelled set (12 everyday topics, the default local model), the share of each point\'s 10 nearest neighbours on the 2-D map that share its topic.',
+  );
   p();
 }
 
@@ -855,6 +893,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   ingestSection(r.ingest, p);
   writersSection(r.writers, p);
   qualitySection(r.quality, p);
+  studioSection(r.studio, p);
 
   const findings = path.join(ROOT, 'benchmarks', 'FINDINGS.md');
   if (fs.existsSync(findings)) {

@@ -7,6 +7,17 @@
 //   project_ms     the POST .../project request alone, as the page's resource timing saw it;
 //   in_page_ms     from the map screen's start to its first frame (first_map_ms less the page load);
 //   clusters_ms    navigation start → the cluster colours in the legend (k-means, sample N).
+// Once per run:
+//   payload        bytes the map needs for N points: before (the points, then every document page
+//                  for tooltips and metadata colours, as the map loaded them until this change) and
+//                  after (the points alone; their metadata in a second answer only when a colour
+//                  or an export needs it; text fetched on hover);
+//   umap           a UMAP project job over the Studio's sample (5,000 of the N): wall time from the
+//                  POST to the finished job, as the Studio's switch waits for it;
+//   separation     on a labelled set (englishLabelledDocuments: 12 everyday topics, embedded by the
+//                  default local model), how well each 2-D map keeps topics apart: the share of
+//                  each point's 10 nearest neighbours on the map that have its topic (chance: the
+//                  sum of squared topic shares), for PCA and for UMAP.
 //   node --import tsx benchmarks/studio.ts --out file.json [--quick] [--n N] [--reps R]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../test/e2e/browser.js';
 import { startServer } from './lib/server.js';
+import { englishLabelledDocuments } from './lib/text.js';
 import { gaussian, log, median, rng } from './lib/util.js';
 
 const { values: args } = parseArgs({
@@ -21,6 +33,8 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.n ?? 20_000);
 const REPS = Number(args.reps ?? (args.quick ? 2 : 5));
+const UMAP_N = Math.min(N, args.quick ? 1000 : 5000);
+const LABELLED_N = args.quick ? 600 : 2000;
 const DIM = 64;
 const CLUSTERS = 12;
 const WORDS = ['river', 'planet', 'recipe', 'engine', 'garden', 'market', 'violin', 'glacier', 'harbor', 'orbit', 'pasta', 'goal'];
@@ -67,7 +81,16 @@ async function main(): Promise<void> {
       log(`studio: rep ${rep + 1}: first map ${first.at} ms (project ${Math.round(projectMs)} ms, ${first.drawn} points drawn), clusters at ${Math.round(clustersAt)} ms`);
       await context.close();
     }
+    const payload = await mapPayload(server.url, N);
+    log(`studio: map payload for ${N} points: ${payload.before_bytes} bytes before, ${payload.after_bytes} after`);
+    const umap = await umapJob(server.url, 'bench', UMAP_N);
+    log(`studio: UMAP job over ${UMAP_N} of ${N} documents: ${umap.ms} ms`);
+    const separation = await separationOfTopics(server.url);
+    log(`studio: topic separation (10-NN agreement on the map, ${LABELLED_N} labelled documents): PCA ${separation.pca}, UMAP ${separation.umap}, chance ${separation.chance}`);
     const result = {
+      payload,
+      umap: { n: umap.n, ms: umap.ms },
+      separation,
       n: N,
       dim: DIM,
       reps: REPS,
@@ -84,6 +107,76 @@ async function main(): Promise<void> {
     await server.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function call(url: string, method: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const r = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${text.slice(0, 300)}`);
+  return { status: r.status, text };
+}
+
+async function mapPayload(url: string, n: number): Promise<{ before_bytes: number; after_bytes: number; metadata_bytes: number }> {
+  const points = await call(`${url}/v1/collections/bench/project`, 'POST', { limit: n });
+  let before = Buffer.byteLength(points.text);
+  let cursor: string | null = null;
+  do {
+    const page = await call(`${url}/v1/collections/bench/documents?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'GET');
+    before += Buffer.byteLength(page.text);
+    cursor = (JSON.parse(page.text) as { next_cursor: string | null }).next_cursor;
+  } while (cursor);
+  const withMetadata = await call(`${url}/v1/collections/bench/project`, 'POST', { limit: n, include: ['metadata'] });
+  return { before_bytes: before, after_bytes: Buffer.byteLength(points.text), metadata_bytes: Buffer.byteLength(withMetadata.text) };
+}
+
+interface Point {
+  id: string;
+  x: number;
+  y: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** Submits a UMAP project job and waits for it; wall time from the POST to the finished job. */
+async function umapJob(url: string, collection: string, limit: number): Promise<{ n: number; ms: number; points: Point[] }> {
+  const started = performance.now();
+  const queued = await call(`${url}/v1/collections/${collection}/project`, 'POST', { method: 'umap', async: true, limit, include: ['metadata'] });
+  const id = (JSON.parse(queued.text) as { job: { id: string } }).job.id;
+  for (;;) {
+    const { job } = JSON.parse((await call(`${url}/v1/jobs/${id}`, 'GET')).text) as { job: { status: string; error: string | null; result: { points: Point[] } | null } };
+    if (job.status === 'done') return { n: limit, ms: Math.round(performance.now() - started), points: job.result!.points };
+    if (job.status !== 'queued' && job.status !== 'running') throw new Error(`UMAP job ${id} ${job.status}: ${job.error}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Mean share of each point's k nearest map neighbours that carry its label. */
+function neighbourAgreement(points: Point[], k: number): number {
+  const label = points.map((p) => String(p.metadata?.topic));
+  let sum = 0;
+  points.forEach((p, i) => {
+    const near = points
+      .map((q, j) => ({ j, d: (p.x - q.x) ** 2 + (p.y - q.y) ** 2 }))
+      .filter((e) => e.j !== i)
+      .sort((a, b) => a.d - b.d)
+      .slice(0, k);
+    sum += near.filter((e) => label[e.j] === label[i]).length / k;
+  });
+  return Math.round((sum / points.length) * 1000) / 1000;
+}
+
+async function separationOfTopics(url: string): Promise<{ n: number; k: number; pca: number; umap: number; chance: number; umap_ms: number }> {
+  await call(`${url}/v1/collections`, 'POST', { name: 'labelled', embedder: { provider: 'local' } });
+  const docs = englishLabelledDocuments(LABELLED_N, 23);
+  for (let i = 0; i < docs.length; i += 500) {
+    const documents = docs.slice(i, i + 500).map((d, j) => ({ id: `d${i + j}`, text: d.text, metadata: { topic: d.topic } }));
+    await call(`${url}/v1/collections/labelled/documents`, 'PUT', { documents });
+  }
+  const pca = JSON.parse((await call(`${url}/v1/collections/labelled/project`, 'POST', { limit: LABELLED_N, include: ['metadata'] })).text) as { points: Point[] };
+  const umap = await umapJob(url, 'labelled', LABELLED_N);
+  const shares = new Map<number, number>();
+  for (const d of docs) shares.set(d.topic, (shares.get(d.topic) ?? 0) + 1 / docs.length);
+  const chance = Math.round([...shares.values()].reduce((s, p) => s + p * p, 0) * 1000) / 1000;
+  return { n: LABELLED_N, k: 10, pca: neighbourAgreement(pca.points, 10), umap: neighbourAgreement(umap.points, 10), chance, umap_ms: umap.ms };
 }
 
 main().catch((err: unknown) => {

@@ -43,6 +43,22 @@ async function main(): Promise<void> {
     if ((await canvasColours(page, 'canvas.map')).colours < 3) throw new Error('the map drew fewer than 3 colours');
     await shot('map');
 
+    // UMAP (a project job), coloured by topic, with a box of points selected.
+    await page.goto(`${server.url}/studio/#/c/notes/map?proj=umap&colour=field%3Atopic`);
+    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('canvas.map')?.dataset.projection === 'umap');
+    await page.waitForFunction(() => [...document.querySelectorAll('.legend li')].some((li) => li.textContent === 'space'));
+    const box = (await page.locator('canvas.map').boundingBox())!;
+    await page.keyboard.down('Shift');
+    // The left half of the part of the map on screen.
+    const visible = Math.min(box.height, 720 - box.y - 4);
+    await page.mouse.move(box.x + 4, box.y + 4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + visible, { steps: 8 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await page.locator('.selection h2').waitFor();
+    await shot('map-umap');
+
     await page.goto(`${server.url}/studio/#/c/notes/doc/${encodeURIComponent('space-003')}`);
     await page.getByRole('heading', { name: 'More like this' }).waitFor();
     await shot('document');

@@ -18,8 +18,8 @@ import { JobRunner } from './ingest/index.js';
 import { createBackup } from './ops/backup.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { installShutdown, isLoopback } from './ops/shutdown.js';
-import { cluster, jobDeadline, refit } from './query/index.js';
-import type { ClusterInput } from './query/index.js';
+import { cluster, jobDeadline, project, refit } from './query/index.js';
+import type { ClusterInput, ProjectInput } from './query/index.js';
 import type { Store } from './storage/index.js';
 import { DiskHealth, SqliteStore } from './storage/index.js';
 
@@ -87,6 +87,7 @@ export function createQuiver(config: Config, log: Logger): Quiver {
   // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.
   runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput, jobDeadline(config.analysisJobTimeoutMs)));
   runner.registerTask('refit', (c) => refit(c, jobDeadline(config.analysisJobTimeoutMs)));
+  runner.registerTask('project', (c, params) => project(c, params as ProjectInput, jobDeadline(config.analysisJobTimeoutMs)));
   const lifecycle = new Lifecycle(
     {
       open: async () => {

@@ -128,18 +128,23 @@ function sentence(rand: () => number, t: Topic): string {
  * its embedding cache; a repeat within a seed is redrawn.
  */
 export function englishDocuments(n: number, seed: number, opts: { minSentences?: number; maxSentences?: number } = {}): string[] {
+  return englishLabelledDocuments(n, seed, opts).map((d) => d.text);
+}
+
+/** The same documents with the number of the topic each was written on (a labelled set for maps and clusters). */
+export function englishLabelledDocuments(n: number, seed: number, opts: { minSentences?: number; maxSentences?: number } = {}): { text: string; topic: number }[] {
   const rand = seededRandom(seed);
   const min = opts.minSentences ?? 1;
   const max = opts.maxSentences ?? 2;
   const seen = new Set<string>();
-  const out: string[] = [];
+  const out: { text: string; topic: number }[] = [];
   while (out.length < n) {
-    const t = TOPICS[Math.floor(rand() * TOPICS.length)]!;
+    const topic = Math.floor(rand() * TOPICS.length);
     const k = min + Math.floor(rand() * (max - min + 1));
-    const text = Array.from({ length: k }, () => sentence(rand, t)).join(' ');
+    const text = Array.from({ length: k }, () => sentence(rand, TOPICS[topic]!)).join(' ');
     if (seen.has(text)) continue;
     seen.add(text);
-    out.push(text);
+    out.push({ text, topic });
   }
   return out;
 }

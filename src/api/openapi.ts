@@ -125,11 +125,15 @@ const clusterResult = z
     total: z.number().int().meta({ description: 'Documents that pass the filter' }),
   })
   .meta({ id: 'ClusterResult' });
-const projectResult = z.object({
-  points: z.array(z.object({ id: z.string(), x: z.number(), y: z.number(), z: z.number().optional() })),
-  explained_variance: z.array(z.number()),
-  total: z.number().int().meta({ description: 'Documents that pass the filter' }),
-});
+const projectResult = z
+  .object({
+    method: z.enum(['pca', 'umap']),
+    points: z.array(z.object({ id: z.string(), x: z.number(), y: z.number(), z: z.number().optional(), metadata: z.record(z.string(), z.unknown()).optional().meta({ description: 'With include: ["metadata"]' }) })),
+    explained_variance: z.array(z.number()).meta({ description: 'PCA: the fraction of the variance on each axis; UMAP: empty' }),
+    total: z.number().int().meta({ description: 'Documents that pass the filter (points holds a seeded sample of at most limit)' }),
+    seed: z.number().int(),
+  })
+  .meta({ id: 'ProjectResult' });
 const contextResult = z.object({
   context: z.string().meta({ description: 'The passages, each headed [n] (document_id#chunk_index)' }),
   chunks: z.array(z.object({ document_id: z.string(), chunk_index: z.number().int(), score: z.number(), tokens: z.number().int(), text: z.string(), metadata: z.record(z.string(), z.unknown()) })),
@@ -167,7 +171,7 @@ const refitResult = z
 const job = z
   .object({
     id: z.string(),
-    kind: z.enum(['ingest', 'cluster', 'refit']),
+    kind: z.enum(['ingest', 'cluster', 'project', 'refit']),
     collection: z.string(),
     status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
     total: z.number().int(),
@@ -179,9 +183,11 @@ const job = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
-    result: clusterResult.nullable().optional().meta({ description: 'Cluster jobs: the same answer as a synchronous cluster request once done, null before' }),
-    // Beside `result` rather than in a union with it: typed clients read result.clusters unnarrowed.
-    fit: refitResult.nullable().optional().meta({ description: 'Refit jobs (reduced collections): the projection fitted once done, null before' }),
+    result: z
+      .union([clusterResult, projectResult, refitResult])
+      .nullable()
+      .optional()
+      .meta({ description: 'Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult, RefitResult by kind), null before' }),
   })
   .meta({ id: 'Job' });
 const document = z
@@ -376,10 +382,10 @@ function routes(config: Config): RouteConfig[] {
     v1({
       method: 'post',
       path: '/v1/collections/{name}/project',
-      summary: '2-D or 3-D projection (PCA) of document vectors, for plotting',
+      summary: '2-D or 3-D projection (PCA at once, or UMAP as a job) of document vectors, for plotting',
       tags: ['explore'],
       request: { params: nameParam, body: body(s.projectBody) },
-      responses: { 200: json(projectResult, 'The projected points'), ...errors(400, 401, 403, 404, 415, 503) },
+      responses: { 200: json(projectResult, 'The projected points'), 202: json(z.object({ job }), 'With "async": true (always for UMAP), the queued job'), ...errors(400, 401, 403, 404, 415, 503) },
     }),
     v1({
       method: 'post',

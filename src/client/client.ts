@@ -205,9 +205,23 @@ export class CollectionHandle {
     return r.job;
   }
 
-  /** 2-D or 3-D PCA coordinates of the documents, for plotting. */
+  /** 2-D or 3-D PCA coordinates of the documents, for plotting (answered at once). */
   project(input: ProjectInput = {}, o: CallOptions = {}): Promise<ProjectResult> {
-    return this.c.call('POST /v1/collections/{name}/project', { idempotent: true }, o, (init) => this.c.api.POST('/v1/collections/{name}/project', { ...init, params: this.path, body: input }));
+    return this.c.call('POST /v1/collections/{name}/project', { idempotent: true }, o, async (init) => {
+      const r = await this.c.api.POST('/v1/collections/{name}/project', { ...init, params: this.path, body: { ...input, async: false } });
+      // Without async the server answers 200 with the points, never 202 with a job.
+      return r as Answer<ProjectResult>;
+    });
+  }
+
+  /** A projection run as a job (UMAP always is): jobs.wait(job.id), then projectResultOf(job). */
+  async projectJob(input: ProjectInput = {}, o: CallOptions = {}): Promise<Job> {
+    const r = await this.c.call('POST /v1/collections/{name}/project', {}, o, async (init) => {
+      const a = await this.c.api.POST('/v1/collections/{name}/project', { ...init, params: this.path, body: { ...input, async: true } });
+      // With async the server answers 202 with the job.
+      return a as Answer<{ job: Job }>;
+    });
+    return r.job;
   }
 
   /** RAG context: the best passages for `text`, packed under `max_tokens`, numbered for citation. */

@@ -1650,7 +1650,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 2-D or 3-D projection (PCA) of document vectors, for plotting */
+        /** 2-D or 3-D projection (PCA at once, or UMAP as a job) of document vectors, for plotting */
         post: {
             parameters: {
                 query?: never;
@@ -1664,17 +1664,38 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * @description pca: answered at once; umap: keeps neighbourhoods (topics come apart), runs as a job ("async": true)
                          * @default pca
                          * @enum {string}
                          */
-                        method?: "pca";
+                        method?: "pca" | "umap";
                         /** @default 2 */
                         dimensions?: 2 | 3;
                         filter?: unknown;
-                        /** @default 1000 */
+                        /**
+                         * @description documents projected: a seeded sample when more pass the filter
+                         * @default 1000
+                         */
                         limit?: number;
-                        /** @default 42 */
+                        /**
+                         * @description the sample and the UMAP layout: the same seed gives the same map
+                         * @default 42
+                         */
                         seed?: number;
+                        /** @description UMAP: neighbours each document keeps close (default 15) */
+                        n_neighbors?: number;
+                        /** @description UMAP: how tightly points may pack (default 0.1) */
+                        min_dist?: number;
+                        /**
+                         * @description ["metadata"]: each point carries its document's metadata (for colouring a map without fetching every document)
+                         * @default []
+                         */
+                        include?: "metadata"[];
+                        /**
+                         * @description run as a job: 202 with the job; GET /v1/jobs/{id} has the result when done
+                         * @default false
+                         */
+                        async?: boolean;
                     };
                 };
             };
@@ -1685,16 +1706,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        "application/json": components["schemas"]["ProjectResult"];
+                    };
+                };
+                /** @description With "async": true (always for UMAP), the queued job */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
                         "application/json": {
-                            points: {
-                                id: string;
-                                x: number;
-                                y: number;
-                                z?: number;
-                            }[];
-                            explained_variance: number[];
-                            /** @description Documents that pass the filter */
-                            total: number;
+                            job: components["schemas"]["Job"];
                         };
                     };
                 };
@@ -2003,7 +2025,7 @@ export interface paths {
             parameters: {
                 query?: {
                     collection?: string;
-                    kind?: "ingest" | "cluster" | "refit";
+                    kind?: "ingest" | "cluster" | "project" | "refit";
                     status?: "queued" | "running" | "done" | "failed" | "cancelled";
                     limit?: number;
                     cursor?: string;
@@ -2738,7 +2760,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "ingest" | "cluster" | "refit";
+            kind: "ingest" | "cluster" | "project" | "refit";
             collection: string;
             /** @enum {string} */
             status: "queued" | "running" | "done" | "failed" | "cancelled";
@@ -2758,32 +2780,35 @@ export interface components {
             created_at: string;
             started_at: string | null;
             finished_at: string | null;
-            /** @description Cluster jobs: the same answer as a synchronous cluster request once done, null before */
-            result?: {
-                clusters: {
-                    id: number;
-                    size: number;
-                    centroid_document_ids: string[];
-                    top_terms: string[];
-                    /** @description With include_members */
-                    members?: string[];
-                }[];
-                k: number;
-                silhouette: number | null;
-                /** @description Documents clustered (the sample) */
-                documents: number;
-                /** @description Documents that pass the filter */
-                total: number;
-            } | null;
-            /** @description Refit jobs (reduced collections): the projection fitted once done, null before */
-            fit?: {
-                dimensions: number;
-                /** @description Vectors in the fit sample */
-                fitted_on: number;
-                /** @description Vectors projected */
-                vectors: number;
-                explained_variance: number;
-            } | null;
+            /** @description Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult, RefitResult by kind), null before */
+            result?: components["schemas"]["ClusterResult"] | components["schemas"]["ProjectResult"] | components["schemas"]["RefitResult"] | null;
+        };
+        ProjectResult: {
+            /** @enum {string} */
+            method: "pca" | "umap";
+            points: {
+                id: string;
+                x: number;
+                y: number;
+                z?: number;
+                /** @description With include: ["metadata"] */
+                metadata?: {
+                    [key: string]: unknown;
+                };
+            }[];
+            /** @description PCA: the fraction of the variance on each axis; UMAP: empty */
+            explained_variance: number[];
+            /** @description Documents that pass the filter (points holds a seeded sample of at most limit) */
+            total: number;
+            seed: number;
+        };
+        RefitResult: {
+            dimensions: number;
+            /** @description Vectors in the fit sample */
+            fitted_on: number;
+            /** @description Vectors projected */
+            vectors: number;
+            explained_variance: number;
         };
         /** @description OpenAI's error shape, used on /v1/embeddings and /v1/models */
         OpenAIError: {

@@ -32,8 +32,9 @@ export type QueryInput = BodyOf<'/v1/collections/{name}/query', 'post'>;
 export type RecommendInput = BodyOf<'/v1/collections/{name}/recommend', 'post'>;
 /** cluster() always answers at once; clusterJob() sends `async: true`. */
 export type ClusterInput = Omit<BodyOf<'/v1/collections/{name}/cluster', 'post'>, 'async'>;
-export type ProjectInput = BodyOf<'/v1/collections/{name}/project', 'post'>;
-export type ProjectResult = AnswerOf<'/v1/collections/{name}/project', 'post', 200>;
+/** project() answers at once (PCA); projectJob() sends `async: true` (UMAP always runs as a job). */
+export type ProjectInput = Omit<BodyOf<'/v1/collections/{name}/project', 'post'>, 'async'>;
+export type ProjectResult = Schemas['ProjectResult'];
 export type ContextInput = BodyOf<'/v1/collections/{name}/context', 'post'>;
 export type ContextResult = AnswerOf<'/v1/collections/{name}/context', 'post', 200>;
 /** A question for answer() and answerStream() (which set `stream` themselves). */
@@ -56,3 +57,9 @@ export type Filter = Record<string, unknown>;
 
 /** A job that will not change any more. */
 export const isFinished = (j: Pick<Job, 'status'>): boolean => j.status === 'done' || j.status === 'failed' || j.status === 'cancelled';
+
+/** A finished cluster job's clusters (null before it is done, or for a job of another kind). */
+export const clusterResultOf = (j: Job): ClusterResult | null => (j.kind === 'cluster' && j.result && 'clusters' in j.result ? j.result : null);
+
+/** A finished project job's points (null before it is done, or for a job of another kind). */
+export const projectResultOf = (j: Job): ProjectResult | null => (j.kind === 'project' && j.result && 'points' in j.result ? j.result : null);

@@ -1,6 +1,6 @@
-// Owns how the CPU-heavy analyses (PCA projection, k-means clustering, recommend's best_score
-// over many examples) are run: each in its own worker thread (pca-worker.mjs, cluster-worker.mjs,
-// best-score-worker.mjs) under a deadline that terminates it, a missed deadline becoming the
+// Owns how the CPU-heavy analyses (PCA and UMAP projection, k-means clustering, recommend's
+// best_score over many examples) are run: each in its own worker thread (pca-worker.mjs,
+// umap-worker.mjs, cluster-worker.mjs, best-score-worker.mjs) under a deadline that terminates it, a missed deadline becoming the
 // catalogued ANALYSIS_TIMEOUT. Plain data in and out (rows of numbers, no Engine), so the query
 // modules only hand over vectors and read back numbers.
 import { createError } from '../errors/index.js';
@@ -102,6 +102,24 @@ export async function pcaFitProject(
   deadline: Deadline,
 ): Promise<FitOutcome> {
   return inWorker<FitOutcome>('fit', './reduce-worker.mjs', { flat, ...shape }, [flat.buffer], deadline);
+}
+
+export interface UmapOptions {
+  dims: number;
+  seed: number;
+  /** Neighbours each point keeps close (umap-js nNeighbors). */
+  neighbours: number;
+  minDist: number;
+  epochs: number;
+}
+
+/** A UMAP layout of the rows (umap.mjs), n×dims row-major in [-1, 1], in a worker. */
+export async function umapProject(rows: ArrayLike<number>[], o: UmapOptions, deadline: Deadline): Promise<Float64Array> {
+  const n = rows.length;
+  const d = rows[0]?.length ?? 0;
+  if (n < 2) return new Float64Array(n * o.dims);
+  const flat = pack(rows, d);
+  return inWorker<Float64Array>('projection', './umap-worker.mjs', { flat, n, d, ...o }, [flat.buffer], deadline);
 }
 
 export interface KmeansOutcome {

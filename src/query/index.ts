@@ -5,7 +5,7 @@ export { fuse, fuseAdaptive, fuseConvex, fuseFor, DEFAULT_FUSION, DEFAULT_CONVEX
 export { recommend, type RecommendInput } from './recommend.js';
 export { mmr, type MmrInput } from './mmr.js';
 export { cluster, type ClusterInput, type ClusterOut, type ClusterResult } from './cluster.js';
-export { project, type ProjectInput } from './project.js';
+export { project, type ProjectInput, type ProjectResult } from './project.js';
 export { buildContext, estimateTokens, type ContextInput, type ContextChunk } from './context.js';
 export { prepareAnswer, answer, answerStream, citations, SYSTEM_PROMPT, DEFAULT_CONTEXT_TOKENS, type AnswerInput, type AnswerResult, type AnswerEvent, type Citation, type PreparedAnswer } from './answer.js';
 export { requestDeadline, jobDeadline, type Deadline } from './analysis.js';

@@ -66,7 +66,7 @@ function tabs(route: Route): void {
 
 function signIn(message?: string): void {
   signingIn = true;
-  tabs({ screen: 'signin' });
+  tabs({ screen: 'signin', params: new URLSearchParams() });
   const key = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', required: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const error = h('p', { class: 'error', role: 'alert' }, message ?? '');

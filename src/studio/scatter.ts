@@ -1,14 +1,18 @@
 // Owns the map's drawing: tens of thousands of points on one 2-D canvas (no library: points are
 // small squares filled colour by colour, ~10 ms for 20,000 on a laptop), pan (drag, arrows), zoom
-// (wheel, +/-), hover and click found through a grid over the data, and box selection
-// (shift + drag). From the keyboard: arrows pan, +/- zoom, 0 fits, and the point nearest the centre
-// is the cursor (ringed, its tooltip shown) that Enter opens. The page decides what the colours
-// mean; this only draws indices into a palette.
+// (wheel, +/-), hover and click found through a grid over the data, and selection by box or lasso
+// (the drag tool, or shift + drag for a box). From the keyboard: arrows pan, +/- zoom, 0 fits, the
+// point nearest the centre is the cursor (ringed, its tooltip shown) that Enter opens, and S
+// selects every point in view (frame a region with the arrows and zoom, then S). The page decides
+// what the colours mean; this only draws indices into a palette.
 export interface ScatterEvents {
   hover(index: number | null, clientX: number, clientY: number): void;
   click(index: number): void;
   select(indices: number[]): void;
 }
+
+/** What a drag does: move the view, or select the points inside a box or a drawn outline. */
+export type DragTool = 'pan' | 'box' | 'lasso';
 
 const GRID = 128;
 const HIT_PX = 6;
@@ -28,8 +32,11 @@ export class Scatter {
   private bounds = { minX: 0, minY: 0, maxX: 1, maxY: 1 };
   private grid: number[][] = [];
   private frame = 0;
-  private drag: { x: number; y: number; cx: number; cy: number; box: boolean; moved: boolean } | undefined;
+  private drag: { x: number; y: number; cx: number; cy: number; tool: DragTool; moved: boolean } | undefined;
   private box: { x0: number; y0: number; x1: number; y1: number } | undefined;
+  /** The outline being drawn by the lasso, in canvas px. */
+  private lasso: { x: number; y: number }[] | undefined;
+  tool: DragTool = 'pan';
   /** The keyboard's point: the one nearest the centre of the view, while the canvas has focus. */
   private cursor: number | null = null;
   /** Points drawn by the last frame, for tests and the bench. */
@@ -102,6 +109,24 @@ export class Scatter {
   clearSelection(): void {
     this.selected.clear();
     this.redraw();
+  }
+
+  /** Selects the points that pass `inside` (canvas px) and tells the page. */
+  private selectWhere(inside: (x: number, y: number) => boolean): void {
+    this.selected.clear();
+    for (let i = 0; i < this.xs.length; i++) {
+      const s = this.toScreen(i);
+      if (inside(s.x, s.y)) this.selected.add(i);
+    }
+    this.redraw();
+    this.events.select(this.selection);
+  }
+
+  /** Every point now in view: the keyboard's selection (and the "Select in view" button's). */
+  selectInView(): void {
+    const w = this.canvas.clientWidth;
+    const hgt = this.canvas.clientHeight;
+    this.selectWhere((x, y) => x >= 0 && y >= 0 && x <= w && y <= hgt);
   }
 
   fit(): void {
@@ -193,6 +218,16 @@ export class Scatter {
     }
     for (const i of this.selected) ring(i, 4, ink);
     if (this.cursor !== null && this.cursor < n) ring(this.cursor, 9, ink);
+    if (this.lasso && this.lasso.length > 1) {
+      ctx.strokeStyle = ink;
+      ctx.setLineDash([4, 3]);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      this.lasso.forEach((p, k) => (k === 0 ? ctx.moveTo(p.x, p.y) : ctx.lineTo(p.x, p.y)));
+      ctx.closePath();
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
     if (this.box) {
       ctx.strokeStyle = ink;
       ctx.setLineDash([4, 3]);
@@ -254,7 +289,9 @@ export class Scatter {
   private onDown(e: PointerEvent): void {
     const p = this.local(e);
     this.canvas.setPointerCapture(e.pointerId);
-    this.drag = { x: p.x, y: p.y, cx: this.view.cx, cy: this.view.cy, box: e.shiftKey, moved: false };
+    const tool = e.shiftKey ? 'box' : this.tool;
+    this.drag = { x: p.x, y: p.y, cx: this.view.cx, cy: this.view.cy, tool, moved: false };
+    if (tool === 'lasso') this.lasso = [p];
   }
 
   private onMove(e: PointerEvent): void {
@@ -262,8 +299,10 @@ export class Scatter {
     const d = this.drag;
     if (d) {
       if (Math.abs(p.x - d.x) + Math.abs(p.y - d.y) > 3) d.moved = true;
-      if (d.box) {
+      if (d.tool === 'box') {
         this.box = { x0: d.x, y0: d.y, x1: p.x, y1: p.y };
+      } else if (d.tool === 'lasso') {
+        this.lasso?.push(p);
       } else if (d.moved) {
         this.view.cx = d.cx - (p.x - d.x) / this.view.scale;
         this.view.cy = d.cy + (p.y - d.y) / this.view.scale;
@@ -279,18 +318,21 @@ export class Scatter {
     this.drag = undefined;
     if (!d) return;
     const p = this.local(e);
-    if (d.box && this.box) {
+    if (d.tool === 'box' && this.box) {
       const { x0, y0, x1, y1 } = this.box;
       this.box = undefined;
       const [lx, hx, ly, hy] = [Math.min(x0, x1), Math.max(x0, x1), Math.min(y0, y1), Math.max(y0, y1)];
-      this.selected.clear();
-      for (let i = 0; i < this.xs.length; i++) {
-        const s = this.toScreen(i);
-        if (s.x >= lx && s.x <= hx && s.y >= ly && s.y <= hy) this.selected.add(i);
+      this.selectWhere((x, y) => x >= lx && x <= hx && y >= ly && y <= hy);
+      return;
+    }
+    if (d.tool === 'lasso' && this.lasso) {
+      const outline = this.lasso;
+      this.lasso = undefined;
+      if (outline.length > 2 && d.moved) {
+        this.selectWhere((x, y) => insidePolygon(outline, x, y));
+        return;
       }
       this.redraw();
-      this.events.select(this.selection);
-      return;
     }
     if (!d.moved) {
       const i = this.pointAt(p.x, p.y);
@@ -343,6 +385,11 @@ export class Scatter {
       this.events.click(this.cursor);
       return;
     }
+    if (e.key === 's' || e.key === 'S') {
+      e.preventDefault();
+      this.selectInView();
+      return;
+    }
     const step = 40 / this.view.scale;
     const moves: Record<string, () => void> = {
       ArrowLeft: () => (this.view.cx -= step),
@@ -361,4 +408,15 @@ export class Scatter {
     this.pickCursor();
     this.redraw();
   }
+}
+
+/** Whether (x, y) is inside the closed outline (even-odd rule: a ray crosses it an odd number of times). */
+function insidePolygon(outline: { x: number; y: number }[], x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = outline.length - 1; i < outline.length; j = i++) {
+    const a = outline[i]!;
+    const b = outline[j]!;
+    if (a.y > y !== b.y > y && x < ((b.x - a.x) * (y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+  }
+  return inside;
 }

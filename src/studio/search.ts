@@ -2,25 +2,49 @@
 // collection preselected), a filter builder over the metadata keys the collection has, results
 // with scores, the matched chunk with the query's words marked, and metadata; the timing and plan
 // on demand, and the same request as a curl command. Results can be marked as positive or negative
-// examples and the search re-run as a recommendation.
+// examples and the search re-run as a recommendation. The search is kept in the URL
+// (?q=…&mode=…&f=[[key, op, value], …]), so a reload or a shared link runs it again.
 import type { Collection, Hit, QueryInput, QueryResult } from '../client/index.js';
 import { client, curl } from './api.js';
 import { h, fill, highlight, queryTerms, showValue } from './dom.js';
 import { metadataFields, toFilter } from './meta.js';
 import type { Condition, FieldInfo, Op } from './meta.js';
-import { busy, empty, link } from './ui.js';
+import { busy, empty, link, saveParams, screenParams } from './ui.js';
 
 type Mode = 'vector' | 'keyword' | 'hybrid';
 
+type Search = { text: string; mode: Mode; conditions: Condition[]; filter?: Record<string, unknown> };
+
 /** What the last search on this page was, for the map to show ("the current query on the map"). */
-export const lastSearch = new Map<string, { text: string; mode: Mode; conditions: Condition[]; filter?: Record<string, unknown> }>();
+export const lastSearch = new Map<string, Search>();
+
+const OPS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte']);
+
+/** The search written in the URL, if any; a malformed part is left out rather than failing. */
+function searchFromUrl(defaultMode: Mode): Omit<Search, 'filter'> | undefined {
+  const p = screenParams();
+  const text = p.get('q');
+  if (text === null || text.trim() === '') return undefined;
+  const m = p.get('mode');
+  let conditions: Condition[] = [];
+  try {
+    const f: unknown = JSON.parse(p.get('f') ?? '[]');
+    if (Array.isArray(f)) conditions = f.filter((c): c is [string, Op, string] => Array.isArray(c) && c.length === 3 && typeof c[0] === 'string' && OPS.has(c[1] as string) && typeof c[2] === 'string').map(([key, op, value]) => ({ key, op, value }));
+  } catch {
+    // A hand-edited link with a broken filter: search without it.
+  }
+  return { text, mode: m === 'vector' || m === 'keyword' || (m === 'hybrid' && defaultMode === 'hybrid') ? m : defaultMode, conditions };
+}
 
 export async function searchScreen(main: HTMLElement, collection: Collection): Promise<void> {
   const name = collection.name;
   const hasModel = (collection.embedder as { provider?: string }).provider !== 'none';
   const defaultMode: Mode = hasModel ? 'hybrid' : 'vector';
   const fields = await metadataFields(name).catch((): FieldInfo[] => []);
-  const previous = lastSearch.get(name);
+  const fromUrl = searchFromUrl(defaultMode);
+  const previous = fromUrl ?? lastSearch.get(name);
+  // A search run by hand makes a history entry; the one run on opening only restates the URL.
+  let opening = previous !== undefined;
 
   const box = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'Search by meaning or by words…', autocomplete: 'off', value: previous?.text ?? '', 'aria-label': 'Search text' });
   const modes = h(
@@ -124,6 +148,9 @@ export async function searchScreen(main: HTMLElement, collection: Collection): P
       const filter = toFilter(conditions, fields);
       const body: QueryInput = { text, k: 20, mode: mode(), include: ['text', 'metadata'], ...(filter ? { filter } : {}) };
       lastSearch.set(name, { text, mode: mode(), conditions: conditions.map((c) => ({ ...c })), ...(filter ? { filter } : {}) });
+      const kept = conditions.filter((c) => c.key !== '' && c.value !== '');
+      saveParams({ q: text, mode: mode(), f: kept.length === 0 ? undefined : JSON.stringify(kept.map((c) => [c.key, c.op, c.value])) }, !opening);
+      opening = false;
       const ticket = ++sent;
       const r = await client().collection(name).query(body);
       show(r, queryTerms(text), { method: 'POST', path: `/v1/collections/${encodeURIComponent(name)}/query`, body }, ticket, text);

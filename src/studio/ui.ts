@@ -1,5 +1,7 @@
-// Owns what every screen shares: navigation by the URL's hash (#/c/notes/search), the notice line
-// for errors and results of actions (an ARIA live region), and the collection being looked at.
+// Owns what every screen shares: navigation by the URL's hash (#/c/notes/search), the state of a
+// screen in the hash's query (#/c/notes/search?q=cats&mode=hybrid: a reload or a shared link
+// reopens the same view, back and forward step through it), the notice line for errors and
+// results of actions (an ARIA live region), and the collection being looked at.
 import { describe, needsKey } from './api.js';
 import { h } from './dom.js';
 import type { Child } from './dom.js';
@@ -8,21 +10,53 @@ export interface Route {
   screen: 'collections' | 'search' | 'map' | 'clusters' | 'load' | 'doc' | 'signin';
   collection?: string;
   id?: string;
+  /** The screen's state: what was searched, how the map is drawn. */
+  params: URLSearchParams;
 }
 
 export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').map((p) => decodeURIComponent(p));
+  const raw = hash.replace(/^#\/?/, '');
+  const q = raw.indexOf('?');
+  const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  const parts = (q < 0 ? raw : raw.slice(0, q)).split('/').map((p) => decodeURIComponent(p));
   if (parts[0] === 'c' && parts[1]) {
     const screen = parts[2] ?? 'search';
-    if (screen === 'doc' && parts[3] !== undefined) return { screen: 'doc', collection: parts[1], id: parts.slice(3).join('/') };
-    if (screen === 'search' || screen === 'map' || screen === 'clusters' || screen === 'load') return { screen, collection: parts[1] };
-    return { screen: 'search', collection: parts[1] };
+    if (screen === 'doc' && parts[3] !== undefined) return { screen: 'doc', collection: parts[1], id: parts.slice(3).join('/'), params };
+    if (screen === 'search' || screen === 'map' || screen === 'clusters' || screen === 'load') return { screen, collection: parts[1], params };
+    return { screen: 'search', collection: parts[1], params };
   }
-  return { screen: 'collections' };
+  return { screen: 'collections', params };
 }
 
-export function link(collection: string, screen: Route['screen'], id?: string): string {
-  return `#/c/${encodeURIComponent(collection)}/${screen}${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
+/** The current screen's state from the URL. */
+export function screenParams(): URLSearchParams {
+  return parseHash(location.hash).params;
+}
+
+/**
+ * Writes the current screen's state into the URL without drawing the screen again: `push` makes
+ * a history entry (a new search: back returns to the last one), else the entry is replaced (a
+ * colour chosen, a job finished). Empty values are dropped. Going back or forward changes the
+ * hash, and the router draws the screen from it.
+ */
+export function saveParams(values: Record<string, string | undefined>, push = false): void {
+  const hash = location.hash || '#/';
+  const q = hash.indexOf('?');
+  const params = new URLSearchParams(q < 0 ? '' : hash.slice(q + 1));
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || v === '') params.delete(k);
+    else params.set(k, v);
+  }
+  const query = params.toString();
+  const next = `${q < 0 ? hash : hash.slice(0, q)}${query === '' ? '' : `?${query}`}`;
+  if (next === location.hash) return;
+  if (push) history.pushState(null, '', next);
+  else history.replaceState(null, '', next);
+}
+
+export function link(collection: string, screen: Route['screen'], id?: string, params?: Record<string, string | undefined>): string {
+  const query = new URLSearchParams(Object.entries(params ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
+  return `#/c/${encodeURIComponent(collection)}/${screen}${id === undefined ? '' : `/${encodeURIComponent(id)}`}${query === '' ? '' : `?${query}`}`;
 }
 
 export function go(hash: string): void {

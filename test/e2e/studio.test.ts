@@ -1,7 +1,9 @@
 // Quiver Studio end to end (issue 15): a real Quiver (TestServer, the built-in model) and Debian's
 // Chromium driven by playwright-core. A person's flows: create a collection, drop files and watch
 // the ingest job finish, search in each mode and open a hit, filter, recommend, open the map and
-// click a point, switch its colouring, see the clusters, and sign in with a key when auth is on.
+// click a point, switch its colouring and its projection (PCA, UMAP as a job), select points by
+// box, lasso or keyboard to recommend from and export, reopen views from the URL, see the
+// clusters, and sign in with a key when auth is on.
 // Each main screen is saved under test-output/studio/ and checked with axe-core (no serious or
 // critical violations); the map's canvas is checked to draw points in several colours by reading
 // its pixels. The page runs under the server's own CSP: a script or style it refuses is an error.
@@ -163,7 +165,9 @@ describe('Quiver Studio', () => {
 
   it('recommends from results marked positive and negative', async () => {
     await page.goto(`${server.url}/studio/#/c/notes/search`);
-    // The screen re-runs the page's previous search (and its filter) when it opens: start clean.
+    // The screen re-runs the page's previous search (and its filter) when it opens: start clean,
+    // once the screen is drawn (before that there is no filter row to remove).
+    await page.getByLabel('Search text').waitFor();
     const removes = page.getByRole('button', { name: /^Remove filter/ });
     while ((await removes.count()) > 0) await removes.first().click();
     await page.getByLabel('Search text').fill('the striker scored');
@@ -226,6 +230,151 @@ describe('Quiver Studio', () => {
     const hovered = (await page.locator('.tip strong').textContent())!;
     await page.mouse.click(box.x + p!.x, box.y + p!.y);
     await page.getByRole('heading', { name: hovered, exact: true }).waitFor();
+  });
+
+  it('switches the map to UMAP: a project job runs, its points replace the PCA ones, and a reload reuses it', async () => {
+    await page.goto(`${server.url}/studio/#/c/notes/map`);
+    const mapIs = (projection: string) =>
+      page.waitForFunction((p) => {
+        const c = document.querySelector<HTMLCanvasElement>('canvas.map');
+        return c?.dataset.projection === p && Number(c.dataset.drawn ?? 0) >= 62;
+      }, projection);
+    await mapIs('pca');
+    const pcaPixels = await page.locator('canvas.map').screenshot();
+    await page.getByLabel('Projection').selectOption('umap');
+    await mapIs('umap');
+    // The points moved: the canvas differs from the PCA one, and it still draws points in colours.
+    expect((await page.locator('canvas.map').screenshot()).equals(pcaPixels)).toBe(false);
+    const { colours, painted } = await canvasColours(page, 'canvas.map');
+    expect(painted).toBeGreaterThan(62 * 4);
+    expect(colours).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('p[aria-live]', { hasText: 'UMAP of all 62' }).count()).toBe(1);
+    await accessibility('map (UMAP)');
+    const url = new URL(page.url());
+    expect(url.hash).toMatch(/proj=umap/);
+    const job = /job=([^&]+)/.exec(url.hash)?.[1];
+    expect(job).toBeDefined();
+    const jobs = await server.request('GET', '/v1/jobs?kind=project&collection=notes');
+    expect(jobs.body.jobs.map((j: { id: string; status: string }) => [j.id, j.status])).toEqual([[job, 'done']]);
+    // A reload draws the same UMAP map from the finished job: no second job.
+    await page.reload();
+    await mapIs('umap');
+    expect(await page.getByLabel('Projection').inputValue()).toBe('umap');
+    expect((await server.request('GET', '/v1/jobs?kind=project&collection=notes')).body.jobs).toHaveLength(1);
+    await page.getByLabel('Projection').selectOption('pca');
+    await mapIs('pca');
+  });
+
+  it('selects points with a box, a lasso or the keyboard; recommends from them and exports them', async () => {
+    // Tall enough for the whole map to be on screen: the pointer cannot drag below the viewport.
+    await page.setViewportSize({ width: 1280, height: 1100 });
+    await page.goto(`${server.url}/studio/#/c/notes/map`);
+    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('canvas.map')?.dataset.drawn ?? 0) >= 62);
+    const canvas = page.locator('canvas.map');
+    const box = (await canvas.boundingBox())!;
+    const selected = async () => Number(/^([\d,]+) selected$/.exec((await page.locator('.selection h2').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? NaN);
+
+    // A box over the left half of the map.
+    await page.getByRole('radio', { name: 'select a box' }).check();
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height - 2, { steps: 5 });
+    await page.mouse.up();
+    await page.locator('.selection h2').waitFor();
+    const inBox = await selected();
+    expect(inBox).toBeGreaterThan(0);
+    expect(inBox).toBeLessThan(62);
+
+    // A lasso: a triangle over the whole map holds fewer points than the whole and more than none.
+    await page.getByRole('radio', { name: 'lasso' }).check();
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.mouse.down();
+    for (const [fx, fy] of [[0.99, 0.01], [0.01, 0.99], [0.01, 0.02]]) await page.mouse.move(box.x + box.width * fx!, box.y + box.height * fy!, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForFunction((n) => document.querySelector('.selection h2')?.textContent !== `${n} selected`, inBox);
+    const inLasso = await selected();
+    expect(inLasso).toBeGreaterThan(0);
+    expect(inLasso).toBeLessThan(62);
+
+    // From the keyboard: S selects every point in view (all of them, the map being fitted).
+    await page.getByRole('radio', { name: 'pan' }).check();
+    await canvas.focus();
+    await page.keyboard.press('s');
+    await page.locator('.selection h2', { hasText: '62 selected' }).waitFor();
+    await accessibility('map (selection)');
+
+    // Export: a JSONL file of the selected ids with their metadata.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    expect(download.suggestedFilename()).toBe('notes-selection.jsonl');
+    const lines = fs.readFileSync((await download.path()), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; metadata: { topic?: string } });
+    expect(lines).toHaveLength(62);
+    expect(new Set(lines.map((l) => l.id)).size).toBe(62);
+    const all = (await server.request('GET', '/v1/collections/notes/documents?limit=100')).body.documents.map((d: { id: string }) => d.id);
+    expect(lines.map((l) => l.id).sort()).toEqual([...all].sort());
+    expect(lines.filter((l) => l.metadata.topic !== undefined).length).toBeGreaterThanOrEqual(60);
+
+    // The keyboard again, on a part: zoom in, then S selects only what is in view.
+    await canvas.focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('+');
+    await page.keyboard.press('s');
+    await page.waitForFunction(() => document.querySelector('.selection h2')?.textContent !== '62 selected');
+    const zoomed = await selected();
+    expect(zoomed).toBeLessThan(62);
+    if (zoomed === 0) {
+      // The centre of the map can be empty: fit again and select everything to recommend from.
+      await page.keyboard.press('0');
+      await page.keyboard.press('s');
+    }
+    await page.getByRole('button', { name: 'Recommend from these' }).click();
+    await page.locator('.selection ol.similar li').first().waitFor();
+    expect(await page.locator('.selection ol.similar li').count()).toBe(20);
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('keeps the search and the map in the URL: a reload or a shared link reopens them, back and forward step through', async () => {
+    await page.goto(`${server.url}/studio/#/c/notes/search?q=rocket%20launch&mode=keyword`);
+    await page.locator('ol.hits[data-query="rocket launch"] .hit').first().waitFor();
+    expect(await page.getByRole('radio', { name: /keyword/ }).isChecked()).toBe(true);
+    expect(await page.locator('.result-status').textContent()).toMatch(/· keyword ·/);
+    // A second search made by hand is a new history entry, with a filter written into the URL.
+    await page.getByLabel('Search text').fill('pasta sauce');
+    await page.getByRole('radio', { name: /vector/ }).check();
+    const removes = page.getByRole('button', { name: /^Remove filter/ });
+    while ((await removes.count()) > 0) await removes.first().click();
+    await page.getByRole('button', { name: '+ Filter' }).click();
+    await page.getByTestId('filter-key').selectOption('topic');
+    await page.getByTestId('filter-value').fill('cooking');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('ol.hits[data-query="pasta sauce"] .hit').first().waitFor();
+    const saved = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
+    expect(saved.get('q')).toBe('pasta sauce');
+    expect(saved.get('mode')).toBe('vector');
+    expect(JSON.parse(saved.get('f')!)).toEqual([['topic', '$eq', 'cooking']]);
+    // A fresh tab given the link shows the same search, filter included.
+    const shared = await context.newPage();
+    shared.setDefaultTimeout(WAIT);
+    await shared.goto(page.url());
+    await shared.locator('ol.hits[data-query="pasta sauce"] .hit').first().waitFor();
+    expect(await shared.getByRole('radio', { name: /vector/ }).isChecked()).toBe(true);
+    expect(await shared.getByTestId('filter-value').inputValue()).toBe('cooking');
+    expect((await shared.locator('.hit-id').allTextContents()).every((id) => id.startsWith('cooking-'))).toBe(true);
+    await shared.close();
+    // Back: the first search; forward: the second.
+    await page.goBack();
+    await page.locator('ol.hits[data-query="rocket launch"] .hit').first().waitFor();
+    expect(await page.getByLabel('Search text').inputValue()).toBe('rocket launch');
+    await page.goForward();
+    await page.locator('ol.hits[data-query="pasta sauce"] .hit').first().waitFor();
+
+    // The map's colouring and query survive a reload.
+    await page.goto(`${server.url}/studio/#/c/notes/map`);
+    await page.locator('#colour-by option[value="field:topic"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Colour by').selectOption('field:topic');
+    expect(new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('colour')).toBe('field:topic');
+    await page.reload();
+    await page.waitForFunction(() => [...document.querySelectorAll('.legend li')].some((li) => li.textContent === 'cooking'));
+    expect(await page.getByLabel('Colour by').inputValue()).toBe('field:topic');
   });
 
   it('lists clusters with their labels, sizes and members, and re-runs with another k', async () => {

@@ -171,7 +171,7 @@ describe('projection of degenerate sets', () => {
     const one = await collection(s, [vec(50, r)]);
     const p1 = await timed(s, 'POST', `/v1/collections/${one}/project`, {});
     expect(p1.status).toBe(200);
-    expect(p1.body).toEqual({ points: [{ id: 'd0', x: 0, y: 0 }], explained_variance: [0, 0], total: 1 });
+    expect(p1.body).toEqual({ method: 'pca', points: [{ id: 'd0', x: 0, y: 0 }], explained_variance: [0, 0], total: 1, seed: 42 });
     const c1 = await timed(s, 'POST', `/v1/collections/${one}/cluster`, { k: 'auto' });
     expect(c1.status).toBe(200);
     expect(c1.body).toMatchObject({ k: 1, silhouette: null, documents: 1 });

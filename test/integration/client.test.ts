@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QuiverApiError, QuiverClient } from '../../src/client/index.js';
+import { QuiverApiError, QuiverClient, clusterResultOf } from '../../src/client/index.js';
 import type { DocumentInput, IngestProgress } from '../../src/client/index.js';
 import { TestServer, tempDir, waitFor } from '../helpers/server.js';
 
@@ -201,7 +201,7 @@ describe('explore, jobs, backup and auth, against an in-process server with API 
     const done = await admin.jobs.wait(queued.id, { onProgress: (j) => seen.push(j.status) });
     expect(done.status).toBe('done');
     expect(seen.at(-1)).toBe('done');
-    expect(done.result?.clusters).toHaveLength(2);
+    expect(clusterResultOf(done)?.clusters).toHaveLength(2);
     expect((await admin.jobs.get(queued.id)).result).toEqual(done.result);
     expect((await admin.jobs.list({ collection: 'vecs', kind: 'cluster' })).jobs.map((j) => j.id)).toContain(queued.id);
     expect(await failure(admin.jobs.get('job_nope'))).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });

@@ -143,7 +143,7 @@ describe('a reduced collection of client vectors', () => {
       return list.every((j) => j.status === 'done') ? list : undefined;
     });
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ kind: 'refit', status: 'done', fit: { dimensions: 4, fitted_on: 100, vectors: 250 } });
+    expect(jobs[0]).toMatchObject({ kind: 'refit', status: 'done', result: { dimensions: 4, fitted_on: 100, vectors: 250 } });
   });
 
   it('finds the same neighbours as the exact full-dimension search, for vectors written before and after the fit', async () => {
@@ -180,7 +180,7 @@ describe('a reduced collection of client vectors', () => {
       const j = (await s.request('GET', `/v1/jobs/${r.body.job.id}`)).body.job;
       return j.status === 'queued' || j.status === 'running' ? undefined : j;
     });
-    expect(job).toMatchObject({ status: 'done', fit: { dimensions: 4, fitted_on: 300, vectors: 300 } });
+    expect(job).toMatchObject({ status: 'done', result: { dimensions: 4, fitted_on: 300, vectors: 300 } });
     const c = await info(s, 'red');
     expect(c.reduce).toMatchObject({ status: 'fitted', fitted_on: 300 });
     expect(c.vector_count).toBe(300);

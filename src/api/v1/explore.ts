@@ -2,12 +2,12 @@
 import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
 import { cluster, project, recommend, requestDeadline } from '../../query/index.js';
-import type { ClusterInput } from '../../query/index.js';
+import type { ClusterInput, ProjectInput } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from '../context.js';
 import { jobView } from './jobs.js';
 import * as s from './schemas.js';
-import { clusterView, filterFromQueryString, param, searchView } from './views.js';
+import { clusterView, filterFromQueryString, param, projectView, searchView } from './views.js';
 
 export function exploreRoutes(v1: Router, ctx: RouteContext): void {
   const { config, collections, runner, json, requireJson } = ctx;
@@ -47,7 +47,14 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
 
   v1.post('/collections/:name/project', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    const { explainedVariance, ...rest } = await project(c, parse(s.projectBody, req.body), deadline());
-    res.json({ ...rest, explained_variance: explainedVariance });
+    const { async: asJob, n_neighbors: neighbours = 15, min_dist: minDist = 0.1, include, ...rest } = parse(s.projectBody, req.body);
+    const input: ProjectInput = { ...rest, neighbours, minDist, includeMetadata: include.includes('metadata') };
+    if (asJob) {
+      c.compileFilter(input.filter); // a bad filter is a 400 now, not a failed job later
+      const job = runner.submitTask(c.name, 'project', input);
+      res.status(202).location(`/v1/jobs/${job.id}`).json({ job: jobView(ctx, job) });
+      return;
+    }
+    res.json(projectView(await project(c, input, deadline())));
   });
 }

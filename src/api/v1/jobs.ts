@@ -11,8 +11,8 @@ import { parse } from '../errors.js';
 import type { RouteContext } from '../context.js';
 import { ingestJson, ingestNdjson, isNdjson } from './ingest.js';
 import * as s from './schemas.js';
-import type { ClusterResult, RefitResult } from '../../query/index.js';
-import { clusterView, decodeCursor, encodeCursor, param, refitView } from './views.js';
+import type { ClusterResult, ProjectResult, RefitResult } from '../../query/index.js';
+import { clusterView, decodeCursor, encodeCursor, param, projectView, refitView } from './views.js';
 
 /** The most failed documents a job view lists (the counts are always complete). */
 const MAX_ERRORS = 100;
@@ -33,13 +33,15 @@ export function jobView({ jobs }: { jobs: JobStore }, j: Job) {
     created_at: j.createdAt,
     started_at: j.startedAt,
     finished_at: j.finishedAt,
-    // A cluster job's result is stored as the domain's ClusterResult, shown as the synchronous answer is.
-    ...(j.kind === 'ingest'
-      ? {}
-      : j.kind === 'refit'
-        ? { fit: j.result === null ? null : refitView(j.result as RefitResult) }
-        : { result: j.result === null ? null : clusterView(j.result as ClusterResult) }),
+    // A task's result is stored as the domain's answer (ClusterResult, ProjectResult), shown as the synchronous answer is.
+    ...(j.kind === 'ingest' ? {} : { result: j.result === null ? null : taskView(j.kind, j.result) }),
   };
+}
+
+function taskView(kind: Job['kind'], result: unknown) {
+  if (kind === 'project') return projectView(result as ProjectResult);
+  if (kind === 'refit') return refitView(result as RefitResult);
+  return clusterView(result as ClusterResult);
 }
 
 export function jobRoutes(v1: Router, ctx: RouteContext): void {

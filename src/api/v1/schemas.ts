@@ -131,7 +131,7 @@ export const ingestNdjsonQuery = z.strictObject({
 
 export const listJobsQuery = z.strictObject({
   collection: collectionName.optional(),
-  kind: z.enum(['ingest', 'cluster', 'refit']).optional(),
+  kind: z.enum(['ingest', 'cluster', 'project', 'refit']).optional(),
   status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(1024).optional(),
@@ -260,13 +260,30 @@ export const clusterBody = z
     }
   });
 
-export const projectBody = z.strictObject({
-  method: z.literal('pca').default('pca'),
-  dimensions: z.union([z.literal(2), z.literal(3)]).default(2),
-  filter: filter.optional(),
-  limit: z.number().int().min(1).max(20_000).default(1000),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
-});
+/** Documents a UMAP job may lay out: its exact neighbour search grows with the square of them. */
+export const UMAP_MAX = 20_000;
+export const projectBody = z
+  .strictObject({
+    method: z.enum(['pca', 'umap']).default('pca').meta({ description: 'pca: answered at once; umap: keeps neighbourhoods (topics come apart), runs as a job ("async": true)' }),
+    dimensions: z.union([z.literal(2), z.literal(3)]).default(2),
+    filter: filter.optional(),
+    limit: z.number().int().min(1).max(UMAP_MAX).default(1000).meta({ description: 'documents projected: a seeded sample when more pass the filter' }),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).meta({ description: 'the sample and the UMAP layout: the same seed gives the same map' }),
+    n_neighbors: z.number().int().min(2).max(100).optional().meta({ description: 'UMAP: neighbours each document keeps close (default 15)' }),
+    min_dist: z.number().min(0).max(1).optional().meta({ description: 'UMAP: how tightly points may pack (default 0.1)' }),
+    include: z.array(z.literal('metadata')).max(1).default([]).meta({ description: '["metadata"]: each point carries its document\'s metadata (for colouring a map without fetching every document)' }),
+    async: z.boolean().default(false).meta({ description: 'run as a job: 202 with the job; GET /v1/jobs/{id} has the result when done' }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.method === 'umap' && !b.async) {
+      ctx.addIssue({ code: 'custom', path: ['async'], message: 'UMAP takes tens of seconds: send "async": true to run it as a job' });
+    }
+    if (b.method !== 'umap') {
+      for (const key of ['n_neighbors', 'min_dist'] as const) {
+        if (b[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to "method": "umap" only' });
+      }
+    }
+  });
 
 export const contextBody = z.strictObject({
   text: textString()

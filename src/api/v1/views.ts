@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import type { Collection } from '../../collection/index.js';
 import type { ChunkingSpec, EmbedderSpec, Hit, Reduction, SearchQuery, SearchResult, StoredDocument } from '../../domain/types.js';
-import type { ClusterResult, RefitResult } from '../../query/index.js';
+import type { ClusterResult, ProjectResult, RefitResult } from '../../query/index.js';
 import { createError } from '../../errors/index.js';
 import { DEFAULT_CHUNKING } from '../../text/chunking.js';
 import { isWellFormed } from '../../text/well-formed.js';
@@ -176,4 +176,9 @@ export function filterFromQueryString(raw: string | undefined): unknown {
   } catch {
     throw createError('VALIDATION_FAILED', { issues: [{ field: 'filter', message: 'expected a JSON object (URL-encoded)' }] });
   }
+}
+
+/** A projection as the API shows it, answered at once (PCA) or as a project job's result. */
+export function projectView(r: ProjectResult) {
+  return { method: r.method, points: r.points, explained_variance: r.explainedVariance, total: r.total, seed: r.seed };
 }
