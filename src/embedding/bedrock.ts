@@ -31,6 +31,8 @@ export interface BedrockOptions {
   endpoint?: string;
   concurrency: number;
   retry: RetryOptions;
+  /** Longest a call may go unanswered before it fails as a (retried) timeout; default 90 s. */
+  timeoutMs?: number;
 }
 
 /** The vector size a spec produces, known without calling Bedrock. */
@@ -70,6 +72,9 @@ export function classifyBedrockError(err: unknown): EmbedError {
   return new EmbedError(message, 'input');
 }
 
+/** Longest a Titan call may go unanswered (a Titan embedding takes well under a second). */
+const REQUEST_TIMEOUT_MS = 90_000;
+
 export class BedrockEmbedder implements Embedder {
   readonly id: string;
   readonly dimensions: number;
@@ -93,7 +98,14 @@ export class BedrockEmbedder implements Embedder {
       // Retries are ours (with the classification above), so the SDK makes one attempt.
       maxAttempts: 1,
       // HTTP/1.1 keep-alive: InvokeModel needs no HTTP/2, and this works with any endpoint.
-      requestHandler: new NodeHttpHandler({ httpAgent: { keepAlive: true, maxSockets: opts.concurrency }, httpsAgent: { keepAlive: true, maxSockets: opts.concurrency } }),
+      requestHandler: new NodeHttpHandler({
+        httpAgent: { keepAlive: true, maxSockets: opts.concurrency },
+        httpsAgent: { keepAlive: true, maxSockets: opts.concurrency },
+        // A call that hangs would hold a job forever: after this it fails as a TimeoutError,
+        // which is retried. Without throwOnRequestTimeout the handler only logs and keeps waiting.
+        requestTimeout: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      }),
     });
   }
 

@@ -129,6 +129,16 @@ describe('BedrockEmbedder against a fake Bedrock runtime', () => {
     }
   });
 
+  it('a call with no answer in time fails as a retried timeout instead of holding its job forever', async () => {
+    fake.pause();
+    // Long enough for each request to reach the fake on a busy machine; the answer never comes.
+    const e = make({ timeoutMs: 2000, retry: { retries: 1, baseMs: 1 } });
+    const [settled] = await e.embedSettled(['never answered']);
+    expect(settled).toBeInstanceOf(Error);
+    expect((settled as EmbedError).kind).toBe('transient');
+    expect(fake.requests).toHaveLength(2);
+  });
+
   it('never has more requests in flight than its concurrency', async () => {
     const e = make({ concurrency: 3 });
     const texts = Array.from({ length: 20 }, (_, i) => `concurrent text number ${i}`);
