@@ -5,7 +5,7 @@
 // 1 the server refused or the model failed (its message is printed), 2 bad arguments or server unreachable.
 import { Command, Option } from 'commander';
 import type { AnswerInput, Citation } from '../client/index.js';
-import { CliError, UsageError, connect, connectionOptions, intArg, runCommand, usageErrorsExit2 } from './command.js';
+import { CliError, connect, connectionOptions, filterOption, intArg, runCommand, UsageError, usageErrorsExit2 } from './command.js';
 
 interface AskOptions {
   url: string;
@@ -36,14 +36,7 @@ export function askCommand(): Command {
 }
 
 async function ask(collection: string, question: string, opts: AskOptions): Promise<number> {
-  let filter: unknown;
-  if (opts.filter !== undefined) {
-    try {
-      filter = JSON.parse(opts.filter);
-    } catch (err) {
-      throw new UsageError(`--filter is not valid JSON: ${(err as Error).message}`);
-    }
-  }
+  const filter = filterOption(opts.filter);
   if (question.trim() === '') throw new UsageError('the question is empty');
   const input: AnswerInput = {
     question,

@@ -96,6 +96,16 @@ export function intArg(min: number, max: number): (value: string) => number {
  * Makes a command's argument errors (missing argument, unknown option, bad value) exit with 2
  * rather than commander's 1, which the network commands keep for "the server said no".
  */
+/** The value of a --filter option: JSON, or a usage error saying why not. */
+export function filterOption(raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw new UsageError(`--filter is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 export function usageErrorsExit2(cmd: Command): Command {
   return cmd.exitOverride((err: CommanderError) => {
     process.exit(err.exitCode === 0 ? 0 : 2);

@@ -4,7 +4,7 @@
 // refused (its message is printed), 2 bad arguments or server unreachable.
 import { Command, Option } from 'commander';
 import type { Hit } from '../client/index.js';
-import { CliError, UsageError, connect, connectionOptions, intArg, runCommand, usageErrorsExit2 } from './command.js';
+import { CliError, connect, connectionOptions, filterOption, intArg, runCommand, UsageError, usageErrorsExit2 } from './command.js';
 
 interface SearchOptions {
   url: string;
@@ -31,14 +31,7 @@ export function searchCommand(): Command {
 }
 
 async function search(collection: string, text: string, opts: SearchOptions): Promise<number> {
-  let filter: unknown;
-  if (opts.filter !== undefined) {
-    try {
-      filter = JSON.parse(opts.filter);
-    } catch (err) {
-      throw new UsageError(`--filter is not valid JSON: ${(err as Error).message}`);
-    }
-  }
+  const filter = filterOption(opts.filter);
   if (text.trim() === '') throw new UsageError('the search text is empty');
   const client = connect(opts);
   const answer = await client.collection(collection).query({ text, k: opts.k, ...(opts.mode ? { mode: opts.mode } : {}), ...(filter === undefined ? {} : { filter }) });
