@@ -1,6 +1,7 @@
 // What `quiver models` learns by running a model rather than reading its files: it loads it the
 // way the server does (the local provider's loader, downloads off) and measures a test embedding.
 import { LocalEmbedder } from '../embedding/index.js';
+import { similarity } from '../index/index.js';
 import { CliError } from './command.js';
 
 /**
@@ -69,18 +70,6 @@ const SAME_VECTOR = 0.9999;
 /** Texts embedded for the timing: enough for a stable figure, few enough to take seconds on a slow model. */
 const TIMED_TEXTS = 64;
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
-
 /** Loads the model offline, embeds `texts`, and says what is wrong with what came back. */
 export function checkModel(modelId: string, searchDirs: string[], texts: string[]): Promise<CheckReport> {
   const started = performance.now();
@@ -96,7 +85,7 @@ export function checkModel(modelId: string, searchDirs: string[], texts: string[
     const off = norms.filter((n) => !(Math.abs(n - 1) <= NORM_TOLERANCE)).length;
     if (off > 0) problems.push(`${off} vectors do not have norm 1 (the pipeline normalises): the model's output is not usable`);
     let maxCosine: number | null = null;
-    for (let i = 0; i < got.length; i++) for (let j = i + 1; j < got.length; j++) maxCosine = Math.max(maxCosine ?? -1, cosine(got[i]!, got[j]!));
+    for (let i = 0; i < got.length; i++) for (let j = i + 1; j < got.length; j++) maxCosine = Math.max(maxCosine ?? -1, similarity('cosine', got[i]!, got[j]!));
     if (maxCosine !== null && maxCosine > SAME_VECTOR) problems.push(`two different texts got the same vector (cosine ${maxCosine.toFixed(5)}): the model cannot tell texts apart`);
 
     const timed = Array.from({ length: TIMED_TEXTS }, (_, i) => `${texts[i % texts.length]} (${i})`);
