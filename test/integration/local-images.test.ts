@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyClipModel } from '../helpers/clip-model.js';
 import { labelledJpeg, labelledPng } from '../helpers/images.js';
-import { TestServer, tempDir } from '../helpers/server.js';
+import { TestServer, tempDir, waitFor } from '../helpers/server.js';
 import { writeTinyModel } from '../../scripts/static-model.js';
 
 const b64 = (b: Buffer) => b.toString('base64');
@@ -73,6 +73,24 @@ describe('a local CLIP-style model', () => {
     expect(good.body).toMatchObject({ created: 1, embedded: 1 });
     const r = await s.request('POST', '/v1/collections/colours/query', { text: 'red', k: 2, mode: 'vector' });
     expect((r.body.hits as { id: string }[]).map((h) => h.id).sort()).toEqual(['red-again', 'red-pic']);
+  });
+
+  it('an ingest job embeds images through the worker too, failing only the image it cannot decode', async () => {
+    const r = await s.request('POST', '/v1/collections/colours/ingest', {
+      documents: [
+        { id: 'job-blue', image: b64(labelledPng('', { rgb: [0, 0, 255], width: 7, height: 7 })) },
+        { id: 'job-broken', image: b64(labelledJpeg('still nothing')) },
+      ],
+    });
+    expect(r.status).toBe(202);
+    const job = await waitFor('the image job to finish', async () => {
+      const j = (await s.request('GET', `/v1/jobs/${r.body.job.id as string}`)).body.job;
+      return j.status === 'queued' || j.status === 'running' ? undefined : j;
+    });
+    expect(job).toMatchObject({ done: 1, failed: 1 });
+    expect(JSON.stringify(job)).toMatch(/could not be decoded/);
+    const q = await s.request('POST', '/v1/collections/colours/query', { text: 'blue', k: 2, mode: 'vector' });
+    expect((q.body.hits as { id: string }[]).map((h) => h.id).sort()).toEqual(['blue-pic', 'job-blue']);
   });
 });
 
