@@ -161,7 +161,7 @@ function rows(tensor, expected) {
  * @returns {Promise<{ texts: (texts: string[]) => Promise<Float32Array[]>, images: (images: Uint8Array[]) => Promise<(Float32Array | string)[]> }>}
  */
 async function loadClip() {
-  const { env, AutoTokenizer, AutoProcessor, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, RawImage } = await import('@huggingface/transformers');
+  const { env, AutoTokenizer, AutoProcessor, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, RawImage, cat } = await import('@huggingface/transformers');
   env.allowRemoteModels = data.allowRemote;
   env.allowLocalModels = true;
   env.localModelPath = data.modelsDir;
@@ -179,14 +179,22 @@ async function loadClip() {
       return rows(text_embeds, texts.length);
     },
     images: async (images) => {
-      // Decoded one by one: a picture the decoder refuses fails alone, the others are embedded.
-      const decoded = await Promise.all(
-        images.map((bytes) => RawImage.fromBlob(new Blob([bytes])).catch((err) => `the image could not be decoded: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`)),
-      );
-      const good = decoded.filter((d) => typeof d !== 'string');
-      const vectors = good.length > 0 ? rows((await visionModel(await processor(good))).image_embeds, good.length) : [];
+      // One picture at a time from bytes to the model's small pixel_values: a decoded photo can be
+      // hundreds of MB, so only one is held at once; one the decoder refuses fails alone.
+      /** @type {(import('@huggingface/transformers').Tensor | string)[]} */
+      const prepared = [];
+      for (const bytes of images) {
+        try {
+          const picture = await RawImage.fromBlob(new Blob([bytes]));
+          prepared.push((await processor(picture)).pixel_values);
+        } catch (err) {
+          prepared.push(`the image could not be decoded: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+        }
+      }
+      const good = prepared.filter((p) => typeof p !== 'string');
+      const vectors = good.length > 0 ? rows((await visionModel({ pixel_values: cat(good, 0) })).image_embeds, good.length) : [];
       let next = 0;
-      return decoded.map((d) => (typeof d === 'string' ? d : vectors[next++]));
+      return prepared.map((p) => (typeof p === 'string' ? p : vectors[next++]));
     },
   };
 }

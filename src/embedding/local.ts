@@ -183,7 +183,7 @@ export class LocalEmbedder implements Embedder {
   /** CLIP-style models only (modalities includes 'image'): an image the decoder refuses fails alone. */
   async embedImages(images: ImageData[]): Promise<(Float32Array | null | EmbedError)[]> {
     if (!this.data.clip) throw new EmbedError(`model ${this.modelId} embeds text only`, 'fatal');
-    // Batches of IMAGE_BATCH spread over the pool; decoded pictures are large, so never all at once in one worker.
+    // Batches of IMAGE_BATCH spread over the pool (each worker prepares its pictures one at a time).
     const batches: Promise<(Float32Array | null | EmbedError)[]>[] = [];
     for (let start = 0; start < images.length; start += IMAGE_BATCH) {
       // A copy of just the image's bytes: posting a Buffer view would clone the whole pool it sits in.
