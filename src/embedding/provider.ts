@@ -33,7 +33,7 @@ export interface EmbeddingProvider {
    * What the spec's model embeds, known without loading it, so a request with an image is refused
    * (4xx) before anything is queued. Absent: text only.
    */
-  modalities?(spec: EmbedderSpec): readonly Modality[];
+  modalities?(spec: EmbedderSpec, ctx: ProviderContext): readonly Modality[];
   /** Specs with the same key share one embedder (one loaded model, one client). */
   key(spec: EmbedderSpec): string;
 }

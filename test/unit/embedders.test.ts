@@ -1,10 +1,13 @@
 // The Embedder contract suite run against every implementation available offline, and what is
 // particular to USE-lite (a subword sentence encoder in tfjs).
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS_DIR, DEFAULT_LOCAL_MODEL } from '../../src/config/index.js';
 import { LocalEmbedder } from '../../src/embedding/index.js';
 import { writeTinyModel } from '../../scripts/static-model.js';
+import { writeTinyClipModel } from '../helpers/clip-model.js';
+import { labelledPng } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 import { runEmbedderSuite } from './embedder.case.js';
 
@@ -24,6 +27,22 @@ runEmbedderSuite('local: a generated model in a models folder', {
   similar: ['apple banana cherry', 'apple banana'],
   unrelated: 'vector search index',
   unknown: 'zebra',
+});
+
+const png = (rgb: [number, number, number]) => {
+  const bytes = labelledPng('', { rgb });
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), mime: 'image/png' as const, bytes };
+};
+runEmbedderSuite('local: a generated CLIP-style text + vision pair', {
+  make: async () => {
+    const dir = tempDir('quiver-embedder-clip-');
+    await writeTinyClipModel(path.join(dir, 'tiny-clip'));
+    return LocalEmbedder.load({ modelId: 'tiny-clip', searchDirs: [dir], allowDownload: false });
+  },
+  similar: ['a red apple', 'red'],
+  unrelated: 'blue sky',
+  unknown: 'zebra',
+  images: { image: png([250, 5, 5]), caption: 'red', other: png([5, 5, 250]) },
 });
 
 // An empty models folder: USE-lite's weights come from node_modules, not from there.
