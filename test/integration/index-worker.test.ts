@@ -10,7 +10,7 @@
 //   documents acknowledged before it was sent, hit for hit;
 // and at the end, with the writes done, HNSW top 10 agrees with exact top 10 (recall ≥ 0.98).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomVectors, rng } from '../fixtures/vectors.js';
+import { cosine, randomVectors, rng } from '../fixtures/vectors.js';
 import type { Json } from '../helpers/server.js';
 import { TestServer } from '../helpers/server.js';
 
@@ -19,18 +19,6 @@ const BATCHES = 30;
 const PER_BATCH = 40;
 const READERS = 4;
 const K = 10;
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 function exactTop(query: number[], ids: Iterable<string>, vectors: Map<string, number[]>, k: number): { id: string; score: number }[] {
   return [...ids]

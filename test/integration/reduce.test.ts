@@ -3,7 +3,7 @@
 // similar) against the exact full-dimension answer on data with clear structure, a restart and
 // a kill -9, the refit job, and refits refused without the full vectors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rng } from '../fixtures/vectors.js';
+import { cosine, rng } from '../fixtures/vectors.js';
 import { TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
 
@@ -21,18 +21,6 @@ function structured(n: number, seed: number): number[][] {
     const w = basis.map(() => q() * 2 - 1);
     return Array.from({ length: D }, (_, j) => Math.fround(1 + basis.reduce((s, b, i) => s + w[i]! * b[j]!, 0) + 0.01 * (q() * 2 - 1)));
   });
-}
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 /** The exact full-dimension top k by cosine. */
