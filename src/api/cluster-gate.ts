@@ -12,7 +12,7 @@ const minSeq = z.string().regex(/^\d{1,15}$/, 'expected a stream sequence, a who
 
 /** Requests under /collections/:name that write through the log (the routes publish them). */
 function isLogWrite(method: string, rest: string): boolean {
-  return (method === 'PUT' && rest === '/documents') || (method === 'DELETE' && (/^\/documents\/[^/]+$/.test(rest) || rest === '/'));
+  return (method === 'PUT' && rest === '/documents') || (method === 'POST' && rest === '/documents/delete') || (method === 'DELETE' && (/^\/documents\/[^/]+$/.test(rest) || rest === '/'));
 }
 
 export function clusterGate(cluster: ClusterHooks): RequestHandler {
@@ -20,7 +20,6 @@ export function clusterGate(cluster: ClusterHooks): RequestHandler {
     const name = req.params.name as string;
     const rest = req.path.replace(/\/+$/, '') || '/';
     if (rest.startsWith('/ingest')) throw createError('CLUSTER_UNSUPPORTED', { what: 'an ingest job' });
-    if (req.method === 'POST' && rest === '/documents/delete') throw createError('CLUSTER_UNSUPPORTED', { what: 'deleting by filter' });
     if (isLogWrite(req.method, rest)) return next();
     const wanted = parse(minSeq, (req.query as Record<string, unknown>).min_seq, 'min_seq');
     // The collection's own description comes from the catalog, which every role holds.

@@ -52,6 +52,8 @@ export interface ClusterHooks {
   /** Publishes a validated batch; resolves once JetStream acknowledged it (CLUSTER_UNAVAILABLE otherwise). */
   publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<LogPosition>;
   publishDelete(c: Collection, ids: string[]): Promise<LogPosition>;
+  /** Publishes a delete-by-filter the caller validated. */
+  publishDeleteWhere(c: Collection, filter: unknown): Promise<LogPosition>;
   /** Resolves once this node applied `seq` of the collection's stream; NOT_YET_APPLIED after the configured wait. */
   waitApplied(collection: string, seq: number): Promise<void>;
   /** Why /readyz is 503 (a replica far behind its streams); undefined when ready. */

@@ -126,8 +126,10 @@ export class Applier {
     if (msg.op === 'upsert') {
       const r = await c.write(msg.documents, { onError: 'reject-batch', chunking: msg.chunking, record, fromLog: true });
       if (!r.committed) throw new Error(`collection "${c.name}" was deleted while applying sequence ${seq}`);
-    } else {
+    } else if (msg.op === 'delete') {
       await c.applyDelete(msg.ids, record);
+    } else {
+      await c.deleteWhere(c.compileFilter(msg.filter), record);
     }
     this.applied = seq;
     this.progressAt = Date.now();

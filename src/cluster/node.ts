@@ -233,6 +233,13 @@ export class ClusterNode {
     return { stream: value.stream, seq: await this.publish(value, encodeMessage({ op: 'delete', ids })) };
   }
 
+  /** Publishes a delete-by-filter, already validated (compiled) by the caller; each replica applies it to what it holds at that point of the log. */
+  async publishDeleteWhere(c: Collection, filter: unknown): Promise<{ stream: string; seq: number }> {
+    this.ensureStarted();
+    const value = this.entryOf(c.name);
+    return { stream: value.stream, seq: await this.publish(value, encodeMessage({ op: 'delete_where', filter })) };
+  }
+
   private entryOf(name: string): CatalogValue {
     const value = this.entries.get(name);
     if (!value) throw createError('COLLECTION_NOT_FOUND', { name });

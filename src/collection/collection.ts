@@ -444,9 +444,13 @@ export class Collection {
     if (end === 'gone') throw notFound();
   }
 
-  /** Deletes every document the filter selects (undefined: all), in the next group commit; returns how many. */
-  async deleteWhere(filter: CompiledFilter | undefined): Promise<number> {
-    checkFromLog(this.deps.logOnly, false, 'deleting documents');
+  /**
+   * Deletes every document the filter selects (undefined: all), in the next group commit; returns
+   * how many. A replica applying a delete-by-filter from the log passes `record` (run in the same
+   * transaction); the filter then selects what this replica holds at that point of the log.
+   */
+  async deleteWhere(filter: CompiledFilter | undefined, record?: () => void): Promise<number> {
+    checkFromLog(this.deps.logOnly, record !== undefined, 'deleting documents');
     let n = 0;
     await this.groups.submit({
       // Its size is not known before it runs; it counts as one request.
@@ -456,6 +460,7 @@ export class Collection {
         // cannot change between the choice and the delete.
         const docs = this.deps.store.documents;
         const { deleted, changes } = docs.delete(this.info.id, docs.idsWhere(this.info.id, filter));
+        record?.();
         n = deleted;
         return changes;
       },

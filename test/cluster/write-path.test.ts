@@ -118,6 +118,24 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     expect(bad.body.error.message).toMatch(/min_seq/);
   });
 
+  it('deletes by filter through the log: 202 with a sequence, then gone on every replica; a bad filter is a 400 first', async () => {
+    expect((await api.request('POST', '/v1/collections', { name: 'purge' })).status).toBe(201);
+    const w = await api.request('PUT', '/v1/collections/purge/documents', { documents: Array.from({ length: 10 }, (_, i) => doc(i)) });
+    expect(w.status, JSON.stringify(w.body)).toBe(202);
+    const bad = await api.request('POST', '/v1/collections/purge/documents/delete', { filter: { i: { $near: 3 } } });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    expect(bad.body.error.message).toMatch(/^filter/);
+    const del = await api.request('POST', '/v1/collections/purge/documents/delete', { filter: { i: { $gte: 6 } } });
+    expect(del.status, JSON.stringify(del.body)).toBe(202);
+    expect(del.body.seq).toBeGreaterThan(w.body.seq);
+    // The bad filter published nothing: the delete is the next message after the write.
+    expect(del.body.seq).toBe(w.body.seq + 1);
+    for (const r of replicas) {
+      expect((await allDocuments(r, 'purge', del.body.seq)).map((d: Json) => d.id).sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
+      expect((await r.request('GET', '/v1/collections/purge')).body.collection.vector_count).toBe(6);
+    }
+  });
+
   it('loses and doubles no acknowledged write when a NATS node and a replica are killed -9 mid-ingest', async () => {
     const created = await api.request('POST', '/v1/collections', { name: 'chaos' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);

@@ -7,7 +7,7 @@ import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
 import { param, searchView, toSearchQuery } from './views.js';
 
-export function queryRoutes(v1: Router, { collections, json, requireJson }: RouteContext): void {
+export function queryRoutes(v1: Router, { collections, json, requireJson, cluster }: RouteContext): void {
   v1.post('/collections/:name/query', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
     const q = parse(s.queryBody, req.body);
@@ -25,6 +25,13 @@ export function queryRoutes(v1: Router, { collections, json, requireJson }: Rout
     const c = collections.get(param(req, 'name'));
     const body = parse(s.deleteByFilterBody, req.body);
     // The schema refuses an empty filter; one that selects everything ({"$and": [{}]}) deletes everything.
-    res.json({ deleted: await c.deleteWhere(c.compileFilter(body.filter)) });
+    const filter = c.compileFilter(body.filter);
+    if (cluster) {
+      // Cluster mode: 202 once the log acknowledged it; how many it deletes is known only at apply time.
+      const at = await cluster.publishDeleteWhere(c, body.filter);
+      res.status(202).json({ stream: at.stream, seq: at.seq });
+      return;
+    }
+    res.json({ deleted: await c.deleteWhere(filter) });
   });
 }
