@@ -82,7 +82,15 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     logOnly: config.cluster !== undefined,
   });
   const clusterNode = config.cluster && new ClusterNode({ config: config.cluster, collections, store, log });
-  const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
+  const runner = new JobRunner({
+    jobs: store.jobs,
+    disk,
+    collections,
+    log,
+    batch: config.ingest.batch,
+    maxPending: config.ingest.maxPending,
+    ...(clusterNode ? { publish: (c, documents, chunking) => clusterNode.publishUpsert(c, documents, chunking) } : {}),
+  });
   // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
   // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.
   runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput, jobDeadline(config.analysisJobTimeoutMs)));

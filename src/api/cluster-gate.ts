@@ -1,7 +1,7 @@
 // Cluster mode's gate in front of a collection's /v1 routes (docs/cluster.md): `min_seq` waits
 // until this node applied that sequence (read-your-writes on any replica), an api-role node,
 // which holds the catalog but no documents, refuses reads rather than answer from an empty store,
-// and what does not go through the log yet (ingest jobs) is refused rather than written here alone.
+// and writes (upserts, deletes, ingest jobs) pass to routes that publish them to the log.
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { createError } from '../errors/index.js';
@@ -12,14 +12,13 @@ const minSeq = z.string().regex(/^\d{1,15}$/, 'expected a stream sequence, a who
 
 /** Requests under /collections/:name that write through the log (the routes publish them). */
 function isLogWrite(method: string, rest: string): boolean {
-  return (method === 'PUT' && rest === '/documents') || (method === 'POST' && rest === '/documents/delete') || (method === 'DELETE' && (/^\/documents\/[^/]+$/.test(rest) || rest === '/'));
+  return (method === 'PUT' && rest === '/documents') || (method === 'POST' && rest === '/ingest') || (method === 'POST' && rest === '/documents/delete') || (method === 'DELETE' && (/^\/documents\/[^/]+$/.test(rest) || rest === '/'));
 }
 
 export function clusterGate(cluster: ClusterHooks): RequestHandler {
   return (req, _res, next) => {
     const name = req.params.name as string;
     const rest = req.path.replace(/\/+$/, '') || '/';
-    if (rest.startsWith('/ingest')) throw createError('CLUSTER_UNSUPPORTED', { what: 'an ingest job' });
     if (isLogWrite(req.method, rest)) return next();
     const wanted = parse(minSeq, (req.query as Record<string, unknown>).min_seq, 'min_seq');
     // The collection's own description comes from the catalog, which every role holds.

@@ -188,6 +188,10 @@ const job = z
       .nullable()
       .optional()
       .meta({ description: 'Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult, RefitResult by kind), null before' }),
+    log: z
+      .object({ stream: z.string(), seq: z.number().int() })
+      .optional()
+      .meta({ description: 'Ingest jobs in cluster mode: the log position of the last batch published so far; pass seq back as min_seq to read the documents' }),
   })
   .meta({ id: 'Job' });
 const document = z

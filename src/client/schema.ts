@@ -2782,6 +2782,11 @@ export interface components {
             finished_at: string | null;
             /** @description Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult, RefitResult by kind), null before */
             result?: components["schemas"]["ClusterResult"] | components["schemas"]["ProjectResult"] | components["schemas"]["RefitResult"] | null;
+            /** @description Ingest jobs in cluster mode: the log position of the last batch published so far; pass seq back as min_seq to read the documents */
+            log?: {
+                stream: string;
+                seq: number;
+            };
         };
         ProjectResult: {
             /** @enum {string} */

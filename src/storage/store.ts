@@ -206,7 +206,7 @@ export interface JobStore {
   /** Stores a running task's answer and marks it done; false if it was cancelled meanwhile. */
   finishTask(jobId: string, result: unknown): boolean;
   /** Call inside the transaction that writes the batch's documents. */
-  recordOutcomes(jobId: string, outcomes: ItemOutcome[]): void;
+  recordOutcomes(jobId: string, outcomes: ItemOutcome[], result?: unknown): void;
   /** The first `limit` failed documents with their messages. */
   errors(jobId: string, limit: number): { documentId: string; message: string }[];
   /** Documents accepted but not yet processed, over all unfinished jobs (for backpressure). */
