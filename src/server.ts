@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { BodyBudget, createApp } from './api/index.js';
+import { BodyBudget, answerShardRead, createApp } from './api/index.js';
 import { ClusterNode } from './cluster/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
@@ -82,6 +82,8 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     logOnly: config.cluster !== undefined,
   });
   const clusterNode = config.cluster && new ClusterNode({ config: config.cluster, collections, store, log });
+  // A replica answers the reads an api node routes to the shards it holds (api/v1/shard-reads.ts).
+  clusterNode?.serveReads((name, _shard, body) => answerShardRead(collections, name, body));
   const runner = new JobRunner({
     jobs: store.jobs,
     disk,

@@ -46,8 +46,8 @@ export interface LogPosition {
 /** What the routes call in cluster mode instead of writing locally: the log takes the writes. */
 export interface ClusterHooks {
   readonly role: 'api' | 'replica' | 'all';
-  /** Validates and creates the collection in the cluster's catalog (and here). */
-  createCollection(input: CreateCollectionInput): Promise<Collection>;
+  /** Validates and creates the collection in the cluster's catalog (and here); `shards` > 1 shards it. */
+  createCollection(input: CreateCollectionInput, opts?: { shards?: number }): Promise<Collection>;
   deleteCollection(name: string): Promise<void>;
   /** Publishes a validated batch; resolves once JetStream acknowledged it (CLUSTER_UNAVAILABLE otherwise). */
   publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<LogPosition>;
@@ -60,4 +60,13 @@ export interface ClusterHooks {
   notReadyReason(): string | undefined;
   /** Per collection this node applies: its applied sequence and the stream's last known one. */
   lag(): { collection: string; applied: number; last: number }[];
+  /** How many shards a collection has (1: unsharded). */
+  shardCount(collection: string): number;
+  /** The shard holding a document. */
+  shardOf(collection: string, id: string): number;
+  /**
+   * api role: one read request to a replica of the shard (the api layer's shard-reads.ts says what
+   * it means); `minSeq` waits there. Throws the replica's error, or 503 SHARD_UNAVAILABLE.
+   */
+  ask(collection: string, shard: number, body: unknown, minSeq?: number): Promise<unknown>;
 }

@@ -347,6 +347,8 @@ export interface paths {
                              */
                             keep_full?: boolean;
                         };
+                        /** @description Cluster mode only: how many shards the collection is split into by document id (default 1; docs/cluster.md, "Sharding") */
+                        shards?: number;
                     };
                 };
             };
@@ -2606,7 +2608,7 @@ export interface components {
                  * @description From the closed catalogue in src/errors/index.ts
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "IMAGE_NOT_SUPPORTED" | "IMAGE_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "IMAGE_NOT_SUPPORTED" | "IMAGE_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "SHARD_UNAVAILABLE" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
                 message: string;
                 details?: unknown;
             };

@@ -40,8 +40,10 @@ export class Applier {
     private readonly js: JetStreamClient,
     private readonly store: Store,
     private readonly log: Logger,
+    /** Sharded collections: the shard this applier applies and its subject (the consumer's filter). */
+    readonly shard: { index: number; subject: string } | undefined = undefined,
   ) {
-    this.applied = store.applied.get(collection.info.id)?.seq ?? 0;
+    this.applied = store.applied.get(collection.info.id, shard?.index ?? 0)?.seq ?? 0;
     this.last = this.applied;
   }
 
@@ -90,8 +92,12 @@ export class Applier {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        this.log.info({ collection: this.collection.name, stream: this.stream, from: this.applied + 1 }, 'applying the log');
-        const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 });
+        this.log.info({ collection: this.collection.name, stream: this.stream, ...(this.shard ? { shard: this.shard.index } : {}), from: this.applied + 1 }, 'applying the log');
+        const consumer = await this.js.consumers.get(this.stream, {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.applied + 1,
+          ...(this.shard ? { filter_subjects: this.shard.subject } : {}),
+        });
         this.messages = await consumer.consume({ max_messages: 64 });
         this.progressAt = Date.now();
         if (this.stopped) this.messages.stop();
@@ -117,12 +123,13 @@ export class Applier {
 
   private async apply(m: JsMsg): Promise<void> {
     const seq = m.seq;
-    this.noteLast(seq + m.info.pending);
+    // Sharded: pending counts the shard's messages, whose sequences are not consecutive.
+    this.noteLast(this.shard && m.info.pending > 0 ? seq : seq + m.info.pending);
     // Delivered again after a consumer reset: already in SQLite.
     if (seq <= this.applied) return;
     const msg = decodeMessage(m.data);
     const c = this.collection;
-    const record = () => this.store.applied.set(c.info.id, this.stream, seq);
+    const record = () => this.store.applied.set(c.info.id, this.stream, seq, this.shard?.index ?? 0);
     if (msg.op === 'upsert') {
       const r = await c.write(msg.documents, { onError: 'reject-batch', chunking: msg.chunking, record, fromLog: true });
       if (!r.committed) throw new Error(`collection "${c.name}" was deleted while applying sequence ${seq}`);

@@ -25,7 +25,7 @@ import type { Embedder, Embedders, RetryOptions } from '../embedding/index.js';
 import { EmbedError, embedImagesThroughCache, embedThroughCache } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import type { IndexStats, SearchPlan, VectorIndex } from '../index/index.js';
-import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '../storage/index.js';
+import type { AnalysisDocument, CompiledFilter, DocumentVectors, KeywordStats, Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import type { ReducedIndex, Reducer } from './reduce.js';
 import { projectVector } from './reduce.js';
@@ -481,8 +481,13 @@ export class Collection {
   }
 
   /** BM25 over chunk text, best first. */
-  keyword(text: string, filter: CompiledFilter | undefined, limit: number): Neighbor[] {
-    return this.deps.store.documents.keyword(this.info.id, text, filter, limit);
+  keyword(text: string, filter: CompiledFilter | undefined, limit: number, stats?: KeywordStats): Neighbor[] {
+    return this.deps.store.documents.keyword(this.info.id, text, filter, limit, stats);
+  }
+
+  /** This collection's keyword statistics for a query (a shard's part of the whole collection's). */
+  keywordStats(text: string): KeywordStats {
+    return this.deps.store.documents.keywordStats(this.info.id, text);
   }
 
   /** Chunks joined with their documents, for ranked labels. */

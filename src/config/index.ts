@@ -99,6 +99,10 @@ const envSchema = z.object({
   QUIVER_CLUSTER_REPLICAS: int(1, 5).default(3),
   QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: int(0, 600_000).default(10_000),
   QUIVER_CLUSTER_MAX_LAG: int(0, 1_000_000_000).default(10_000),
+  QUIVER_CLUSTER_SHARDS: z
+    .string()
+    .regex(/^(all|\d{1,2}(,\d{1,2})*)$/, 'expected "all" or shard numbers separated by commas, such as 0,1')
+    .default('all'),
 });
 
 export interface Config {
@@ -194,6 +198,8 @@ export interface ClusterConfig {
   minSeqWaitMs: number;
   /** Messages a replica may be behind its streams and still answer /readyz 200. */
   maxLag: number;
+  /** The shards of every collection a replica holds (an unsharded collection is shard 0). */
+  shards: 'all' | number[];
 }
 
 export type Role = 'admin' | 'write' | 'read';
@@ -295,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           replicas: e.QUIVER_CLUSTER_REPLICAS,
           minSeqWaitMs: e.QUIVER_CLUSTER_MIN_SEQ_WAIT_MS,
           maxLag: e.QUIVER_CLUSTER_MAX_LAG,
+          shards: e.QUIVER_CLUSTER_SHARDS === 'all' ? 'all' : [...new Set(e.QUIVER_CLUSTER_SHARDS.split(',').map(Number))],
         }
       : undefined,
   };

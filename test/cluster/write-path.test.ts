@@ -102,9 +102,14 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const ready = await replicas[0]!.request('GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.cluster.lag).toEqual([{ collection: 'notes', applied: last, last }]);
-    const onApi = await api.request('POST', '/v1/collections/notes/query', { text: 'bread', k: 3 });
-    expect(onApi.status).toBe(501);
-    expect(onApi.body.error.message).toMatch(/api-role node/);
+    // The api node holds no documents: it routes the query to a replica (test/cluster/shards.test.ts
+    // covers routing in depth) and refuses the reads it does not route.
+    const onApi = await api.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 });
+    expect(onApi.status, JSON.stringify(onApi.body)).toBe(200);
+    expect(onApi.body.hits.map((h: Json) => [h.id, h.score])).toEqual(answers[0]);
+    const context = await api.request('POST', '/v1/collections/notes/context', { text: 'bread' });
+    expect(context.status).toBe(501);
+    expect(context.body.error.message).toMatch(/api-role node/);
   });
 
   it('runs an ingest job on the api node by publishing its batches to the log; the job shows where the last one is', async () => {
