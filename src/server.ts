@@ -81,7 +81,9 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     // Cluster mode: documents change only by applying the log (docs/cluster.md).
     logOnly: config.cluster !== undefined,
   });
-  const clusterNode = config.cluster && new ClusterNode({ config: config.cluster, collections, store, log });
+  const clusterNode =
+    config.cluster &&
+    new ClusterNode({ config: config.cluster, collections, store, log, dataDir: config.dataDir, backup: (root) => createBackup({ store, collections, log, backupDir: root }) });
   const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
   // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
   // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.

@@ -58,4 +58,17 @@ export interface ClusterHooks {
   notReadyReason(): string | undefined;
   /** Per collection this node applies: its applied sequence and the stream's last known one. */
   lag(): { collection: string; applied: number; last: number }[];
+  /** Takes a snapshot on this node, uploads it and makes it current (replica roles). */
+  snapshot(): Promise<ClusterSnapshot>;
+  /** The current snapshot, and per collection this node applies the first sequence its stream still holds (below: purged). */
+  snapshotStatus(): { current: ClusterSnapshot | undefined; streamFirst: { collection: string; first: number }[] };
+}
+
+/** A snapshot in the cluster's object store (docs/cluster.md, "Snapshots"). */
+export interface ClusterSnapshot {
+  id: string;
+  node: string;
+  created_at: string;
+  bytes: number;
+  collections: { name: string; stream: string; seq: number }[];
 }

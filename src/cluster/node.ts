@@ -18,7 +18,10 @@ import type { Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { Applier } from './applier.js';
 import { connectNats, reason } from './connection.js';
+import { nodeIdOf } from './liveness.js';
 import { encodeMessage, splitUpsert } from './messages.js';
+import type { SnapshotMeta } from './snapshot-store.js';
+import { SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 
 export const CATALOG_BUCKET = 'quiver-catalog';
 /** How long a write retries its publish (same message id, so stored once) through a leader election. */
@@ -41,6 +44,10 @@ export interface ClusterNodeOptions {
   collections: CollectionRegistry;
   store: Store;
   log: Logger;
+  /** The node id (<data dir>/node-id) and snapshots' working folder live here. */
+  dataDir: string;
+  /** Writes an online backup folder inside `root` (ops/backup.ts): what a snapshot uploads. */
+  backup: (root: string) => Promise<{ path: string }>;
 }
 
 export class ClusterNode {
@@ -55,6 +62,9 @@ export class ClusterNode {
   private watchStop: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  private keeper: SnapshotKeeper | undefined;
+  /** Per collection this node applies: the first sequence its stream still holds (below it was purged). */
+  private readonly streamFirst = new Map<string, number>();
 
   constructor(private readonly opts: ClusterNodeOptions) {}
 
@@ -88,18 +98,42 @@ export class ClusterNode {
       }
     })();
     await initialized;
+    await this.catalogLock.run(() => this.dropUncatalogued());
     this.timer = setInterval(() => void this.refreshLag(), LAG_REFRESH_MS);
     this.timer.unref();
+    this.keeper = await SnapshotKeeper.start({
+      nc,
+      jsm,
+      config,
+      nodeId: nodeIdOf(this.opts.dataDir, config.nodeId),
+      dataDir: this.opts.dataDir,
+      log,
+      positions: () => [...this.appliers.values()].map((a) => ({ collection: a.collection.name, stream: a.stream, applied: a.applied })),
+      backup: this.applies ? this.opts.backup : undefined,
+    });
     this.started = true;
     log.info({ role: this.role, collections: [...this.entries.keys()] }, 'cluster catalog loaded');
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.keeper?.stop();
     this.watchStop?.();
     await Promise.all([...this.appliers.values()].map((a) => a.stop()));
     this.appliers.clear();
     await this.nc?.close().catch(() => undefined);
+  }
+
+  /**
+   * A collection here that the catalog does not have was deleted in the cluster while this node was
+   * away (or came with a snapshot taken before the delete): it is dropped, not served.
+   */
+  private async dropUncatalogued(): Promise<void> {
+    for (const c of this.opts.collections.list()) {
+      if (this.entries.has(c.name)) continue;
+      this.opts.log.info({ collection: c.name }, 'collection is not in the cluster catalog (deleted meanwhile); dropping the local copy');
+      await this.opts.collections.delete(c.name, true);
+    }
   }
 
   /** A catalog entry from the watch: the collection is made to exist (or not) here, and applied on replica roles. */
@@ -137,7 +171,9 @@ export class ClusterNode {
 
   private async noteStreamLast(a: Applier): Promise<void> {
     try {
-      a.noteLast((await this.jsm!.streams.info(a.stream)).state.last_seq);
+      const { state } = await this.jsm!.streams.info(a.stream);
+      a.noteLast(state.last_seq);
+      this.streamFirst.set(a.collection.name, state.first_seq);
     } catch {
       // NATS away: the lag keeps its last known value
     }
@@ -274,6 +310,7 @@ export class ClusterNode {
   notReadyReason(): string | undefined {
     if (!this.started) return 'joining the cluster';
     for (const a of this.appliers.values()) {
+      if (a.gap) return `${a.gap}: restart it to re-seed from the current snapshot`;
       if (a.startLast === undefined || a.applied < a.startLast) return `collection "${a.collection.name}": catching up (applied ${a.applied} of ${a.startLast ?? '?'})`;
       if (a.last - a.applied > this.opts.config.maxLag) return `collection "${a.collection.name}": ${a.last - a.applied} messages behind (QUIVER_CLUSTER_MAX_LAG ${this.opts.config.maxLag})`;
     }
@@ -282,5 +319,19 @@ export class ClusterNode {
 
   lag(): { collection: string; applied: number; last: number }[] {
     return [...this.appliers.values()].map((a) => ({ collection: a.collection.name, applied: a.applied, last: a.last }));
+  }
+
+  /** Takes a snapshot on this node now (POST /v1/admin/cluster/snapshot). */
+  async snapshot(): Promise<SnapshotMeta> {
+    this.ensureStarted();
+    if (!this.applies) throw createError('CLUSTER_UNSUPPORTED', { what: 'a snapshot on an api-role node (it holds no documents; send it to a replica)' });
+    return this.keeper!.take().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
+  }
+
+  /** The current snapshot and, per collection, the first sequence its stream still holds. */
+  snapshotStatus(): SnapshotStatus & { streamFirst: { collection: string; first: number }[] } {
+    return { current: this.keeper?.status().current, streamFirst: [...this.streamFirst].filter(([name]) => this.appliers.has(name)).map(([collection, first]) => ({ collection, first })) };
   }
 }

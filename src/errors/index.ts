@@ -119,6 +119,7 @@ const catalogue = {
       `min_seq: this node has applied collection "${a.collection}" up to sequence ${a.applied}, not yet ${a.wanted}, after waiting ${a.ms} ms; retry, or read from another replica`,
   },
   CLUSTER_UNSUPPORTED: { status: 501, message: (a: { what: string }) => `${a.what} is not available in cluster mode yet (docs/cluster.md lists what is)` },
+  NOT_CLUSTER_MODE: { status: 409, message: (a: { what: string }) => `${a.what} exists only in cluster mode (QUIVER_NATS_URL); this server is standalone` },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
   // 503, not 501: the route is there and works once the operator gives Bedrock a region and
   // credentials (no new release); until then this server cannot answer, as with NOT_READY.
