@@ -81,7 +81,7 @@ export class Applier {
 
   /** Called periodically with the stream's last sequence: restarts a consumer that stopped delivering. */
   checkStalled(): void {
-    if (this.stopped || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
+    if (this.stopped || this.gap || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
     this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, last: this.last }, 'no message from the log for a while although it is behind; recreating the consumer');
     this.progressAt = Date.now();
     this.messages?.stop();

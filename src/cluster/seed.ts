@@ -23,32 +23,43 @@ export interface SeedOptions {
 
 /** A newer snapshot can purge the log below the one just installed: then the newer one is installed. */
 const ATTEMPTS = 3;
+/** Inside the data dir: the download and the checked copy before they replace what is there. */
+const SEED_PREFIX = '.seed-';
 
 /** Seeds the data dir from the current snapshot when it must be; a no-op on api nodes and on a data dir the log can continue. */
 export async function seedFromSnapshot(opts: SeedOptions): Promise<void> {
-  const { config, dataDir, log } = opts;
+  const { config, log } = opts;
   if (config.role === 'api') return;
-  const db = path.join(dataDir, 'quiver.db');
   const { nc, jsm } = await connectNats(config, log);
   try {
-    const store = await SnapshotStore.open(nc, config.replicas);
-    for (let attempt = 1; ; attempt++) {
-      const why = fs.existsSync(db) && fs.statSync(db).size > 0 ? await purgedPast(jsm, db) : 'the data dir is empty';
-      if (why === undefined) return;
-      const meta = await store.current();
-      if (!meta) {
-        // No snapshot was ever taken, so nothing was purged: an empty node applies from sequence 1.
-        if (attempt === 1 && why === 'the data dir is empty') log.info('no cluster snapshot yet: starting empty and applying the log from its first message');
-        else log.error({ reason: why }, 'this node cannot be seeded: no current snapshot; its appliers will report the gap on /readyz');
-        return;
-      }
-      if (attempt > ATTEMPTS) throw new ClusterStartError(`seeding from a snapshot did not catch up with the log after ${ATTEMPTS} attempts: ${why}`);
-      log.info({ snapshot: meta.id, reason: why }, 'seeding the data dir from the current cluster snapshot');
-      await install(store, meta, opts);
-      log.info({ snapshot: meta.id, bytes: meta.bytes, collections: meta.collections }, 'seeded the data dir from cluster snapshot');
-    }
+    await seed(opts, jsm, await SnapshotStore.open(nc, config.replicas));
+  } catch (err) {
+    if (err instanceof ClusterStartError) throw err;
+    throw new ClusterStartError(`cannot check the data dir against the log, or seed it from the current snapshot: ${reason(err)}`);
   } finally {
     await nc.close().catch(() => undefined);
+  }
+}
+
+async function seed(opts: SeedOptions, jsm: JetStreamManager, store: SnapshotStore): Promise<void> {
+  const { dataDir, log } = opts;
+  const db = path.join(dataDir, 'quiver.db');
+  // What a seeding interrupted by a crash left behind.
+  if (fs.existsSync(dataDir)) for (const f of await fs.promises.readdir(dataDir)) if (f.startsWith(SEED_PREFIX)) await fs.promises.rm(path.join(dataDir, f), { recursive: true, force: true });
+  for (let attempt = 1; ; attempt++) {
+    const why = fs.existsSync(db) && fs.statSync(db).size > 0 ? await purgedPast(jsm, db) : 'the data dir is empty';
+    if (why === undefined) return;
+    const meta = await store.current();
+    if (!meta) {
+      // No snapshot was ever taken, so nothing was purged: an empty node applies from sequence 1.
+      if (attempt === 1 && why === 'the data dir is empty') log.info('no cluster snapshot yet: starting empty and applying the log from its first message');
+      else log.error({ reason: why }, 'this node cannot be seeded: no current snapshot; its appliers will report the gap on /readyz');
+      return;
+    }
+    if (attempt > ATTEMPTS) throw new ClusterStartError(`seeding from a snapshot did not catch up with the log after ${ATTEMPTS} attempts: ${why}`);
+    log.info({ snapshot: meta.id, reason: why }, 'seeding the data dir from the current cluster snapshot');
+    await install(store, meta, opts);
+    log.info({ snapshot: meta.id, bytes: meta.bytes, collections: meta.collections }, 'seeded the data dir from cluster snapshot');
   }
 }
 
@@ -69,7 +80,7 @@ async function purgedPast(jsm: JetStreamManager, db: string): Promise<string | u
 
 async function install(store: SnapshotStore, meta: SnapshotMeta, opts: SeedOptions): Promise<void> {
   const { dataDir } = opts;
-  const work = path.join(dataDir, `.seed-${crypto.randomBytes(4).toString('hex')}`);
+  const work = path.join(dataDir, `${SEED_PREFIX}${crypto.randomBytes(4).toString('hex')}`);
   const downloaded = path.join(work, 'snapshot');
   const staged = path.join(work, 'restored');
   try {

@@ -17,6 +17,9 @@ import { reason } from './connection.js';
 import { HEARTBEAT_MS, Liveness, type Heartbeat } from './liveness.js';
 import { SnapshotStore, snapshotId, type SnapshotMeta } from './snapshot-store.js';
 
+/** Inside the data dir: where a snapshot is written before its upload. */
+const WORK_DIR = 'cluster-snapshots';
+
 /** Where this node is in a collection's stream. */
 export interface Position {
   collection: string;
@@ -65,6 +68,8 @@ export class SnapshotKeeper {
   ) {}
 
   static async start(opts: SnapshotKeeperOptions): Promise<SnapshotKeeper> {
+    // What a snapshot interrupted by a crash left behind.
+    await fs.promises.rm(path.join(opts.dataDir, WORK_DIR), { recursive: true, force: true });
     const liveness = await Liveness.open(opts.nc, opts.config.replicas, opts.nodeId);
     const store = await SnapshotStore.open(opts.nc, opts.config.replicas);
     const k = new SnapshotKeeper(opts, liveness, store);
@@ -127,7 +132,7 @@ export class SnapshotKeeper {
     const started = Date.now();
     // Read before the copy, so each is at most what the copy holds: a purge below it is safe.
     const positions = this.opts.positions();
-    const b = await backup(path.join(dataDir, 'cluster-snapshots'));
+    const b = await backup(path.join(dataDir, WORK_DIR));
     try {
       const files = await filesOf(b.path);
       let bytes = 0;
