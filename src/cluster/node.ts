@@ -94,7 +94,9 @@ export class ClusterNode {
     void (async () => {
       for await (const e of watch) {
         await this.catalogLock.run(() => this.applyEntry(e)).catch((err: unknown) => log.error({ err, collection: e.key }, 'applying a catalog change failed'));
-        if (e.revision >= initial) caughtUp();
+        // delta: messages still pending in the watch. The last revision may itself be gone (a
+        // delete marker compacted away), so the revision alone could leave the start waiting.
+        if (e.revision >= initial || e.delta === 0) caughtUp();
       }
     })();
     await initialized;

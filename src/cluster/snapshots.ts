@@ -105,7 +105,8 @@ export class SnapshotKeeper {
       if (!this.designated(live)) return;
       const every = this.opts.config.snapshotEvery;
       const past = positions.reduce((n, p) => n + Math.max(0, p.applied - (this.current?.collections.find((c) => c.stream === p.stream)?.seq ?? 0)), 0);
-      if (every > 0 && past >= every) await this.take();
+      // Not awaited: the heartbeats go on while a large snapshot is written and uploaded.
+      if (every > 0 && past >= every) void this.take().catch((err: unknown) => this.opts.log.warn({ err: reason(err) }, 'cluster snapshot failed; the next round tries again'));
       else if (this.current) await this.purge(this.current, live);
     } catch (err) {
       this.opts.log.warn({ err: reason(err) }, 'cluster heartbeat or snapshot round failed; trying again at the next');

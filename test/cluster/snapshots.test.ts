@@ -117,7 +117,10 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
     await ids(first); // applied up to `last`
     const onApi = await api.request('POST', '/v1/admin/cluster/snapshot');
     expect(onApi.status).toBe(501);
+    const t0 = Date.now();
     const snap = await first.request('POST', '/v1/admin/cluster/snapshot');
+    const took = Date.now() - t0;
+    const inSnapshot = expected.size;
     expect(snap.status, JSON.stringify(snap.body)).toBe(201);
     expect(snap.body.snapshot.node).toBe('r-a');
     expect(snap.body.snapshot.collections).toEqual([{ name: 'notes', stream, seq: last }]);
@@ -140,6 +143,7 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
     const from = /"collection":"notes","stream":"[^"]+","from":(\d+),"msg":"applying the log"/.exec(second.output());
     expect(Number(from?.[1]), second.output()).toBe(snapshotSeq + 1);
     await expectComplete(second);
+    console.log(`cluster snapshot: ${inSnapshot} documents, ${snap.body.snapshot.bytes} bytes, taken and uploaded in ${took} ms; new replica seeded and caught up`);
     const d3 = await second.request('GET', '/v1/collections/notes/documents/d3');
     expect(d3.body.document.text).toBe('sourdough bread baking, edited');
   });
@@ -172,11 +176,13 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
     expect(snap.status, JSON.stringify(snap.body)).toBe(201);
     expect(snap.body.snapshot.collections.map((c: Json) => c.name).sort()).toEqual(['notes', 'scratch']);
     expect((await api.request('DELETE', '/v1/collections/scratch')).status).toBe(204);
+    // The catalog's delete marker would make the new replica drop it as a delete; without the marker
+    // (purged, as KV compaction does) the catalog simply does not name it, the case to check here.
+    await jsm.streams.purge('KV_quiver-catalog', { filter: '$KV.quiver-catalog.scratch', keep: 0 });
 
     const fourth = await startReplica('r-d');
     expect(fourth.output()).toContain('seeded the data dir from cluster snapshot');
-    // Dropped on start: by the catalog's delete marker, or (marker gone) as absent from the catalog.
-    expect(fourth.output()).toMatch(/"collection":"scratch","msg":"(collection deleted|collection is not in the cluster catalog)/);
+    expect(fourth.output()).toMatch(/"collection":"scratch","msg":"collection is not in the cluster catalog/);
     expect((await fourth.request('GET', '/v1/collections/scratch')).status).toBe(404);
     const list = await fourth.request('GET', '/v1/collections');
     expect(list.body.collections.map((c: Json) => c.name)).toEqual(['notes']);
@@ -189,10 +195,13 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
     const position = last;
     await away.stop('SIGKILL');
     await writeBatches(3);
+    await ids(first); // the snapshot holds the new batches, so it is past the stopped replica
     const snap = await first.request('POST', '/v1/admin/cluster/snapshot');
     expect(snap.status, JSON.stringify(snap.body)).toBe(201);
     // Once its heartbeat is older than 15 s it no longer holds the purge back.
-    await waitFor('the log to be purged past the stopped replica', async () => ((await firstSeq()) > position + 1 ? true : undefined));
+    await waitFor('the log to be purged past the stopped replica', async () => ((await firstSeq()) > position + 1 ? true : undefined)).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${first.output().slice(-6000)}`);
+    });
     second = await startReplica('r-b', away.dataDir);
     expect(second.output()).toMatch(/"msg":"seeding the data dir from the current cluster snapshot"/);
     expect(second.output()).toContain('purged while it was away');
