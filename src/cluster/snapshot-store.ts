@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import { Objm, StorageType } from '@nats-io/obj';
@@ -76,7 +75,14 @@ export class SnapshotStore {
       if (!r) throw new Error(`snapshot ${meta.id} has no file ${name} (deleted by a newer snapshot?)`);
       const file = path.join(dir, name);
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
-      await pipeline(Readable.fromWeb(r.data), fs.createWriteStream(file));
+      // Read by hand rather than Readable.fromWeb: the Studio's DOM-typed check sees another ReadableStream type.
+      const out = await fs.promises.open(file, 'w');
+      try {
+        const reader = r.data.getReader();
+        for (let part = await reader.read(); !part.done; part = await reader.read()) await out.write(part.value);
+      } finally {
+        await out.close();
+      }
       const err = await r.error;
       if (err) throw err;
     }
