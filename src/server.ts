@@ -81,7 +81,9 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     // Cluster mode: documents change only by applying the log (docs/cluster.md).
     logOnly: config.cluster !== undefined,
   });
-  const clusterNode = config.cluster && new ClusterNode({ config: config.cluster, collections, store, log });
+  const clusterNode =
+    config.cluster &&
+    new ClusterNode({ config: config.cluster, collections, store, log, dataDir: config.dataDir, backup: (root) => createBackup({ store, collections, log, backupDir: root }) });
   // A replica answers the reads an api node routes to the shards it holds (api/v1/shard-reads.ts).
   clusterNode?.serveReads((name, _shard, body) => answerShardRead(collections, name, body));
   const runner = new JobRunner({

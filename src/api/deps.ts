@@ -69,4 +69,17 @@ export interface ClusterHooks {
    * it means); `minSeq` waits there. Throws the replica's error, or 503 SHARD_UNAVAILABLE.
    */
   ask(collection: string, shard: number, body: unknown, minSeq?: number): Promise<unknown>;
+  /** Takes a snapshot on this node, uploads it and makes it current (replica roles). */
+  snapshot(): Promise<ClusterSnapshot>;
+  /** The current snapshot, and per collection this node applies the first sequence its stream still holds (below: purged). */
+  snapshotStatus(): { current: ClusterSnapshot | undefined; streamFirst: { collection: string; first: number }[] };
+}
+
+/** A snapshot in the cluster's object store (docs/cluster.md, "Snapshots"). */
+export interface ClusterSnapshot {
+  id: string;
+  node: string;
+  created_at: string;
+  bytes: number;
+  collections: { name: string; stream: string; seq: number }[];
 }

@@ -230,6 +230,16 @@ const backupResult = z.object({
   backup: z.object({ path: z.string(), bytes: z.number().int(), collections: z.number().int(), documents: z.number().int(), took_ms: z.number() }),
 });
 
+const snapshotResult = z.object({
+  snapshot: z.object({
+    id: z.string(),
+    node: z.string(),
+    created_at: z.string(),
+    bytes: z.number().int(),
+    collections: z.array(z.object({ name: z.string(), stream: z.string(), seq: z.number().int() })),
+  }),
+});
+
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE)', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
@@ -458,6 +468,13 @@ function routes(config: Config): RouteConfig[] {
       tags: ['operations'],
       request: { body: { content: { 'application/json': { schema: s.backupBody } }, required: false } },
       responses: { 201: json(backupResult, 'The backup was written'), ...errors(400, 401, 403, 409, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/admin/cluster/snapshot',
+      summary: 'Cluster mode: take a snapshot on this replica now, upload it to the object store and make it current; the log is then purged below it (admin)',
+      tags: ['operations'],
+      responses: { 201: json(snapshotResult, 'The snapshot is current'), ...errors(401, 403, 409, 501, 503) },
     }),
     // --- OpenAI-compatible embeddings (api/openai): OpenAI's shapes and error shape ---
     v1({

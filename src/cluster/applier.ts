@@ -20,6 +20,9 @@ const RETRY_MS = 1000;
  */
 const STALL_MS = 5_000;
 
+/** The log no longer holds the message after this node's position: it was purged while the node was away. */
+class LogGapError extends Error {}
+
 export class Applier {
   /** Last sequence applied (as stored in SQLite). */
   applied: number;
@@ -27,6 +30,8 @@ export class Applier {
   last = 0;
   /** The stream's last sequence when this applier started: ready once applied reaches it. */
   startLast: number | undefined;
+  /** Set when the log skips past `applied` (purged below it): this applier stops, the node is not ready. */
+  gap: string | undefined;
   private stopped = false;
   private messages: ConsumerMessages | undefined;
   private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
@@ -78,7 +83,7 @@ export class Applier {
 
   /** Called periodically with the stream's last sequence: restarts a consumer that stopped delivering. */
   checkStalled(): void {
-    if (this.stopped || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
+    if (this.stopped || this.gap || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
     this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, last: this.last }, 'no message from the log for a while although it is behind; recreating the consumer');
     this.progressAt = Date.now();
     this.messages?.stop();
@@ -112,6 +117,12 @@ export class Applier {
         }
       } catch (err) {
         if (this.stopped) break;
+        if (err instanceof LogGapError) {
+          this.gap = err.message;
+          this.log.error({ collection: this.collection.name, stream: this.stream, applied: this.applied }, `${err.message}; restart this node to re-seed it from the current snapshot`);
+          this.messages?.stop();
+          break;
+        }
         this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, err: reason(err) }, 'applying the log failed; retrying from the stored sequence');
         this.messages?.stop();
         await new Promise((r) => setTimeout(r, RETRY_MS));
@@ -127,6 +138,10 @@ export class Applier {
     this.noteLast(this.shard && m.info.pending > 0 ? seq : seq + m.info.pending);
     // Delivered again after a consumer reset: already in SQLite.
     if (seq <= this.applied) return;
+    // The consumer starts at the stream's first message when its start is purged: never skip. A
+    // shard's consumer sees only its shard's messages, so its sequences jump by design (and a
+    // sharded collection's log is never purged: cluster/snapshots.ts).
+    if (!this.shard && seq > this.applied + 1) throw new LogGapError(`the log of "${this.collection.name}" continues at ${seq} but this node applied up to ${this.applied} (purged below its position)`);
     const msg = decodeMessage(m.data);
     const c = this.collection;
     const record = () => this.store.applied.set(c.info.id, this.stream, seq, this.shard?.index ?? 0);

@@ -18,10 +18,13 @@ import type { Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { Applier } from './applier.js';
 import { connectNats, reason } from './connection.js';
+import { nodeIdOf } from './liveness.js';
 import { encodeMessage, splitUpsert } from './messages.js';
 import { shardOf } from './placement.js';
 import type { ReadHandler } from './reads.js';
 import { ShardReads } from './reads.js';
+import type { SnapshotMeta } from './snapshot-store.js';
+import { SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 
 export const CATALOG_BUCKET = 'quiver-catalog';
 /** How long a write retries its publish (same message id, so stored once) through a leader election. */
@@ -55,6 +58,10 @@ export interface ClusterNodeOptions {
   collections: CollectionRegistry;
   store: Store;
   log: Logger;
+  /** The node id (<data dir>/node-id) and snapshots' working folder live here. */
+  dataDir: string;
+  /** Writes an online backup folder inside `root` (ops/backup.ts): what a snapshot uploads. */
+  backup: (root: string) => Promise<{ path: string }>;
 }
 
 export class ClusterNode {
@@ -72,6 +79,9 @@ export class ClusterNode {
   private watchStop: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  private keeper: SnapshotKeeper | undefined;
+  /** Per collection this node applies: the first sequence its stream still holds (below it was purged). */
+  private readonly streamFirst = new Map<string, number>();
 
   constructor(private readonly opts: ClusterNodeOptions) {}
 
@@ -121,21 +131,55 @@ export class ClusterNode {
     void (async () => {
       for await (const e of watch) {
         await this.catalogLock.run(() => this.applyEntry(e)).catch((err: unknown) => log.error({ err, collection: e.key }, 'applying a catalog change failed'));
-        if (e.revision >= initial) caughtUp();
+        // delta: messages still pending in the watch. The last revision may itself be gone (a
+        // delete marker compacted away), so the revision alone could leave the start waiting.
+        if (e.revision >= initial || e.delta === 0) caughtUp();
       }
     })();
     await initialized;
+    await this.catalogLock.run(() => this.dropUncatalogued());
     this.timer = setInterval(() => void this.refreshLag(), LAG_REFRESH_MS);
     this.timer.unref();
+    this.keeper = await SnapshotKeeper.start({
+      nc,
+      jsm,
+      config,
+      nodeId: nodeIdOf(this.opts.dataDir, config.nodeId),
+      dataDir: this.opts.dataDir,
+      log,
+      // Per stream: a sharded collection's appliers each hold their shard's position; the lowest
+      // is what this node still needs of the stream (the purge must keep everything above it).
+      positions: () =>
+        [...this.appliers.values()].map((as) => ({
+          collection: as[0]!.collection.name,
+          stream: as[0]!.stream,
+          applied: Math.min(...as.map((a) => a.applied)),
+          sharded: (this.entries.get(as[0]!.collection.name)?.shards ?? 1) > 1,
+        })),
+      backup: this.applies ? this.opts.backup : undefined,
+    });
     this.started = true;
     log.info({ role: this.role, collections: [...this.entries.keys()] }, 'cluster catalog loaded');
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.keeper?.stop();
     this.watchStop?.();
     await Promise.all([...this.appliers.keys()].map((name) => this.stopAppliers(name)));
     await this.nc?.close().catch(() => undefined);
+  }
+
+  /**
+   * A collection here that the catalog does not have was deleted in the cluster while this node was
+   * away (or came with a snapshot taken before the delete): it is dropped, not served.
+   */
+  private async dropUncatalogued(): Promise<void> {
+    for (const c of this.opts.collections.list()) {
+      if (this.entries.has(c.name)) continue;
+      this.opts.log.info({ collection: c.name }, 'collection is not in the cluster catalog (deleted meanwhile); dropping the local copy');
+      await this.opts.collections.delete(c.name, true);
+    }
   }
 
   /** A catalog entry from the watch: the collection is made to exist (or not) here, and applied on replica roles. */
@@ -199,7 +243,9 @@ export class ClusterNode {
 
   private async noteStreamLast(a: Applier): Promise<void> {
     try {
-      a.noteLast(await this.lastOf(a));
+      const { state } = await this.jsm!.streams.info(a.stream);
+      a.noteLast(a.shard ? await this.lastOf(a) : state.last_seq);
+      this.streamFirst.set(a.collection.name, state.first_seq);
     } catch {
       // NATS away: the lag keeps its last known value
     }
@@ -392,6 +438,7 @@ export class ClusterNode {
   notReadyReason(): string | undefined {
     if (!this.started) return 'joining the cluster';
     for (const a of this.allAppliers()) {
+      if (a.gap) return `${a.gap}: restart it to re-seed from the current snapshot`;
       if (a.startLast === undefined || a.applied < a.startLast) return `collection "${a.collection.name}": catching up (applied ${a.applied} of ${a.startLast ?? '?'})`;
       if (a.last - a.applied > this.opts.config.maxLag) return `collection "${a.collection.name}": ${a.last - a.applied} messages behind (QUIVER_CLUSTER_MAX_LAG ${this.opts.config.maxLag})`;
     }
@@ -401,5 +448,19 @@ export class ClusterNode {
   lag(): { collection: string; applied: number; last: number }[] {
     // A shard's applier is named "<collection>/s<k>": its sequences are its shard's.
     return this.allAppliers().map((a) => ({ collection: a.shard ? `${a.collection.name}/s${a.shard.index}` : a.collection.name, applied: a.applied, last: a.last }));
+  }
+
+  /** Takes a snapshot on this node now (POST /v1/admin/cluster/snapshot). */
+  async snapshot(): Promise<SnapshotMeta> {
+    this.ensureStarted();
+    if (!this.applies) throw createError('CLUSTER_UNSUPPORTED', { what: 'a snapshot on an api-role node (it holds no documents; send it to a replica)' });
+    return this.keeper!.take().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
+  }
+
+  /** The current snapshot and, per collection, the first sequence its stream still holds. */
+  snapshotStatus(): SnapshotStatus & { streamFirst: { collection: string; first: number }[] } {
+    return { current: this.keeper?.status().current, streamFirst: [...this.streamFirst].filter(([name]) => this.appliers.has(name)).map(([collection, first]) => ({ collection, first })) };
   }
 }

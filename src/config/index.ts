@@ -103,6 +103,8 @@ const envSchema = z.object({
     .string()
     .regex(/^(all|\d{1,2}(,\d{1,2})*)$/, 'expected "all" or shard numbers separated by commas, such as 0,1')
     .default('all'),
+  QUIVER_NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, "_" or "-"').optional(),
+  QUIVER_CLUSTER_SNAPSHOT_EVERY: int(0, 1_000_000_000).default(100_000),
 });
 
 export interface Config {
@@ -200,6 +202,10 @@ export interface ClusterConfig {
   maxLag: number;
   /** The shards of every collection a replica holds (an unsharded collection is shard 0). */
   shards: 'all' | number[];
+  /** This node's id in quiver-nodes; undefined: the one kept in <data dir>/node-id (made at first start). */
+  nodeId?: string;
+  /** Applied messages past the current snapshot after which the designated replica takes a new one; 0: only on demand. */
+  snapshotEvery: number;
 }
 
 export type Role = 'admin' | 'write' | 'read';
@@ -302,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           minSeqWaitMs: e.QUIVER_CLUSTER_MIN_SEQ_WAIT_MS,
           maxLag: e.QUIVER_CLUSTER_MAX_LAG,
           shards: e.QUIVER_CLUSTER_SHARDS === 'all' ? 'all' : [...new Set(e.QUIVER_CLUSTER_SHARDS.split(',').map(Number))],
+          nodeId: e.QUIVER_NODE_ID,
+          snapshotEvery: e.QUIVER_CLUSTER_SNAPSHOT_EVERY,
         }
       : undefined,
   };

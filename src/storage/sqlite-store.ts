@@ -141,3 +141,18 @@ export function checkDatabaseFile(file: string): string {
     db.close();
   }
 }
+
+/**
+ * The cluster positions (migrations/013) a database file holds, read without opening it as the
+ * store (cluster mode checks them against the log before start). Empty if it has none yet.
+ */
+export function readAppliedPositions(file: string): { stream: string; seq: number }[] {
+  // Not readonly: a WAL left by a crash needs writing back to be read.
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_applied'").get();
+    return table ? db.prepare<[], { stream: string; seq: number }>('SELECT stream, seq FROM cluster_applied').all() : [];
+  } finally {
+    db.close();
+  }
+}
