@@ -18,7 +18,10 @@ import type { Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { Applier } from './applier.js';
 import { connectNats, reason } from './connection.js';
+import { EmbeddedLog } from './embedded.js';
 import { encodeMessage, splitUpsert } from './messages.js';
+import { EmbedWorker } from './worker.js';
+import type { WorkerStats } from './worker.js';
 
 export const CATALOG_BUCKET = 'quiver-catalog';
 /** How long a write retries its publish (same message id, so stored once) through a leader election. */
@@ -28,6 +31,8 @@ const PUBLISH_TIMEOUT_MS = 5_000;
 const LAG_REFRESH_MS = 1_000;
 /** Room left in a message for its headers (the message id) under the server's max_payload. */
 const HEADER_ROOM = 1024;
+/** A replica waiting this long for a batch's embeddings tells /readyz (a cluster without workers is stuck, visibly). */
+const WAITING_NOT_READY_MS = 10_000;
 
 /** A collection as the catalog holds it: how to create it, and its stream. */
 interface CatalogValue {
@@ -50,6 +55,8 @@ export class ClusterNode {
   private kv: KV | undefined;
   private readonly entries = new Map<string, CatalogValue>();
   private readonly appliers = new Map<string, Applier>();
+  /** Ingest workers (roles worker and all), one per collection. */
+  private readonly workers = new Map<string, EmbedWorker>();
   /** Catalog changes (from the watch and from this node's own creates) one at a time. */
   private readonly catalogLock = new FifoLock();
   private watchStop: (() => void) | undefined;
@@ -63,7 +70,11 @@ export class ClusterNode {
   }
 
   private get applies(): boolean {
-    return this.role !== 'api';
+    return this.role === 'replica' || this.role === 'all';
+  }
+
+  private get embeds(): boolean {
+    return this.role === 'worker' || this.role === 'all';
   }
 
   /** Connects, opens the catalog and applies it as it is now; replica roles start applying the streams. */
@@ -97,8 +108,9 @@ export class ClusterNode {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.watchStop?.();
-    await Promise.all([...this.appliers.values()].map((a) => a.stop()));
+    await Promise.all([...this.appliers.values(), ...this.workers.values()].map((a) => a.stop()));
     this.appliers.clear();
+    this.workers.clear();
     await this.nc?.close().catch(() => undefined);
   }
 
@@ -108,8 +120,7 @@ export class ClusterNode {
     const name = e.key;
     if (e.operation !== 'PUT') {
       this.entries.delete(name);
-      await this.appliers.get(name)?.stop();
-      this.appliers.delete(name);
+      await this.stopApplying(name);
       if (collections.find(name)) await collections.delete(name, true);
       return;
     }
@@ -121,18 +132,44 @@ export class ClusterNode {
     const position = c && store.applied.get(c.info.id);
     if (c && position && position.stream !== value.stream) {
       log.info({ collection: name, old: position.stream, stream: value.stream }, 'collection was created again in the cluster; replacing the local one');
-      await this.appliers.get(name)?.stop();
-      this.appliers.delete(name);
+      await this.stopApplying(name);
       await collections.delete(name, true);
       c = undefined;
     }
     c ??= await collections.create(value.input, true);
+    const embedded = new EmbeddedLog(value);
     if (this.applies && !this.appliers.has(name)) {
-      const applier = new Applier(c, value.stream, this.js!, store, log);
+      await this.ensureEmbedded(embedded).catch((err: unknown) => log.warn({ err: reason(err), stream: embedded.stream }, 'could not create the stream of embedded chunks yet'));
+      const applier = new Applier(c, value.stream, this.js!, store, log, embedded.reader(this.nc!, this.jsm!));
       this.appliers.set(name, applier);
       await this.noteStreamLast(applier);
       applier.start();
     }
+    if (this.embeds && !this.workers.has(name)) {
+      const worker = new EmbedWorker({
+        collection: c,
+        stream: value.stream,
+        embedded,
+        js: this.js!,
+        jsm: this.jsm!,
+        log,
+        maxPayload: () => (this.nc!.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM,
+        ensureEmbedded: () => this.ensureEmbedded(embedded),
+      });
+      this.workers.set(name, worker);
+      worker.start();
+    }
+  }
+
+  private ensureEmbedded(embedded: EmbeddedLog): Promise<void> {
+    return embedded.ensure(this.jsm!, this.opts.config.replicas, this.opts.config.embeddedMaxAgeS);
+  }
+
+  /** Stops applying and embedding a collection here (deleted, or created again elsewhere). */
+  private async stopApplying(name: string): Promise<void> {
+    await Promise.all([this.appliers.get(name)?.stop(), this.workers.get(name)?.stop()]);
+    this.appliers.delete(name);
+    this.workers.delete(name);
   }
 
   private async noteStreamLast(a: Applier): Promise<void> {
@@ -209,11 +246,12 @@ export class ClusterNode {
     // Gone from this node before the answer; the other nodes follow the catalog.
     await this.catalogLock.run(async () => {
       this.entries.delete(name);
-      await this.appliers.get(name)?.stop();
-      this.appliers.delete(name);
+      await this.stopApplying(name);
       if (this.opts.collections.find(name)) await this.opts.collections.delete(name, true);
     });
     await this.jsm!.streams.delete(value.stream).catch((err: unknown) => this.opts.log.warn({ err: reason(err), stream: value.stream }, 'could not delete the stream of a deleted collection'));
+    const embedded = new EmbeddedLog(value);
+    await embedded.drop(this.jsm!).catch(() => undefined); // none if no worker or replica ever made it
   }
 
   async publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<{ stream: string; seq: number }> {
@@ -273,14 +311,29 @@ export class ClusterNode {
 
   notReadyReason(): string | undefined {
     if (!this.started) return 'joining the cluster';
+    for (const w of this.workers.values()) if (!w.stats.consuming) return `collection "${w.stats.collection}": not pulling embedding work from the log (NATS away?)`;
     for (const a of this.appliers.values()) {
+      const waiting = a.embedded.waiting;
+      if (waiting && Date.now() - waiting.since > WAITING_NOT_READY_MS) {
+        return `collection "${a.collection.name}": waiting ${Math.round((Date.now() - waiting.since) / 1000)} s for embeddings of seq ${waiting.seq} (are ingest workers running?)`;
+      }
       if (a.startLast === undefined || a.applied < a.startLast) return `collection "${a.collection.name}": catching up (applied ${a.applied} of ${a.startLast ?? '?'})`;
       if (a.last - a.applied > this.opts.config.maxLag) return `collection "${a.collection.name}": ${a.last - a.applied} messages behind (QUIVER_CLUSTER_MAX_LAG ${this.opts.config.maxLag})`;
     }
     return undefined;
   }
 
-  lag(): { collection: string; applied: number; last: number }[] {
-    return [...this.appliers.values()].map((a) => ({ collection: a.collection.name, applied: a.applied, last: a.last }));
+  lag(): { collection: string; applied: number; last: number; waiting_for_embeddings?: number }[] {
+    return [...this.appliers.values()].map((a) => ({
+      collection: a.collection.name,
+      applied: a.applied,
+      last: a.last,
+      ...(a.embedded.waiting && { waiting_for_embeddings: a.embedded.waiting.seq }),
+    }));
+  }
+
+  /** The ingest workers of this node (roles worker and all). */
+  workerStats(): WorkerStats[] {
+    return [...this.workers.values()].map((w) => ({ ...w.stats }));
   }
 }
