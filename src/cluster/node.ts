@@ -20,7 +20,7 @@ import { Applier } from './applier.js';
 import { connectNats, reason } from './connection.js';
 import { EmbeddedLog } from './embedded.js';
 import { encodeMessage, splitUpsert } from './messages.js';
-import { EmbedWorker } from './worker.js';
+import { EmbedWorker, ensureWorkConsumer } from './worker.js';
 import type { WorkerStats } from './worker.js';
 
 export const CATALOG_BUCKET = 'quiver-catalog';
@@ -221,9 +221,14 @@ export class ClusterNode {
           storage: StorageType.File,
           duplicate_window: 120_000_000_000, // 2 min in ns: a retried publish is stored once
         });
+        // Before the catalog entry: every worker and replica then finds it (nats-server 2.9 may
+        // leave all but one of several concurrent creates of one stream unanswered until timeout).
+        await this.ensureEmbedded(new EmbeddedLog(value));
+        await ensureWorkConsumer(this.jsm!, value.stream);
         await this.kv!.create(input.name, JSON.stringify(value));
       } catch (err) {
         await this.jsm!.streams.delete(value.stream).catch(() => undefined);
+        await new EmbeddedLog(value).drop(this.jsm!).catch(() => undefined);
         await collections.delete(input.name, true);
         // kv.create fails on a key written meanwhile by another node.
         if (/wrong last sequence|key exists/i.test(reason(err))) throw createError('COLLECTION_EXISTS', { name: input.name });

@@ -26,6 +26,27 @@ const RETRY_MS = 2_000;
 /** A pull waits this long for work before asking again. */
 const PULL_EXPIRES_MS = 5_000;
 
+/**
+ * Creates the workers' consumer on a collection's stream unless it is there. The node creating a
+ * collection calls this before the catalog entry, so workers normally only find it: nats-server
+ * 2.9 may leave all but one of several concurrent creates unanswered until the API timeout.
+ */
+export async function ensureWorkConsumer(jsm: JetStreamManager, stream: string): Promise<void> {
+  if (await jsm.consumers.info(stream, WORKERS_CONSUMER).catch(() => undefined)) return;
+  await jsm.consumers
+    .add(stream, {
+      durable_name: WORKERS_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ACK_WAIT_MS * 1_000_000,
+      max_ack_pending: MAX_ACK_PENDING,
+    })
+    .catch(async (err: unknown) => {
+      // Made by another node meanwhile: use it.
+      if (!(await jsm.consumers.info(stream, WORKERS_CONSUMER).catch(() => undefined))) throw err;
+    });
+}
+
 export interface WorkerStats {
   collection: string;
   /** Pulling from the collection's consumer right now. */
@@ -76,18 +97,7 @@ export class EmbedWorker {
     while (!this.stopped) {
       try {
         await this.o.ensureEmbedded();
-        await jsm.consumers
-          .add(stream, {
-            durable_name: WORKERS_CONSUMER,
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-            ack_wait: ACK_WAIT_MS * 1_000_000,
-            max_ack_pending: MAX_ACK_PENDING,
-          })
-          .catch(async (err: unknown) => {
-            // Made by another worker (the same settings, or those of another version): use it.
-            if (!(await jsm.consumers.info(stream, WORKERS_CONSUMER).catch(() => undefined))) throw err;
-          });
+        await ensureWorkConsumer(jsm, stream);
         const consumer = await js.consumers.get(stream, WORKERS_CONSUMER);
         log.info({ collection: collection.name, stream }, 'embedding the write batches of the log');
         this.stats.consuming = true;

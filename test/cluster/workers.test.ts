@@ -17,9 +17,9 @@ function doc(i: number): Json {
   return { id: `d${i}`, text: `${TOPICS[i % TOPICS.length]} note number ${i}`, metadata: { i } };
 }
 
-/** The value of a metric line `name{labels} value` (0 when the series is absent). */
-function metric(text: string, name: string, labels: string): number {
-  const m = new RegExp(`^${name}\\{${labels.replace(/[{}]/g, '\\$&')}\\} (\\S+)$`, 'm').exec(text);
+/** The value of a metric line `name{collection="<collection>"} value` (0 when the series is absent). */
+function metric(text: string, name: string, collection: string): number {
+  const m = new RegExp(`^${name}\\{collection="${collection}"\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }
 
@@ -61,6 +61,12 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
 
   /** Every document of a collection on one node, in id order, read once it applied `seq`. */
   async function allDocuments(s: TestServer, collection: string, seq: number): Promise<Json[]> {
+    // A replica may be far behind after the chaos (a killed worker's batch waits for its ack
+    // wait): min_seq alone is bounded by the request timeout, so wait on /readyz's lag first.
+    await waitFor(`${s.url} to apply ${collection} up to ${seq}`, async () => {
+      const lag = ((await s.request('GET', '/readyz').catch(() => undefined))?.body?.cluster?.lag ?? []) as Json[];
+      return lag.some((l: Json) => l.collection === collection && l.applied >= seq) ? true : undefined;
+    });
     const out: Json[] = [];
     let cursor: string | null = null;
     let first = true;
@@ -112,8 +118,8 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
       // Read before any query (a query's text is embedded by the replica itself).
       expect(modelCalls(await metricsOf(r)), 'a replica called an embedding model while applying the log').toBe(0);
     }
-    const perWorker = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_batches_total', '{collection="split"}')));
-    const texts = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_texts_embedded_total', '{collection="split"}')));
+    const perWorker = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_batches_total', 'split')));
+    const texts = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_texts_embedded_total', 'split')));
     console.log(`workers: batches embedded ${perWorker.join(' + ')}, texts ${texts.join(' + ')}`);
     for (const n of perWorker) expect(n, 'both workers take batches').toBeGreaterThan(0);
     // Each text batch once (a redelivery would add one; none is expected on this quiet path).
@@ -136,17 +142,20 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
     expect((await api.request('POST', '/v1/collections', { name: 'stall' })).status).toBe(201);
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     const w = await api.request('PUT', '/v1/collections/stall/documents', { documents: [doc(1), doc(2)] });
-    expect(w.status).toBe(202);
-    for (const r of replicas) {
-      const why = await waitFor('the replica to say it waits for embeddings', async () => {
-        const ready = await r.request('GET', '/readyz');
-        return ready.status === 503 && /waiting \d+ s for embeddings of seq \d+/.test(ready.body.cluster?.not_ready ?? '') ? ready.body : undefined;
-      });
-      expect(why.cluster.lag).toContainEqual({ collection: 'stall', applied: 0, last: w.body.seq, waiting_for_embeddings: w.body.seq });
-      expect(metric(await metricsOf(r), 'quiver_cluster_waiting_for_embeddings', '{collection="stall"}')).toBe(w.body.seq);
+    try {
+      expect(w.status).toBe(202);
+      for (const r of replicas) {
+        const why = await waitFor('the replica to say it waits for embeddings', async () => {
+          const ready = await r.request('GET', '/readyz');
+          return ready.status === 503 && /waiting \d+ s for embeddings of seq \d+/.test(ready.body.cluster?.not_ready ?? '') ? ready.body : undefined;
+        });
+        expect(why.cluster.lag).toContainEqual({ collection: 'stall', applied: 0, last: w.body.seq, waiting_for_embeddings: w.body.seq });
+        expect(metric(await metricsOf(r), 'quiver_cluster_waiting_for_embeddings', 'stall')).toBe(w.body.seq);
+      }
+    } finally {
+      workers[0] = await startNode('worker');
+      workers[1] = await startNode('worker');
     }
-    workers[0] = await startNode('worker');
-    workers[1] = await startNode('worker');
     for (const r of replicas) {
       expect((await allDocuments(r, 'stall', w.body.seq)).map((d: Json) => d.id).sort()).toEqual(['d1', 'd2']);
       await r.waitReady();
@@ -257,7 +266,7 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
       expect(seen[0]).toEqual(seen[1]);
       const [a, b] = await Promise.all(replicas.map((r) => answers(r, 'chaos', last)));
       expect(a).toEqual(b);
-      const redeliveries = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_redeliveries_total', '{collection="chaos"}')));
+      const redeliveries = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_redeliveries_total', 'chaos')));
       console.log(
         `cluster workers chaos: ${acked.size} documents acknowledged in ${total} batches, ${refused} write attempts refused with 503 (retried); ` +
           `redeliveries seen by the workers now running: ${redeliveries.join(' + ')}; ingest ${ingestS.toFixed(0)} s, whole test ${((Date.now() - t0) / 1000).toFixed(0)} s`,
