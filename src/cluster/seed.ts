@@ -23,6 +23,8 @@ export interface SeedOptions {
 
 /** A newer snapshot can purge the log below the one just installed: then the newer one is installed. */
 const ATTEMPTS = 3;
+/** How long start-up keeps trying when NATS answers with errors (a node down, an election) before it gives up. */
+const SEED_PATIENCE_MS = 120_000;
 /** Inside the data dir: the download and the checked copy before they replace what is there. */
 const SEED_PREFIX = '.seed-';
 
@@ -32,11 +34,21 @@ export async function seedFromSnapshot(opts: SeedOptions): Promise<void> {
   // Only nodes that apply the log hold documents (api and worker nodes do not).
   if (config.role !== 'replica' && config.role !== 'all') return;
   const { nc, jsm } = await connectNats(config, log);
+  const deadline = Date.now() + SEED_PATIENCE_MS;
   try {
-    await seed(opts, jsm, await SnapshotStore.open(nc, config.replicas));
-  } catch (err) {
-    if (err instanceof ClusterStartError) throw err;
-    throw new ClusterStartError(`cannot check the data dir against the log, or seed it from the current snapshot: ${reason(err)}`);
+    for (;;) {
+      try {
+        await seed(opts, jsm, await SnapshotStore.open(nc, config.replicas));
+        return;
+      } catch (err) {
+        if (err instanceof ClusterStartError) throw err;
+        // A NATS node that just died or a stream leader being elected answers "timeout" for a
+        // few seconds: that is a wait, not a reason to exit. Seeding starts over cleanly.
+        if (Date.now() > deadline) throw new ClusterStartError(`cannot check the data dir against the log, or seed it from the current snapshot: ${reason(err)}`);
+        log.warn({ err: reason(err) }, 'checking the data dir against the log failed; trying again');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   } finally {
     await nc.close().catch(() => undefined);
   }

@@ -83,13 +83,15 @@ describe('cluster mode: read routing, shards and exact merges', () => {
       QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: '120000',
       ...(shards ? { QUIVER_CLUSTER_SHARDS: shards } : {}),
     });
-    const [a, r0, r1, s] = await Promise.all([
+    // The worker embeds the texts written through the log (replicas never embed a write).
+    const [a, r0, r1, s, w] = await Promise.all([
       TestServer.start({ process: true, env: env('api') }),
       TestServer.start({ process: true, env: env('replica', '0') }),
       TestServer.start({ process: true, env: env('replica', '1') }),
       TestServer.start({ process: true }),
+      TestServer.start({ process: true, env: env('worker') }),
     ]);
-    started.push(a, r0, r1, s);
+    started.push(a, r0, r1, s, w);
     api = a;
     replicas.push(r0, r1);
     standalone = s;

@@ -51,7 +51,9 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
     nc = await connect({ servers: nats.url.split(',') });
     jsm = await jetstreamManager(nc);
     api = await TestServer.start({ process: true, env: { QUIVER_NATS_URL: nats.url, QUIVER_ROLE: 'api' } });
-    started.push(api);
+    // The worker embeds the texts written through the log (replicas never embed a write).
+    const worker = await TestServer.start({ process: true, env: { QUIVER_NATS_URL: nats.url, QUIVER_ROLE: 'worker' } });
+    started.push(api, worker);
     first = await startReplica('r-a');
   });
 
