@@ -70,8 +70,8 @@ async function rankChunks(c: Collection, q: SearchQuery, mode: SearchMode, depth
     if (q.feedback && q.text !== undefined) {
       const moved = feedbackVector(c, q.text, query, filter, { ...DEFAULT_FEEDBACK, ...q.feedback });
       plan.feedbackChunks = moved.chunks;
-      // The model knew no word of the text, but the keyword hits gave the vector a direction.
-      if (!query && moved.vector) warning = 'the query text has no words the model knows; the vector ranking follows its keyword hits (feedback) alone';
+      // No vector from the text (no model, or no word it knows), but the keyword hits gave one a direction.
+      if (!query && moved.vector) warning = 'no vector could be made from the query text (no embedding model, or no word it knows); the vector ranking follows its keyword hits (feedback) alone';
       query = moved.vector;
     }
     if (!query) return [];
