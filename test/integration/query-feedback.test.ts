@@ -88,6 +88,19 @@ describe('feedback', () => {
     expect(moved.body.warning).toMatch(/feedback/);
   });
 
+  it('gives a hybrid query on a collection without a model a vector ranking too', async () => {
+    const plain = await query('given', { text: 'zebra migration', mode: 'hybrid' });
+    expect(plain.status).toBe(200);
+    expect(hitOf(plain.body, 'confirmed').vector_rank).toBeNull();
+    const moved = await query('given', { text: 'zebra migration', mode: 'hybrid', feedback: {} });
+    expect(moved.status).toBe(200);
+    expect(hitOf(moved.body, 'confirmed').vector_rank).toBe(1);
+    expect(hitOf(moved.body, 'confirmed').vector_score).toBeCloseTo(1, 5);
+    // 'near' is the next nearest to the confirmed document's vector (cosine 0.54), 'far' the last.
+    expect(hitOf(moved.body, 'near').vector_rank).toBe(2);
+    expect(moved.body.warning).toMatch(/feedback/);
+  });
+
   it('is refused where it means nothing, naming the field', async () => {
     const keyword = await query('model', { text: 'frames', mode: 'keyword', feedback: {} });
     expect(keyword.status).toBe(400);
