@@ -152,6 +152,82 @@ export function createMetrics(deps: ApiDeps): Metrics {
         for (const l of cluster.lag()) this.set({ collection: l.collection }, l.applied);
       },
     });
+    // Snapshots and purge (docs/cluster.md, "Snapshots"): what a new replica would start from.
+    new client.Gauge({
+      name: 'quiver_cluster_snapshot_seq',
+      help: 'Sequence of a collection stream the current cluster snapshot holds',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of cluster.snapshotStatus().current?.collections ?? []) this.set({ collection: c.name }, c.seq);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_snapshot_age_seconds',
+      help: 'Age of the current cluster snapshot',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const current = cluster.snapshotStatus().current;
+        if (current) this.set((Date.now() - Date.parse(current.created_at)) / 1000);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_snapshot_bytes',
+      help: 'Size of the current cluster snapshot',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const current = cluster.snapshotStatus().current;
+        if (current) this.set(current.bytes);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_log_first_seq',
+      help: 'First sequence a collection stream still holds: everything below it was purged',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of cluster.snapshotStatus().streamFirst) this.set({ collection: s.collection }, s.first);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_waiting_for_embeddings',
+      help: 'Sequence of the write batch whose embedded chunks this replica waits for from the ingest workers (0: not waiting)',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of cluster.lag()) this.set({ collection: l.collection }, l.waiting_for_embeddings ?? 0);
+      },
+    });
+    // Ingest workers (roles worker and all): totals since the process started, read from the workers.
+    const workerTotal = (name: string, help: string, field: 'batches' | 'texts' | 'redeliveries') =>
+      new client.Counter({
+        name,
+        help,
+        labelNames: ['collection'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const w of cluster.workerStats()) this.inc({ collection: w.collection }, w[field]);
+        },
+      });
+    workerTotal('quiver_cluster_worker_batches_total', 'Write batches this ingest worker embedded and published', 'batches');
+    workerTotal('quiver_cluster_worker_texts_embedded_total', 'Chunk texts this ingest worker sent to the model (cache hits not)', 'texts');
+    workerTotal('quiver_cluster_worker_redeliveries_total', 'Write batches this ingest worker received again after another delivery was not acknowledged in time', 'redeliveries');
+    new client.Gauge({
+      name: 'quiver_cluster_worker_in_flight',
+      help: 'Write batches this ingest worker is embedding right now',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of cluster.workerStats()) this.set({ collection: w.collection }, w.inFlight);
+      },
+    });
   }
   new client.Gauge({
     name: 'quiver_index_memory_bytes',
