@@ -1,7 +1,9 @@
 // Retrieval quality of every search mode on judged sets (benchmarks/lib/quality-sets.ts), with the
 // built-in model, in process through `search()` (the code path of POST /query below HTTP).
 // `npm run bench -- --only quality`, or directly:
-//   npx tsx benchmarks/quality.ts [--variant name=<checkout>]... [--out file.json]
+//   npx tsx benchmarks/quality.ts [--variant name=<checkout>]... [--out file.json] [--experiments] [--independent]
+// --independent scores the independent check instead (package READMEs, and clusters of the Brown
+// corpus): sets the issue keeps aside, never used to choose a setting.
 // Each variant (a checkout: `.` is this tree, another path an older commit with its own src/) runs
 // in its own process and records, per query, the vector and keyword rankings 100 deep and the
 // default mode's top 10. Then, per set and variant: MRR@10, recall@10 and nDCG@10 (one relevant
@@ -16,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../src/util/random.mjs';
-import { clusterCorpora, loadSets } from './lib/quality-sets.js';
+import { INDEPENDENT_SETS, clusterCorpora, loadSets } from './lib/quality-sets.js';
 import type { QualityCell } from './lib/util.js';
 import { ROOT, log, machine } from './lib/util.js';
 
@@ -29,11 +31,16 @@ const { values: args } = parseArgs({
     sets: { type: 'string' },
     /** Keep each variant's rankings in this folder / reuse them from there (to try fusion settings without the model). */
     'keep-runs': { type: 'string' },
-    /** Also record pseudo-relevance-feedback rankings (the query vector moved toward top hits). */
+    /** Also record a grid of `feedback` settings (keyword hits × weight) in vector and hybrid mode. */
     experiments: { type: 'boolean' },
     'from-runs': { type: 'string' },
+    /** The independent check instead (package READMEs; clusters of the Brown corpus): never tuned on. */
+    independent: { type: 'boolean' },
   },
 });
+
+/** The judged sets this run scores: --sets, or the independent ones, or the default (tuned) ones. */
+const setNames = args.independent ? INDEPENDENT_SETS : args.sets?.split(',');
 
 interface Ranked {
   id: string;
@@ -43,6 +50,9 @@ interface QueryRun {
   vector: Ranked[];
   keyword: Ranked[];
   hybrid: Ranked[];
+  /** The query option `feedback: {}` (defaults): vector ranking 100 deep, hybrid top 10. */
+  vectorFeedback?: Ranked[];
+  hybridFeedback?: Ranked[];
   /** Experimental rankings (--experiments): name → top 100. */
   extra?: Record<string, Ranked[]>;
 }
@@ -53,7 +63,7 @@ type WorkerOut = Record<string, QueryRun[]> & { clusters?: ClusterOut };
 // ---- worker: one checkout, every set ----
 
 interface SearchFn {
-  (c: unknown, q: { text: string; k: number; include: never[]; mode?: string }): Promise<{ hits: { documentId: string; score: number }[] }>;
+  (c: unknown, q: { text: string; k: number; include: never[]; mode?: string; feedback?: { keywordHits?: number; weight?: number } }): Promise<{ hits: { documentId: string; score: number }[] }>;
 }
 
 async function worker(root: string, out: string): Promise<void> {
@@ -61,7 +71,6 @@ async function worker(root: string, out: string): Promise<void> {
   const { loadConfig } = (await imp('src/config/index.ts')) as { loadConfig: (env: Record<string, string>) => unknown };
   const { createLogger } = (await imp('src/log.ts')) as { createLogger: (l: string) => unknown };
   const { search } = (await imp('src/query/index.ts')) as { search: SearchFn };
-  const { fuseAdaptive: fuse } = (await imp('src/query/fusion.ts')) as { fuseAdaptive: FuseFn };
   const { createQuiver } = (await imp('src/server.ts')) as {
     createQuiver: (cfg: unknown, log: unknown) => {
       lifecycle: { start: () => Promise<void>; close: () => Promise<void> };
@@ -73,19 +82,32 @@ async function worker(root: string, out: string): Promise<void> {
   await quiver.lifecycle.start();
   const result: WorkerOut = {};
   try {
-    for (const set of await loadSets(args.sets?.split(','))) {
+    for (const set of await loadSets(setNames)) {
       const col = await quiver.collections.create({ name: set.name, metric: 'cosine', embedder: { provider: 'local' } });
       for (let i = 0; i < set.documents.length; i += 100) await col.write(set.documents.slice(i, i + 100), { onError: 'reject-batch' });
       const runs: QueryRun[] = [];
-      const list = async (text: string, k: number, mode?: string) => (await search(col, { text, k, include: [], ...(mode ? { mode } : {}) })).hits.map((h) => ({ id: h.documentId, score: h.score }));
+      type Feedback = { keywordHits?: number; weight?: number };
+      const list = async (text: string, k: number, mode?: string, feedback?: Feedback) =>
+        (await search(col, { text, k, include: [], ...(mode ? { mode } : {}), ...(feedback ? { feedback } : {}) })).hits.map((h) => ({ id: h.documentId, score: h.score }));
       for (const q of set.queries) {
-        const run: QueryRun = { vector: await list(q.text, 100, 'vector'), keyword: await list(q.text, 100, 'keyword'), hybrid: await list(q.text, 10) };
-        if (args.experiments) run.extra = await experiments(col as unknown as ExperimentCollection, q.text, fuse);
+        const run: QueryRun = {
+          vector: await list(q.text, 100, 'vector'),
+          keyword: await list(q.text, 100, 'keyword'),
+          hybrid: await list(q.text, 10),
+          vectorFeedback: await list(q.text, 100, 'vector', {}),
+          hybridFeedback: await list(q.text, 10, undefined, {}),
+        };
+        if (args.experiments) {
+          run.extra = {};
+          // Pseudo-relevance feedback settings (query/feedback.ts): how many keyword hits, how far.
+          // The default (m1 w1) is recorded above; hybrid with other settings is the fusion+feedback rows' business.
+          for (const [m, w] of [[1, 0.5], [1, 2], [2, 1], [3, 1], [5, 2]] as const) run.extra[`vector feedback m${m} w${w}`] = await list(q.text, 100, 'vector', { keywordHits: m, weight: w });
+        }
         runs.push(run);
       }
       result[set.name] = runs;
     }
-    if (!args.sets) result.clusters = await clusterQuality(imp, quiver.collections);
+    if (!args.sets) result.clusters = await clusterQuality(imp, quiver.collections, args.independent ?? false);
   } finally {
     await quiver.lifecycle.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -121,11 +143,12 @@ function purityNmi(clusters: number[], topics: string[]): { purity: number; nmi:
 async function clusterQuality(
   imp: (p: string) => Promise<Record<string, unknown>>,
   collections: { create: (o: object) => Promise<{ write: (docs: { id: string; text: string }[], o: object) => Promise<unknown> }> },
+  independent: boolean,
 ): Promise<ClusterOut> {
   const km = (await imp('src/query/kmeans.mjs')) as { kmeansBest: (d: number[][], k: number | 'auto', seed: number, criterion?: string) => { k: number; labels: number[] }; CRITERIA?: string[] };
   const { sampleDocuments } = (await imp('src/query/cluster.ts')) as { sampleDocuments: (c: unknown, f: undefined, limit: number, seed: number, maxText: number) => { docs: { id: string; vector: Float32Array }[] } };
   const out: ClusterOut = {};
-  for (const corpus of clusterCorpora()) {
+  for (const corpus of clusterCorpora(independent)) {
     const col = await collections.create({ name: `clusters-${corpus.name}`, metric: 'cosine', embedder: { provider: 'local' } });
     for (let i = 0; i < corpus.documents.length; i += 100) await col.write(corpus.documents.slice(i, i + 100).map(({ id, text }) => ({ id, text })), { onError: 'reject-batch' });
     const { docs } = sampleDocuments(col, undefined, 5000, 1, 0);
@@ -143,16 +166,6 @@ async function clusterQuality(
   return out;
 }
 
-type Label = { label: number; score: number };
-type FuseFn = (v: Label[], k: Label[], cosine: boolean) => Label[];
-interface ExperimentCollection {
-  embedder(): Promise<{ embed(t: string[]): Promise<(Float32Array | null)[]> } | undefined>;
-  search(q: Float32Array, k: number, o?: object): Promise<{ neighbors: Label[] }>;
-  keyword(text: string, f: undefined, n: number): Label[];
-  chunks(labels: number[], f: object): Map<number, { documentId: string }>;
-  vectorsByLabel(labels: number[]): Map<number, Float32Array>;
-}
-
 function unit(v: Float32Array): Float32Array {
   let n = 0;
   for (const x of v) n += x * x;
@@ -160,56 +173,9 @@ function unit(v: Float32Array): Float32Array {
   return v.map((x) => x / n);
 }
 
-/** Rocchio: the unit query plus beta times the mean of the unit vectors of the given chunks, as a unit vector. */
-function feedback(q: Float32Array, vectors: Float32Array[], beta: number): Float32Array {
-  const out = unit(q);
-  for (const v of vectors) {
-    const u = unit(v);
-    for (let i = 0; i < out.length; i++) out[i]! += (beta * u[i]!) / vectors.length;
-  }
-  return unit(out);
-}
-
-/** Pseudo-relevance-feedback rankings of one query, by document (first chunk wins). */
-async function experiments(col: ExperimentCollection, text: string, fuse: FuseFn): Promise<Record<string, Ranked[]>> {
-  const byDoc = (list: Label[]): Ranked[] => {
-    const rows = col.chunks(list.map((x) => x.label), {});
-    const seen = new Set<string>();
-    const out: Ranked[] = [];
-    for (const x of list) {
-      const id = rows.get(x.label)?.documentId;
-      if (id === undefined || seen.has(id)) continue;
-      seen.add(id);
-      out.push({ id, score: x.score });
-    }
-    return out;
-  };
-  const [qv] = (await (await col.embedder())!.embed([text])) ?? [];
-  const kw = col.keyword(text, undefined, 100);
-  const out: Record<string, Ranked[]> = {};
-  // No query vector (no word the model knows): hybrid is keyword alone, as in search.ts.
-  if (!qv) return out;
-  const vec = (await col.search(qv, 100)).neighbors;
-  const vecs = col.vectorsByLabel([...kw.slice(0, 10), ...vec.slice(0, 10)].map((x) => x.label));
-  const top = (list: Label[], m: number) => list.slice(0, m).flatMap((x) => vecs.get(x.label) ?? []);
-  for (const [name, from, m, beta] of [
-    ['prf-kw m3 b0.5', kw, 3, 0.5],
-    ['prf-kw m3 b1', kw, 3, 1],
-    ['prf-kw m5 b2', kw, 5, 2],
-    ['prf-kw m1 b1', kw, 1, 1],
-    ['prf-vec m3 b0.5', vec, 3, 0.5],
-    ['prf-vec m5 b1', vec, 5, 1],
-  ] as const) {
-    const moved = (await col.search(feedback(qv, top(from, m), beta), 100)).neighbors;
-    out[`vector ${name}`] = byDoc(moved);
-    out[`hybrid ${name}`] = byDoc(fuse(moved, kw, true));
-  }
-  return out;
-}
-
 function runWorker(root: string, out: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'benchmarks', 'quality.ts'), '--worker', out, '--root', root, ...(args.sets ? ['--sets', args.sets] : []), ...(args.experiments ? ['--experiments'] : [])], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'benchmarks', 'quality.ts'), '--worker', out, '--root', root, ...(args.sets ? ['--sets', args.sets] : []), ...(args.experiments ? ['--experiments'] : []), ...(args.independent ? ['--independent'] : [])], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`quality worker for ${root} exited ${code}`))));
   });
 }
@@ -404,7 +370,7 @@ async function main(): Promise<void> {
     }
     data[v.name] = JSON.parse(fs.readFileSync(out, 'utf8')) as WorkerOut;
   }
-  const sets = await loadSets(args.sets?.split(','));
+  const sets = await loadSets(setNames);
   const table: Record<string, Record<string, Record<string, Record<'tuning' | 'heldBack', Cell>>>> = {};
   const lines: string[] = [];
   const base = variants[0]!.name;
@@ -412,10 +378,20 @@ async function main(): Promise<void> {
     table[set.name] = {};
     for (const [vi, v] of variants.entries()) {
       const runs = data[v.name]![set.name]!;
-      const rows: Record<string, (r: QueryRun, q: string) => Ranked[]> = { vector: (r) => r.vector, keyword: (r) => r.keyword, hybrid: (r) => r.hybrid };
+      const rows: Record<string, (r: QueryRun, q: string) => Ranked[]> = {
+        vector: (r) => r.vector,
+        keyword: (r) => r.keyword,
+        hybrid: (r) => r.hybrid,
+        'vector + feedback': (r) => r.vectorFeedback ?? r.vector,
+        'hybrid + feedback': (r) => r.hybridFeedback ?? r.hybrid,
+      };
       for (const name of Object.keys(runs.find((r) => r.extra && Object.keys(r.extra).length > 0)?.extra ?? {})) rows[`x: ${name}`] = (r) => r.extra?.[name] ?? (name.startsWith('hybrid') ? r.keyword : []);
       // Offline fusion settings on the last variant's rankings (the code under change).
-      if (vi === variants.length - 1) for (const [name, f] of Object.entries(FUSERS)) rows[`fusion: ${name}`] = (r, q) => f(r.vector, r.keyword, q);
+      if (vi === variants.length - 1)
+        for (const [name, f] of Object.entries(FUSERS)) {
+          rows[`fusion: ${name}`] = (r, q) => f(r.vector, r.keyword, q);
+          rows[`fusion+feedback: ${name}`] = (r, q) => f(r.vectorFeedback ?? r.vector, r.keyword, q);
+        }
       table[set.name]![v.name] = {};
       for (const [mode, pick] of Object.entries(rows)) {
         const out = {} as Record<'tuning' | 'heldBack', Cell>;
@@ -454,7 +430,7 @@ async function main(): Promise<void> {
     clusters,
   };
   fs.rmSync(tmp, { recursive: true, force: true });
-  const out = args.out ?? path.join(ROOT, 'benchmarks', 'results', `${new Date().toISOString().slice(0, 10)}-quality.json`);
+  const out = args.out ?? path.join(ROOT, 'benchmarks', 'results', `${new Date().toISOString().slice(0, 10)}-quality${args.independent ? '-independent' : ''}.json`);
   fs.writeFileSync(out, JSON.stringify(result, null, 2));
   log(`quality: ${path.relative(ROOT, out)}`);
 }

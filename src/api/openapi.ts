@@ -103,7 +103,7 @@ const queryResult = z
   .object({
     hits: z.array(hit),
     mode: z.enum(['vector', 'keyword', 'hybrid']),
-    plan: z.object({ vector: z.enum(['hnsw', 'hnsw_filtered', 'exact']).optional(), filtered_chunks: z.number().int().optional() }),
+    plan: z.object({ vector: z.enum(['hnsw', 'hnsw_filtered', 'exact']).optional(), filtered_chunks: z.number().int().optional(), feedback_chunks: z.number().int().optional() }),
     took_ms: z.number(),
     warning: z.string().optional(),
   })

@@ -921,6 +921,11 @@ export interface paths {
                             lambda: number;
                             candidates?: number;
                         };
+                        /** @description pseudo-relevance feedback: before the vector ranking, the query vector is moved toward the vectors of its best keyword_hits keyword hits (default 1), their mean unit vector added with weight (default 1). Vector and hybrid modes, text queries only. */
+                        feedback?: {
+                            keyword_hits?: number;
+                            weight?: number;
+                        };
                     };
                 };
             };
@@ -2805,6 +2810,7 @@ export interface components {
                 /** @enum {string} */
                 vector?: "hnsw" | "hnsw_filtered" | "exact";
                 filtered_chunks?: number;
+                feedback_chunks?: number;
             };
             took_ms: number;
             warning?: string;

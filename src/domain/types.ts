@@ -223,6 +223,8 @@ export interface SearchQuery {
   groupBy?: GroupBy;
   /** Maximal marginal relevance over the best `candidates` hits: lambda 1 = relevance only, 0 = diversity only. */
   mmr?: { lambda: number; candidates?: number };
+  /** Pseudo-relevance feedback (query/feedback.ts): the query vector moved toward the best keyword hits before the vector ranking. */
+  feedback?: { keywordHits?: number; weight?: number };
 }
 
 export interface Hit {
@@ -247,6 +249,8 @@ export interface Plan {
   vector?: 'hnsw' | 'hnsw_filtered' | 'exact';
   /** Chunks with a vector that pass the filter (only counted when there is a filter). */
   filteredChunks?: number;
+  /** Keyword-hit chunks the query vector was moved toward (feedback); 0 when none matched. */
+  feedbackChunks?: number;
 }
 
 export interface SearchResult {

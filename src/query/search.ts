@@ -7,6 +7,7 @@ import type { ChunkHit, GroupBy, Hit, IncludeField, Neighbor, Plan, SearchMode, 
 import { EmbedError } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import type { CompiledFilter } from '../storage/index.js';
+import { DEFAULT_FEEDBACK, feedbackVector } from './feedback.js';
 import type { Ranked } from './fusion.js';
 import { fuseFor } from './fusion.js';
 import { mmrSelect } from './mmr-select.js';
@@ -66,8 +67,16 @@ async function rankChunks(c: Collection, q: SearchQuery, mode: SearchMode, depth
   const vectorList = async (n: number): Promise<Neighbor[]> => {
     const e = await queryVector(c, q, mode === 'vector' || q.vector !== undefined);
     warning = e.warning;
-    if (!e.query) return [];
-    return vectorCandidates(c, e.query, n, { filter, ef: q.ef }, plan);
+    let query = e.query;
+    if (q.feedback && q.text !== undefined) {
+      const moved = feedbackVector(c, q.text, query, filter, { ...DEFAULT_FEEDBACK, ...q.feedback });
+      plan.feedbackChunks = moved.chunks;
+      // No vector from the text (no model, or no word it knows), but the keyword hits gave one a direction.
+      if (!query && moved.vector) warning = 'no vector could be made from the query text (no embedding model, or no word it knows); the vector ranking follows its keyword hits (feedback) alone';
+      query = moved.vector;
+    }
+    if (!query) return [];
+    return vectorCandidates(c, query, n, { filter, ef: q.ef }, plan);
   };
   const keywordList = (n: number): Neighbor[] => c.keyword(q.text ?? '', filter, n);
 
@@ -171,6 +180,12 @@ export function resolveMode(c: Collection, q: SearchQuery): SearchMode {
   }
   if (mode === 'vector' && q.text !== undefined && q.vector !== undefined) {
     throw createError('VALIDATION_FAILED', { issues: [{ field: 'text', message: 'give text or vector in vector mode, not both (both are for hybrid mode)' }] });
+  }
+  if (q.feedback && mode === 'keyword') {
+    throw createError('VALIDATION_FAILED', { issues: [{ field: 'feedback', message: 'moves the query vector toward the keyword hits; keyword mode has no vector (use mode "vector" or "hybrid")' }] });
+  }
+  if (q.feedback && q.text === undefined) {
+    throw createError('VALIDATION_FAILED', { issues: [{ field: 'feedback', message: 'needs text: the keyword hits it moves the vector toward come from the query\'s words' }] });
   }
   if (mode === 'keyword' && q.vector !== undefined) {
     throw createError('VALIDATION_FAILED', { issues: [{ field: 'vector', message: 'keyword mode ranks by text only' }] });

@@ -13,6 +13,7 @@ import type { Components } from './search.js';
 import { FUSION_DEPTH, MAX_WINDOW, fillHit, fuseLists, mmrCandidates, queryVector, resolveMode, vectorCandidates, windowHits } from './search.js';
 import type { Ranked } from './fusion.js';
 import { mmrSelect } from './mmr-select.js';
+import { createError } from '../errors/index.js';
 
 const include = z.array(z.enum(['text', 'metadata', 'vector', 'image']));
 const stats = z.object({ chunks: z.number(), terms: z.number(), df: z.array(z.number()), phrases: z.array(z.number()) });
@@ -102,6 +103,8 @@ export async function shardedSearch(c: Collection, q: SearchQuery, shards: numbe
     const hits = mmrSelect(inner.hits, q.k, 1 - q.mmr.lambda, c.info.metric, q.include.includes('vector'), false);
     return { ...inner, hits, tookMs: elapsed(started) };
   }
+  // Feedback moves the query vector toward the best keyword hits' vectors: a round more per shard, not built.
+  if (q.feedback) throw createError('CLUSTER_UNSUPPORTED', { what: 'feedback on a query an api node fans out to the shards (send it to a replica of an unsharded collection)' });
   const mode = resolveMode(c, q);
   c.compileFilter(q.filter); // a bad filter is this node's 400, before any shard is asked
   const all = Array.from({ length: shards }, (_, k) => k);

@@ -197,6 +197,11 @@ export const queryBody = z
     group_by: z.enum(['document', 'none']).default('document'),
     /** Maximal marginal relevance (as LangChain's lambda_mult): 1 = relevance only, 0 = diversity only; chosen among the best `candidates` hits (default 4·k, at least 20). */
     mmr: z.strictObject({ lambda: z.number().min(0).max(1), candidates: z.number().int().min(1).max(1000).optional() }).optional(),
+    /** Pseudo-relevance feedback: the query vector moved toward its best `keyword_hits` keyword hits (default 1) with `weight` (default 1) before the vector ranking; vector and hybrid modes, text queries. */
+    feedback: z
+      .strictObject({ keyword_hits: z.number().int().min(1).max(100).optional(), weight: z.number().positive().max(100).optional() })
+      .optional()
+      .meta({ description: 'pseudo-relevance feedback: before the vector ranking, the query vector is moved toward the vectors of its best keyword_hits keyword hits (default 1), their mean unit vector added with weight (default 1). Vector and hybrid modes, text queries only.' }),
   })
   .superRefine((q, ctx) => {
     if (q.image !== undefined) {

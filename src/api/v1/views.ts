@@ -118,6 +118,7 @@ export function toSearchQuery(q: z.output<typeof queryBody>): SearchQuery {
     scoreThreshold: q.score_threshold,
     groupBy: q.group_by,
     ...(q.mmr ? { mmr: { lambda: q.mmr.lambda, candidates: q.mmr.candidates } } : {}),
+    ...(q.feedback ? { feedback: { keywordHits: q.feedback.keyword_hits, weight: q.feedback.weight } } : {}),
   };
 }
 
@@ -146,6 +147,7 @@ export function searchView(r: SearchResult) {
     plan: {
       ...(r.plan.vector === undefined ? {} : { vector: r.plan.vector }),
       ...(r.plan.filteredChunks === undefined ? {} : { filtered_chunks: r.plan.filteredChunks }),
+      ...(r.plan.feedbackChunks === undefined ? {} : { feedback_chunks: r.plan.feedbackChunks }),
     },
     took_ms: r.tookMs,
     ...(r.warning ? { warning: r.warning } : {}),
