@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { FakeBedrock } from '../test/helpers/fake-bedrock.js';
 import { NatsCluster, natsServerVersion } from '../test/cluster/nats-cluster.js';
+import type { ClusterResult, IngestRow } from './lib/cluster-report.js';
 import { startServer } from './lib/server.js';
 import type { RunningServer } from './lib/server.js';
 import { englishDocuments } from './lib/text.js';
@@ -225,7 +226,7 @@ async function appliedSeq(replica: Node, collection: string): Promise<number | u
 // ---------------------------------------------------------------- 1. write latency
 
 async function writeLatency(api: Node, standalone: Node) {
-  const out: Record<string, unknown> = {};
+  const out: Partial<ClusterResult['write']> = {};
   for (const kind of ['vectors', 'text'] as const) {
     const name = `w_${kind}`;
     const spec = kind === 'vectors' ? { name, embedder: { provider: 'none' }, dimension: CFG.dim, metric: 'cosine' } : { name, embedder: { provider: 'local' } };
@@ -251,7 +252,7 @@ async function writeLatency(api: Node, standalone: Node) {
     out[kind] = { cluster_202: c, standalone_200: s, ratio_p50: ratio(c.p50_ms, s.p50_ms), ratio_p99: ratio(c.p99_ms, s.p99_ms), last_seq: last };
     log(`write ${kind}: cluster 202 p50 ${c.p50_ms} p99 ${c.p99_ms} ms; standalone 200 p50 ${s.p50_ms} p99 ${s.p99_ms} ms`);
   }
-  return out;
+  return out as ClusterResult['write'];
 }
 
 // ---------------------------------------------------------------- 2. replica lag
@@ -403,16 +404,6 @@ async function queryQps(api: Node, replicas: Node[], standalone: Node) {
 }
 
 // ---------------------------------------------------------------- 4. remote-bound ingest
-
-interface IngestRow {
-  setup: string;
-  measured: boolean;
-  reason?: string;
-  docs_per_s?: number;
-  seconds?: number;
-  bedrock_calls_per_doc?: number;
-  bedrock_max_in_flight?: number;
-}
 
 /** Sends `n` text documents in batches from `writers` clients; resolves when every write was answered. */
 async function sendTexts(target: Node, collection: string, status: number, n: number, writers: number): Promise<void> {
@@ -579,7 +570,7 @@ async function main(): Promise<void> {
     query,
     ingest: ing,
     machine: machine(),
-  };
+  } satisfies ClusterResult;
   fs.writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
   clearTimeout(watchdog);
 }
