@@ -7,10 +7,11 @@
 //   1. write latency: 20-document PUTs, one at a time, alternating between the api node (202 once
 //      JetStream acked, R=3) and the standalone server (200 once committed), the same batches to
 //      both; client vectors and texts (built-in model);
-//   2. replica lag under a sustained write load: --lag-writers closed-loop writers on the api node;
-//      sampled every 200 ms, how far each replica's applied sequence is behind the highest
-//      acknowledged one, and, for a probe's own writes, the time from the 202 to the write being
-//      readable on a replica (GET with min_seq);
+//   2. replica lag under a sustained write load, twice: saturating (--lag-writers closed-loop
+//      writers and a probe writer on the api node), then paced (open loop) at --lag-paced-share of
+//      the apply rate the first run measured; sampled every 200 ms, how far each replica's applied
+//      sequence is behind the highest acknowledged one, and, for probed writes, the time from the
+//      202 to the write being readable on a replica (GET with min_seq);
 //   3. query QPS, closed loop at --concurrency, against one replica, two replicas (round robin over
 //      their HTTP ports) and the standalone server, the same data and query vectors;
 //   4. ingest documents/s when embedding is remote (Titan v2 on the fake Bedrock at --bedrock-ms):
@@ -19,8 +20,8 @@
 // Every process started here is stopped on the way out, also on failure, on SIGINT/SIGTERM and
 // when the run overruns --budget-s.
 //   node --import tsx benchmarks/cluster.ts --out file.json [--quick] [--dim 384] [--batch 20]
-//     [--write-batches 100] [--lag-seconds 15] [--lag-writers 4] [--query-docs 5000]
-//     [--query-seconds 6] [--query-reps 2] [--concurrency 8] [--ingest-docs 600]
+//     [--write-batches 100] [--lag-seconds 10] [--lag-writers 4] [--lag-paced-share 0.5] [--query-docs 5000]
+//     [--query-seconds 5] [--query-reps 3] [--concurrency 8] [--ingest-docs 600]
 //     [--ingest-writers 4] [--bedrock-ms 50-150] [--budget-s 420]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     'write-batches': { type: 'string' },
     'lag-seconds': { type: 'string' },
     'lag-writers': { type: 'string' },
+    'lag-paced-share': { type: 'string' },
     'query-docs': { type: 'string' },
     'query-seconds': { type: 'string' },
     'query-reps': { type: 'string' },
@@ -67,11 +69,12 @@ const CFG = {
   dim: num(args.dim, 384, 384),
   batch: num(args.batch, 20, 20),
   writeBatches: num(args['write-batches'], 100, 30),
-  lagSeconds: num(args['lag-seconds'], 15, 5),
+  lagSeconds: num(args['lag-seconds'], 10, 5),
   lagWriters: num(args['lag-writers'], 4, 4),
+  lagPacedShare: num(args['lag-paced-share'], 0.5, 0.5),
   queryDocs: num(args['query-docs'], 5000, 1000),
-  querySeconds: num(args['query-seconds'], 6, 2),
-  queryReps: num(args['query-reps'], 2, 1),
+  querySeconds: num(args['query-seconds'], 5, 2),
+  queryReps: num(args['query-reps'], 3, 1),
   concurrency: num(args.concurrency, 8, 8),
   ingestDocs: num(args['ingest-docs'], 600, 160),
   ingestWriters: num(args['ingest-writers'], 4, 4),
@@ -257,13 +260,16 @@ async function writeLatency(api: Node, standalone: Node) {
 
 // ---------------------------------------------------------------- 2. replica lag
 
-async function replicaLag(api: Node, replicas: Node[]) {
-  const name = 'lag';
-  await api.expect(201, 'POST', '/v1/collections', JSON.stringify({ name, embedder: { provider: 'none' }, dimension: CFG.dim, metric: 'cosine' }));
-  // The collection reaches the replicas through the catalog: wait until both apply it.
+type LagLoad = { kind: 'saturating'; writers: number } | { kind: 'paced'; docsPerS: number };
+
+/**
+ * One lag measurement on collection `name` for --lag-seconds. Saturating: closed-loop writers plus
+ * a probe writer; paced: one batch every batch/docsPerS seconds, sent without waiting for the
+ * previous answer (open loop), every one of them probed.
+ */
+async function lagRun(api: Node, replicas: Node[], name: string, load: LagLoad): Promise<ClusterResult['lag'][number]> {
   const first = await api.expect<Ack>(202, 'PUT', `/v1/collections/${name}/documents`, vectorBatch('warm', 0, CFG.batch));
   for (const r of replicas) await applied(r, name, first.seq);
-
   let maxAcked = first.seq;
   const ackMs: number[] = [];
   const visibleMs: number[] = [];
@@ -272,34 +278,37 @@ async function replicaLag(api: Node, replicas: Node[]) {
   let stop = false;
   const started = performance.now();
   const deadline = started + CFG.lagSeconds * 1000;
-  const writer = async (w: number) => {
-    for (let b = 0; performance.now() < deadline; b++) {
-      const t0 = performance.now();
-      const ack = await api.expect<Ack>(202, 'PUT', `/v1/collections/${name}/documents`, vectorBatch(`w${w}_`, b * CFG.batch, CFG.batch));
-      ackMs.push(performance.now() - t0);
-      maxAcked = Math.max(maxAcked, ack.seq);
-      documents += CFG.batch;
-    }
-  };
-  // The probe writes its own batches like a writer and reads each back on a replica (alternating)
-  // with min_seq, without waiting for that read before its next write: one sample per write.
-  // The reads go through their own connections, so a held min_seq read never queues behind another.
+  // A probed write is read back on a replica (alternating) with min_seq; its writer does not wait
+  // for that read. The reads have their own connections, so a held min_seq read never queues
+  // behind another.
   const probePools = replicas.map((r) => new Pool(r.proc.url, { connections: 256, pipelining: 1 }));
   const checks: Promise<void>[] = [];
-  const visible = async (b: number, seq: number, t202: number) => {
-    const r = await probePools[b % probePools.length]!.request({ path: `/v1/collections/${name}/documents/p${b * CFG.batch}?min_seq=${seq}`, method: 'GET' });
+  const visible = async (id: string, b: number, seq: number, t202: number) => {
+    const r = await probePools[b % probePools.length]!.request({ path: `/v1/collections/${name}/documents/${id}?min_seq=${seq}`, method: 'GET' });
     const text = await r.body.text();
     if (r.statusCode !== 200) throw new Error(`probe read on ${replicas[b % replicas.length]!.name}: ${r.statusCode} ${text.slice(0, 300)}`);
     visibleMs.push(performance.now() - t202);
   };
-  const probe = async () => {
-    for (let b = 0; performance.now() < deadline; b++) {
-      const ack = await api.expect<Ack>(202, 'PUT', `/v1/collections/${name}/documents`, vectorBatch('p', b * CFG.batch, CFG.batch));
-      const t202 = performance.now();
-      maxAcked = Math.max(maxAcked, ack.seq);
-      documents += CFG.batch;
-      checks.push(visible(b, ack.seq, t202));
+  const write = async (prefix: string, b: number, probed: boolean) => {
+    const t0 = performance.now();
+    const ack = await api.expect<Ack>(202, 'PUT', `/v1/collections/${name}/documents`, vectorBatch(prefix, b * CFG.batch, CFG.batch));
+    const t202 = performance.now();
+    ackMs.push(t202 - t0);
+    maxAcked = Math.max(maxAcked, ack.seq);
+    documents += CFG.batch;
+    if (probed) checks.push(visible(`${prefix}${b * CFG.batch}`, b, ack.seq, t202));
+  };
+  const closedLoop = async (prefix: string, probed: boolean) => {
+    for (let b = 0; performance.now() < deadline; b++) await write(prefix, b, probed);
+  };
+  const paced = async (docsPerS: number) => {
+    const everyMs = (CFG.batch / docsPerS) * 1000;
+    const sends: Promise<void>[] = [];
+    for (let b = 0; started + b * everyMs < deadline; b++) {
+      await sleep(Math.max(0, started + b * everyMs - performance.now()));
+      sends.push(write('p', b, true));
     }
+    await Promise.all(sends);
   };
   const sampler = async () => {
     while (!stop) {
@@ -315,7 +324,8 @@ async function replicaLag(api: Node, replicas: Node[]) {
   let loadSeconds = 0;
   let drainMs = 0;
   try {
-    await Promise.all([...Array.from({ length: CFG.lagWriters }, (_, w) => writer(w)), probe()]);
+    if (load.kind === 'paced') await paced(load.docsPerS);
+    else await Promise.all([...Array.from({ length: load.writers }, (_, w) => closedLoop(`w${w}_`, false)), closedLoop('p', true)]);
     loadSeconds = (performance.now() - started) / 1000;
     const drainStart = performance.now();
     for (const r of replicas) await applied(r, name, maxAcked);
@@ -328,7 +338,7 @@ async function replicaLag(api: Node, replicas: Node[]) {
     await Promise.all(probePools.map((p) => p.close()));
   }
   const result = {
-    writers: CFG.lagWriters,
+    load: load.kind === 'paced' ? `paced at ${Math.round(load.docsPerS)} documents/s` : `${load.writers + 1} closed-loop writers`,
     seconds: +loadSeconds.toFixed(1),
     messages: maxAcked - first.seq,
     documents_per_s: Math.round(documents / loadSeconds),
@@ -336,11 +346,23 @@ async function replicaLag(api: Node, replicas: Node[]) {
     behind_messages: { samples: behind.length, p50: percentile(behind, 50), p99: percentile(behind, 99), max: Math.max(0, ...behind) },
     visible_after_202: stats(visibleMs),
     drain_after_load_ms: Math.round(drainMs),
-    /** Both replicas' apply rate over the load and the drain after it. */
     applied_documents_per_s: Math.round(documents / (loadSeconds + drainMs / 1000)),
   };
-  log(`lag: ${result.documents_per_s} docs/s acked; behind p50 ${result.behind_messages.p50} p99 ${result.behind_messages.p99} max ${result.behind_messages.max} messages; visible after 202 p50 ${result.visible_after_202.p50_ms} p99 ${result.visible_after_202.p99_ms} ms`);
+  log(`lag, ${result.load}: ${result.documents_per_s} docs/s acked; behind p50 ${result.behind_messages.p50} p99 ${result.behind_messages.p99} max ${result.behind_messages.max} messages; visible after 202 p50 ${result.visible_after_202.p50_ms} p99 ${result.visible_after_202.p99_ms} ms; replicas applied ${result.applied_documents_per_s} docs/s`);
   return result;
+}
+
+/**
+ * Saturating first (how fast the replicas apply when the log outruns them), then paced at
+ * --lag-paced-share of that apply rate: the lag a reader sees when the replicas can keep up.
+ */
+async function replicaLag(api: Node, replicas: Node[]): Promise<ClusterResult['lag']> {
+  const spec = (name: string) => JSON.stringify({ name, embedder: { provider: 'none' }, dimension: CFG.dim, metric: 'cosine' });
+  await api.expect(201, 'POST', '/v1/collections', spec('lag_saturating'));
+  const saturating = await lagRun(api, replicas, 'lag_saturating', { kind: 'saturating', writers: CFG.lagWriters });
+  await api.expect(201, 'POST', '/v1/collections', spec('lag_paced'));
+  const paced = await lagRun(api, replicas, 'lag_paced', { kind: 'paced', docsPerS: Math.max(1, saturating.applied_documents_per_s * CFG.lagPacedShare) });
+  return [saturating, paced];
 }
 
 // ---------------------------------------------------------------- 3. query QPS

@@ -30,11 +30,12 @@ export interface ClusterResult {
   measured_at: string;
   seconds: number;
   nats_server: string;
-  config: { dim: number; batch: number; writeBatches: number; lagSeconds: number; lagWriters: number; queryDocs: number; querySeconds: number; queryReps: number; concurrency: number; ingestDocs: number; ingestWriters: number; bedrockMs: [number, number]; budgetS: number };
+  config: { dim: number; batch: number; writeBatches: number; lagSeconds: number; lagWriters: number; lagPacedShare: number; queryDocs: number; querySeconds: number; queryReps: number; concurrency: number; ingestDocs: number; ingestWriters: number; bedrockMs: [number, number]; budgetS: number };
   processes: string;
   write: { vectors: WriteLatency; text: WriteLatency };
+  /** Saturating, then paced at a share of the apply rate the saturating run measured. */
   lag: {
-    writers: number;
+    load: string;
     seconds: number;
     messages: number;
     documents_per_s: number;
@@ -42,8 +43,9 @@ export interface ClusterResult {
     behind_messages: { samples: number; p50: number; p99: number; max: number };
     visible_after_202: Latency;
     drain_after_load_ms: number;
+    /** Both replicas' apply rate over the load and the catch-up after it. */
     applied_documents_per_s: number;
-  };
+  }[];
   query: { documents: number; concurrency: number; seconds_per_run: number; reps: number; rows: ({ setup: string; qps: number; qps_runs: number[]; ratio_to_standalone: number } & Latency)[] };
   ingest: { documents: number; batch: number; writers: number; model: string; dimensions: number; bedrock_latency_ms: [number, number]; bedrock_concurrency_per_process: number; rows: IngestRow[] };
   machine: Record<string, unknown>;
@@ -78,14 +80,15 @@ export function clusterSection(raw: unknown, p: (s?: string) => void): void {
   p(`| ${fmt(c.batch)} × ${fmt(c.dim)}-d client vectors | ${lat(r.write.vectors.cluster_202)} | ${lat(r.write.vectors.standalone_200)} | ${fmt(r.write.vectors.ratio_p50, 2)} / ${fmt(r.write.vectors.ratio_p99, 2)} |`);
   p(`| ${fmt(c.batch)} texts, built-in model (the api node does not embed; standalone embeds before it commits) | ${lat(r.write.text.cluster_202)} | ${lat(r.write.text.standalone_200)} | ${fmt(r.write.text.ratio_p50, 2)} / ${fmt(r.write.text.ratio_p99, 2)} |`);
   p();
-  const l = r.lag;
   p(
-    `**Replica lag under load** — ${fmt(l.writers)} closed-loop writers of ${fmt(c.batch)} × ${fmt(c.dim)}-d batches on the api node for ${fmt(l.seconds, 1)} s, plus a probe writer whose every write is read back on a replica (alternating) with \`min_seq\`. "Behind" is, every 200 ms on each replica, the highest sequence acknowledged so far minus the replica's applied sequence (\`/metrics\`).`,
+    `**Replica lag under a sustained load** — ${fmt(c.batch)} × ${fmt(c.dim)}-d batches on the api node for ${fmt(c.lagSeconds)} s: first saturating (${fmt(c.lagWriters)} closed-loop writers and a probe writer whose every write is read back on a replica, alternating, with \`min_seq\`), then paced, open loop, at ${fmt(c.lagPacedShare * 100)} % of the apply rate the saturating run measured, every write read back. "Behind" is, every 200 ms on each replica, the highest sequence acknowledged so far minus the replica's applied sequence (\`/metrics\`).`,
   );
   p();
-  p('| acknowledged documents/s | 202 p50 / p99 ms | messages behind p50 / p99 / max | 202 → readable on a replica, p50 / p99 ms | catch-up after the load | replicas applied documents/s |');
-  p('|---|---|---|---|---|---|');
-  p(`| ${fmt(l.documents_per_s)} (${fmt(l.messages)} messages) | ${lat(l.ack)} | ${fmt(l.behind_messages.p50)} / ${fmt(l.behind_messages.p99)} / ${fmt(l.behind_messages.max)} | ${lat(l.visible_after_202)} (${fmt(l.visible_after_202.n)} reads) | ${fmt(l.drain_after_load_ms / 1000, 1)} s | ${fmt(l.applied_documents_per_s)} |`);
+  p('| load | acknowledged documents/s | 202 p50 / p99 ms | messages behind p50 / p99 / max | 202 → readable on a replica, p50 / p99 ms | catch-up after the load | replicas applied documents/s |');
+  p('|---|---|---|---|---|---|---|');
+  for (const l of Array.isArray(r.lag) ? r.lag : []) {
+    p(`| ${l.load} | ${fmt(l.documents_per_s)} (${fmt(l.messages)} messages) | ${lat(l.ack)} | ${fmt(l.behind_messages.p50)} / ${fmt(l.behind_messages.p99)} / ${fmt(l.behind_messages.max)} | ${lat(l.visible_after_202)} (${fmt(l.visible_after_202.n)} reads) | ${fmt(l.drain_after_load_ms / 1000, 1)} s | ${fmt(l.applied_documents_per_s)} |`);
+  }
   p();
   const qy = r.query;
   p(`**Query QPS** — ${fmt(qy.documents)} documents of ${fmt(c.dim)} dimensions, vector queries with k = 10, closed loop at concurrency ${fmt(qy.concurrency)}, ${fmt(qy.seconds_per_run)} s a run, ${fmt(qy.reps)} run(s) per setup in rotating order (median); with two replicas the client sends request i to replica i mod 2.`);
