@@ -155,10 +155,10 @@ class Node {
   }
 }
 
-async function startNode(name: string, env: Record<string, string>, connections: number, readyPath?: string): Promise<Node> {
+async function startNode(name: string, env: Record<string, string>, connections: number): Promise<Node> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `quiver-bench-cluster-${name}-`));
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const proc = await startServer(dir, env, [], undefined, readyPath);
+  const proc = await startServer(dir, env);
   const node = new Node(name, proc, connections);
   cleanups.push(async () => {
     await node.pool.close();
@@ -435,7 +435,8 @@ async function sendTexts(target: Node, collection: string, status: number, n: nu
       const from = next;
       next += CFG.batch;
       if (from >= n) return;
-      await target.expect(status, 'PUT', `/v1/collections/${collection}/documents`, textBatch('t', from, Math.min(CFG.batch, n - from)));
+      // Ids (and so texts) differ per collection: a worker's embedding cache must not answer a later row.
+      await target.expect(status, 'PUT', `/v1/collections/${collection}/documents`, textBatch(`${collection}_`, from, Math.min(CFG.batch, n - from)));
     }
   };
   await Promise.all(Array.from({ length: writers }, writer));
@@ -480,7 +481,8 @@ async function ingestRow(setup: string, fake: FakeBedrock, run: () => Promise<vo
 /** Starts ingest worker number `n`; returns why not when it cannot (this build may not have the role). */
 async function startWorker(env: Record<string, string>, n: number): Promise<string | undefined> {
   try {
-    await startNode(`worker${n}`, { ...env, QUIVER_ROLE: 'worker' }, 1, '/healthz');
+    // Ready (its /readyz 200) once it can pull from NATS.
+    await startNode(`worker${n}`, { ...env, QUIVER_ROLE: 'worker' }, 1);
     return undefined;
   } catch (err) {
     const message = (err as Error).message;
@@ -498,34 +500,40 @@ async function ingest(api: Node, replicas: Node[], standalone: Node, fake: FakeB
     await ingestRow('standalone (PUT answers after embedding)', fake, () => sendTexts(standalone, 'i_alone', 200, N, CFG.ingestWriters), () => standalone.expect(201, 'POST', '/v1/collections', spec('i_alone'))),
   );
   const base = rows[0]!.docs_per_s;
-  // Today's main: each replica embeds every document itself when it applies the log.
-  rows.push(
-    await ingestRow(
-      'cluster, replicas embed on apply (2 replicas)',
+  const BASELINE = 'cluster, replicas embed on apply (2 replicas)';
+  const workerRow = (count: number) => `cluster, ${count} ingest worker${count > 1 ? 's' : ''} (2 replicas)`;
+  const measureWorkers = (count: number) =>
+    ingestRow(
+      workerRow(count),
       fake,
       async () => {
-        await sendTexts(api, 'i_apply', 202, N, CFG.ingestWriters);
-        await allEmbedded(replicas, 'i_apply', N);
-      },
-      () => api.expect(201, 'POST', '/v1/collections', spec('i_apply')),
-    ),
-  );
-
-  // Ingest workers: measured when this build knows the role; each row starts one more worker.
-  let unavailable: string | undefined;
-  for (const count of [1, 2]) {
-    const setup = `cluster, ${count} ingest worker${count > 1 ? 's' : ''} (2 replicas)`;
-    unavailable ??= await startWorker(env, count);
-    if (unavailable) {
-      rows.push({ setup, measured: false, reason: unavailable });
-      continue;
-    }
-    rows.push(
-      await ingestRow(setup, fake, async () => {
         await sendTexts(api, `i_w${count}`, 202, N, CFG.ingestWriters);
         await allEmbedded(replicas, `i_w${count}`, N);
-      }, () => api.expect(201, 'POST', '/v1/collections', spec(`i_w${count}`))),
+      },
+      () => api.expect(201, 'POST', '/v1/collections', spec(`i_w${count}`)),
     );
+  // Whether this build has ingest workers decides the rows: without them each replica embeds every
+  // document itself when it applies the log; with them replicas never embed (a text batch waits
+  // for a worker), so that baseline cannot be measured on such a build.
+  const unavailable = await startWorker(env, 1);
+  if (unavailable) {
+    rows.push(
+      await ingestRow(
+        BASELINE,
+        fake,
+        async () => {
+          await sendTexts(api, 'i_apply', 202, N, CFG.ingestWriters);
+          await allEmbedded(replicas, 'i_apply', N);
+        },
+        () => api.expect(201, 'POST', '/v1/collections', spec('i_apply')),
+      ),
+    );
+    for (const count of [1, 2]) rows.push({ setup: workerRow(count), measured: false, reason: unavailable });
+  } else {
+    rows.push({ setup: BASELINE, measured: false, reason: 'not in this build: replicas apply the vectors the workers publish and never embed' });
+    rows.push(await measureWorkers(1));
+    const second = await startWorker(env, 2);
+    rows.push(second ? { setup: workerRow(2), measured: false, reason: second } : await measureWorkers(2));
   }
   return {
     documents: N,

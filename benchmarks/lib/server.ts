@@ -18,9 +18,8 @@ export interface RunningServer {
 /**
  * nodeArgs go before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] (not allowed in NODE_OPTIONS).
  * root: the checkout whose src/main.ts runs (another worktree, to measure an older commit).
- * readyPath: the route that answers 200 once the process is ready (a cluster worker has only /healthz).
  */
-export async function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], root = ROOT, readyPath = '/readyz'): Promise<RunningServer> {
+export async function startServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], root = ROOT): Promise<RunningServer> {
   const started = performance.now();
   const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -53,7 +52,7 @@ export async function startServer(dataDir: string, env: Record<string, string> =
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (exited) throw new Error(`server exited before ready: ${err.trim().split('\n').slice(0, 6).join(' | ')}`);
-    const r = await fetch(`${url}${readyPath}`).catch(() => undefined);
+    const r = await fetch(`${url}/readyz`).catch(() => undefined);
     if (r) await r.arrayBuffer();
     if (r?.status === 200) break;
     await sleep(20);
