@@ -91,7 +91,7 @@ export function clusterSection(raw: unknown, p: (s?: string) => void): void {
   }
   p();
   const qy = r.query;
-  p(`**Query QPS** — ${fmt(qy.documents)} documents of ${fmt(c.dim)} dimensions, vector queries with k = 10, closed loop at concurrency ${fmt(qy.concurrency)}, ${fmt(qy.seconds_per_run)} s a run, ${fmt(qy.reps)} run(s) per setup in rotating order (median); with two replicas the client sends request i to replica i mod 2.`);
+  p(`**Query QPS** — ${fmt(qy.documents)} documents of ${fmt(c.dim)} dimensions, vector queries with k = 10, closed loop at concurrency ${fmt(qy.concurrency)}, ${fmt(qy.seconds_per_run)} s a run, ${fmt(qy.reps)} run(s) per setup in rotating order (median); with two replicas the client sends request i to replica i mod 2. Every run's QPS is listed, so the spread between runs of one setup can be set against the difference between setups.`);
   p();
   p('| setup | QPS (runs) | × standalone | p50 / p99 ms |');
   p('|---|---|---|---|');
