@@ -1,9 +1,10 @@
 // The process: read the config, build the server (server.ts), listen, load, and shut down
 // cleanly on a signal.
-import { ClusterStartError } from './cluster/index.js';
+import { ClusterStartError, seedFromSnapshot } from './cluster/index.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import type { Config } from './config/index.js';
 import { createLogger } from './log.js';
+import { restoreBackup } from './ops/backup.js';
 import { StartupError, createQuiver, installShutdown, listen } from './server.js';
 
 function readConfig(): Config {
@@ -21,6 +22,8 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger(config.logLevel);
+  // Cluster mode: an empty replica (or one the log moved past) starts from the current snapshot.
+  if (config.cluster) await seedFromSnapshot({ config: config.cluster, dataDir: config.dataDir, log, restore: restoreBackup });
   const quiver = createQuiver(config, log);
 
   // Listen before loading indexes and models: /healthz answers at once, /readyz when loaded.

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { BodyBudget, createApp } from './api/index.js';
+import { BodyBudget, answerShardRead, createApp } from './api/index.js';
 import { ClusterNode } from './cluster/index.js';
 import { CollectionRegistry } from './collection/index.js';
 import type { Config } from './config/index.js';
@@ -81,8 +81,20 @@ export function createQuiver(config: Config, log: Logger): Quiver {
     // Cluster mode: documents change only by applying the log (docs/cluster.md).
     logOnly: config.cluster !== undefined,
   });
-  const clusterNode = config.cluster && new ClusterNode({ config: config.cluster, collections, store, log });
-  const runner = new JobRunner({ jobs: store.jobs, disk, collections, log, batch: config.ingest.batch, maxPending: config.ingest.maxPending });
+  const clusterNode =
+    config.cluster &&
+    new ClusterNode({ config: config.cluster, collections, store, log, dataDir: config.dataDir, backup: (root) => createBackup({ store, collections, log, backupDir: root }) });
+  // A replica answers the reads an api node routes to the shards it holds (api/v1/shard-reads.ts).
+  clusterNode?.serveReads((name, _shard, body) => answerShardRead(collections, name, body));
+  const runner = new JobRunner({
+    jobs: store.jobs,
+    disk,
+    collections,
+    log,
+    batch: config.ingest.batch,
+    maxPending: config.ingest.maxPending,
+    ...(clusterNode ? { publish: (c, documents, chunking) => clusterNode.publishUpsert(c, documents, chunking) } : {}),
+  });
   // Job tasks are registered here, so a server started without HTTP still runs queued ones. A
   // job's deadline is QUIVER_ANALYSIS_JOB_TIMEOUT_MS, not the request timeout: no client waits.
   runner.registerTask('cluster', (c, params) => cluster(c, params as ClusterInput, jobDeadline(config.analysisJobTimeoutMs)));

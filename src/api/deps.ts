@@ -46,16 +46,40 @@ export interface LogPosition {
 /** What the routes call in cluster mode instead of writing locally: the log takes the writes. */
 export interface ClusterHooks {
   readonly role: 'api' | 'replica' | 'all';
-  /** Validates and creates the collection in the cluster's catalog (and here). */
-  createCollection(input: CreateCollectionInput): Promise<Collection>;
+  /** Validates and creates the collection in the cluster's catalog (and here); `shards` > 1 shards it. */
+  createCollection(input: CreateCollectionInput, opts?: { shards?: number }): Promise<Collection>;
   deleteCollection(name: string): Promise<void>;
   /** Publishes a validated batch; resolves once JetStream acknowledged it (CLUSTER_UNAVAILABLE otherwise). */
   publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<LogPosition>;
   publishDelete(c: Collection, ids: string[]): Promise<LogPosition>;
+  /** Publishes a delete-by-filter the caller validated. */
+  publishDeleteWhere(c: Collection, filter: unknown): Promise<LogPosition>;
   /** Resolves once this node applied `seq` of the collection's stream; NOT_YET_APPLIED after the configured wait. */
   waitApplied(collection: string, seq: number): Promise<void>;
   /** Why /readyz is 503 (a replica far behind its streams); undefined when ready. */
   notReadyReason(): string | undefined;
   /** Per collection this node applies: its applied sequence and the stream's last known one. */
   lag(): { collection: string; applied: number; last: number }[];
+  /** How many shards a collection has (1: unsharded). */
+  shardCount(collection: string): number;
+  /** The shard holding a document. */
+  shardOf(collection: string, id: string): number;
+  /**
+   * api role: one read request to a replica of the shard (the api layer's shard-reads.ts says what
+   * it means); `minSeq` waits there. Throws the replica's error, or 503 SHARD_UNAVAILABLE.
+   */
+  ask(collection: string, shard: number, body: unknown, minSeq?: number): Promise<unknown>;
+  /** Takes a snapshot on this node, uploads it and makes it current (replica roles). */
+  snapshot(): Promise<ClusterSnapshot>;
+  /** The current snapshot, and per collection this node applies the first sequence its stream still holds (below: purged). */
+  snapshotStatus(): { current: ClusterSnapshot | undefined; streamFirst: { collection: string; first: number }[] };
+}
+
+/** A snapshot in the cluster's object store (docs/cluster.md, "Snapshots"). */
+export interface ClusterSnapshot {
+  id: string;
+  node: string;
+  created_at: string;
+  bytes: number;
+  collections: { name: string; stream: string; seq: number }[];
 }

@@ -152,6 +152,47 @@ export function createMetrics(deps: ApiDeps): Metrics {
         for (const l of cluster.lag()) this.set({ collection: l.collection }, l.applied);
       },
     });
+    // Snapshots and purge (docs/cluster.md, "Snapshots"): what a new replica would start from.
+    new client.Gauge({
+      name: 'quiver_cluster_snapshot_seq',
+      help: 'Sequence of a collection stream the current cluster snapshot holds',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of cluster.snapshotStatus().current?.collections ?? []) this.set({ collection: c.name }, c.seq);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_snapshot_age_seconds',
+      help: 'Age of the current cluster snapshot',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const current = cluster.snapshotStatus().current;
+        if (current) this.set((Date.now() - Date.parse(current.created_at)) / 1000);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_snapshot_bytes',
+      help: 'Size of the current cluster snapshot',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const current = cluster.snapshotStatus().current;
+        if (current) this.set(current.bytes);
+      },
+    });
+    new client.Gauge({
+      name: 'quiver_cluster_log_first_seq',
+      help: 'First sequence a collection stream still holds: everything below it was purged',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of cluster.snapshotStatus().streamFirst) this.set({ collection: s.collection }, s.first);
+      },
+    });
   }
   new client.Gauge({
     name: 'quiver_index_memory_bytes',

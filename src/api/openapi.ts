@@ -188,6 +188,10 @@ const job = z
       .nullable()
       .optional()
       .meta({ description: 'Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult, RefitResult by kind), null before' }),
+    log: z
+      .object({ stream: z.string(), seq: z.number().int() })
+      .optional()
+      .meta({ description: 'Ingest jobs in cluster mode: the log position of the last batch published so far; pass seq back as min_seq to read the documents' }),
   })
   .meta({ id: 'Job' });
 const document = z
@@ -224,6 +228,16 @@ const upsertResult = z.object({
 });
 const backupResult = z.object({
   backup: z.object({ path: z.string(), bytes: z.number().int(), collections: z.number().int(), documents: z.number().int(), took_ms: z.number() }),
+});
+
+const snapshotResult = z.object({
+  snapshot: z.object({
+    id: z.string(),
+    node: z.string(),
+    created_at: z.string(),
+    bytes: z.number().int(),
+    collections: z.array(z.object({ name: z.string(), stream: z.string(), seq: z.number().int() })),
+  }),
 });
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -454,6 +468,13 @@ function routes(config: Config): RouteConfig[] {
       tags: ['operations'],
       request: { body: { content: { 'application/json': { schema: s.backupBody } }, required: false } },
       responses: { 201: json(backupResult, 'The backup was written'), ...errors(400, 401, 403, 409, 415) },
+    }),
+    v1({
+      method: 'post',
+      path: '/v1/admin/cluster/snapshot',
+      summary: 'Cluster mode: take a snapshot on this replica now, upload it to the object store and make it current; the log is then purged below it (admin)',
+      tags: ['operations'],
+      responses: { 201: json(snapshotResult, 'The snapshot is current'), ...errors(401, 403, 409, 501, 503) },
     }),
     // --- OpenAI-compatible embeddings (api/openai): OpenAI's shapes and error shape ---
     v1({

@@ -347,6 +347,8 @@ export interface paths {
                              */
                             keep_full?: boolean;
                         };
+                        /** @description Cluster mode only: how many shards the collection is split into by document id (default 1; docs/cluster.md, "Sharding") */
+                        shards?: number;
                     };
                 };
             };
@@ -2324,6 +2326,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/cluster/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cluster mode: take a snapshot on this replica now, upload it to the object store and make it current; the log is then purged below it (admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The snapshot is current */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            snapshot: {
+                                id: string;
+                                node: string;
+                                created_at: string;
+                                bytes: number;
+                                collections: {
+                                    name: string;
+                                    stream: string;
+                                    seq: number;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role or the collection scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/embeddings": {
         parameters: {
             query?: never;
@@ -2606,7 +2701,7 @@ export interface components {
                  * @description From the closed catalogue in src/errors/index.ts
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "IMAGE_NOT_SUPPORTED" | "IMAGE_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "CLUSTER_UNSUPPORTED" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "INVALID_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "DIMENSION_MISMATCH" | "ZERO_VECTOR" | "TEXT_REQUIRED" | "NO_EMBEDDER" | "IMAGE_NOT_SUPPORTED" | "IMAGE_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_LOAD_FAILED" | "MODEL_UNAVAILABLE" | "COLLECTION_NOT_FOUND" | "DOCUMENT_NOT_FOUND" | "DOCUMENTS_NOT_FOUND" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "NAMESPACE_NOT_FOUND" | "NAMESPACE_EXISTS" | "COLLECTION_EXISTS" | "UNAUTHORIZED" | "FORBIDDEN" | "BACKUP_IN_PROGRESS" | "BACKUP_TARGET_EXISTS" | "REQUEST_TIMEOUT" | "ANALYSIS_TIMEOUT" | "BODY_TIMEOUT" | "BODY_MEMORY_FULL" | "LINE_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "QUEUE_FULL" | "INSUFFICIENT_STORAGE" | "CLUSTER_UNAVAILABLE" | "NOT_YET_APPLIED" | "SHARD_UNAVAILABLE" | "CLUSTER_UNSUPPORTED" | "NOT_CLUSTER_MODE" | "NOT_READY" | "ANSWER_NOT_CONFIGURED" | "GENERATION_FAILED" | "REFIT_REFUSED" | "EMBEDDING_FAILED" | "INTERNAL";
                 message: string;
                 details?: unknown;
             };
@@ -2782,6 +2877,11 @@ export interface components {
             finished_at: string | null;
             /** @description Cluster and project jobs: the same answer as the synchronous request once done (ClusterResult, ProjectResult, RefitResult by kind), null before */
             result?: components["schemas"]["ClusterResult"] | components["schemas"]["ProjectResult"] | components["schemas"]["RefitResult"] | null;
+            /** @description Ingest jobs in cluster mode: the log position of the last batch published so far; pass seq back as min_seq to read the documents */
+            log?: {
+                stream: string;
+                seq: number;
+            };
         };
         ProjectResult: {
             /** @enum {string} */

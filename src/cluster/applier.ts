@@ -20,6 +20,9 @@ const RETRY_MS = 1000;
  */
 const STALL_MS = 5_000;
 
+/** The log no longer holds the message after this node's position: it was purged while the node was away. */
+class LogGapError extends Error {}
+
 export class Applier {
   /** Last sequence applied (as stored in SQLite). */
   applied: number;
@@ -27,6 +30,8 @@ export class Applier {
   last = 0;
   /** The stream's last sequence when this applier started: ready once applied reaches it. */
   startLast: number | undefined;
+  /** Set when the log skips past `applied` (purged below it): this applier stops, the node is not ready. */
+  gap: string | undefined;
   private stopped = false;
   private messages: ConsumerMessages | undefined;
   private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
@@ -40,8 +45,10 @@ export class Applier {
     private readonly js: JetStreamClient,
     private readonly store: Store,
     private readonly log: Logger,
+    /** Sharded collections: the shard this applier applies and its subject (the consumer's filter). */
+    readonly shard: { index: number; subject: string } | undefined = undefined,
   ) {
-    this.applied = store.applied.get(collection.info.id)?.seq ?? 0;
+    this.applied = store.applied.get(collection.info.id, shard?.index ?? 0)?.seq ?? 0;
     this.last = this.applied;
   }
 
@@ -76,7 +83,7 @@ export class Applier {
 
   /** Called periodically with the stream's last sequence: restarts a consumer that stopped delivering. */
   checkStalled(): void {
-    if (this.stopped || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
+    if (this.stopped || this.gap || this.applying || this.last <= this.applied || Date.now() - this.progressAt < STALL_MS) return;
     this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, last: this.last }, 'no message from the log for a while although it is behind; recreating the consumer');
     this.progressAt = Date.now();
     this.messages?.stop();
@@ -90,8 +97,12 @@ export class Applier {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        this.log.info({ collection: this.collection.name, stream: this.stream, from: this.applied + 1 }, 'applying the log');
-        const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 });
+        this.log.info({ collection: this.collection.name, stream: this.stream, ...(this.shard ? { shard: this.shard.index } : {}), from: this.applied + 1 }, 'applying the log');
+        const consumer = await this.js.consumers.get(this.stream, {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.applied + 1,
+          ...(this.shard ? { filter_subjects: this.shard.subject } : {}),
+        });
         this.messages = await consumer.consume({ max_messages: 64 });
         this.progressAt = Date.now();
         if (this.stopped) this.messages.stop();
@@ -106,6 +117,12 @@ export class Applier {
         }
       } catch (err) {
         if (this.stopped) break;
+        if (err instanceof LogGapError) {
+          this.gap = err.message;
+          this.log.error({ collection: this.collection.name, stream: this.stream, applied: this.applied }, `${err.message}; restart this node to re-seed it from the current snapshot`);
+          this.messages?.stop();
+          break;
+        }
         this.log.warn({ collection: this.collection.name, stream: this.stream, applied: this.applied, err: reason(err) }, 'applying the log failed; retrying from the stored sequence');
         this.messages?.stop();
         await new Promise((r) => setTimeout(r, RETRY_MS));
@@ -117,17 +134,24 @@ export class Applier {
 
   private async apply(m: JsMsg): Promise<void> {
     const seq = m.seq;
-    this.noteLast(seq + m.info.pending);
+    // Sharded: pending counts the shard's messages, whose sequences are not consecutive.
+    this.noteLast(this.shard && m.info.pending > 0 ? seq : seq + m.info.pending);
     // Delivered again after a consumer reset: already in SQLite.
     if (seq <= this.applied) return;
+    // The consumer starts at the stream's first message when its start is purged: never skip. A
+    // shard's consumer sees only its shard's messages, so its sequences jump by design (and a
+    // sharded collection's log is never purged: cluster/snapshots.ts).
+    if (!this.shard && seq > this.applied + 1) throw new LogGapError(`the log of "${this.collection.name}" continues at ${seq} but this node applied up to ${this.applied} (purged below its position)`);
     const msg = decodeMessage(m.data);
     const c = this.collection;
-    const record = () => this.store.applied.set(c.info.id, this.stream, seq);
+    const record = () => this.store.applied.set(c.info.id, this.stream, seq, this.shard?.index ?? 0);
     if (msg.op === 'upsert') {
       const r = await c.write(msg.documents, { onError: 'reject-batch', chunking: msg.chunking, record, fromLog: true });
       if (!r.committed) throw new Error(`collection "${c.name}" was deleted while applying sequence ${seq}`);
-    } else {
+    } else if (msg.op === 'delete') {
       await c.applyDelete(msg.ids, record);
+    } else {
+      await c.deleteWhere(c.compileFilter(msg.filter), record);
     }
     this.applied = seq;
     this.progressAt = Date.now();

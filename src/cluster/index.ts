@@ -2,3 +2,4 @@
 // is set, and the start-up error main.ts reports. Nothing below the root imports this folder.
 export { ClusterNode, type ClusterNodeOptions } from './node.js';
 export { ClusterStartError } from './connection.js';
+export { seedFromSnapshot } from './seed.js';

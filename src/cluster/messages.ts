@@ -3,7 +3,11 @@
 import { z } from 'zod';
 import type { ChunkingSpec, DocumentInput } from '../domain/types.js';
 
-export type LogMessage = { op: 'upsert'; documents: DocumentInput[]; chunking?: ChunkingSpec } | { op: 'delete'; ids: string[] };
+export type LogMessage =
+  | { op: 'upsert'; documents: DocumentInput[]; chunking?: ChunkingSpec }
+  | { op: 'delete'; ids: string[] }
+  // The filter as the client sent it (validated before publishing); each replica compiles it.
+  | { op: 'delete_where'; filter: unknown };
 
 const metadata = z.record(z.string(), z.unknown());
 const chunking = z.object({ strategy: z.enum(['none', 'fixed', 'sentence']), unit: z.enum(['chars', 'tokens']), max: z.number(), overlap: z.number() });
@@ -14,6 +18,7 @@ const message = z.discriminatedUnion('op', [
     chunking: chunking.optional(),
   }),
   z.object({ op: z.literal('delete'), ids: z.array(z.string()) }),
+  z.object({ op: z.literal('delete_where'), filter: z.unknown() }),
 ]);
 
 const encoder = new TextEncoder();

@@ -18,7 +18,13 @@ import type { Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { Applier } from './applier.js';
 import { connectNats, reason } from './connection.js';
+import { nodeIdOf } from './liveness.js';
 import { encodeMessage, splitUpsert } from './messages.js';
+import { shardOf } from './placement.js';
+import type { ReadHandler } from './reads.js';
+import { ShardReads } from './reads.js';
+import type { SnapshotMeta } from './snapshot-store.js';
+import { SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
 
 export const CATALOG_BUCKET = 'quiver-catalog';
 /** How long a write retries its publish (same message id, so stored once) through a leader election. */
@@ -28,19 +34,34 @@ const PUBLISH_TIMEOUT_MS = 5_000;
 const LAG_REFRESH_MS = 1_000;
 /** Room left in a message for its headers (the message id) under the server's max_payload. */
 const HEADER_ROOM = 1024;
+/** How long the api node waits for a shard's answer to a read (plus QUIVER_CLUSTER_MIN_SEQ_WAIT_MS with min_seq). */
+const READ_TIMEOUT_MS = 15_000;
 
 /** A collection as the catalog holds it: how to create it, and its stream. */
 interface CatalogValue {
   input: CreateCollectionInput;
   stream: string;
+  /** Unsharded: the one subject; sharded: quiver.c.<name>.<suffix>.*.w (one subject per shard). */
   subject: string;
+  /** Absent: 1 (unsharded). */
+  shards?: number;
 }
+
+const shardsOf = (v: CatalogValue) => v.shards ?? 1;
+/** The random part of the collection's stream and subject names, chosen at creation. */
+const suffixOf = (name: string, v: CatalogValue) => v.stream.slice(`QUIVER_C_${name}_`.length);
+const writeSubject = (name: string, v: CatalogValue, shard: number) => (shardsOf(v) > 1 ? `quiver.c.${name}.${suffixOf(name, v)}.s${shard}.w` : v.subject);
+const readSubject = (name: string, v: CatalogValue, shard: number) => `quiver.q.${name}.${suffixOf(name, v)}.s${shard}`;
 
 export interface ClusterNodeOptions {
   config: ClusterConfig;
   collections: CollectionRegistry;
   store: Store;
   log: Logger;
+  /** The node id (<data dir>/node-id) and snapshots' working folder live here. */
+  dataDir: string;
+  /** Writes an online backup folder inside `root` (ops/backup.ts): what a snapshot uploads. */
+  backup: (root: string) => Promise<{ path: string }>;
 }
 
 export class ClusterNode {
@@ -49,12 +70,18 @@ export class ClusterNode {
   private js: JetStreamClient | undefined;
   private kv: KV | undefined;
   private readonly entries = new Map<string, CatalogValue>();
-  private readonly appliers = new Map<string, Applier>();
+  /** Per collection, one applier per shard this node holds (one in all for an unsharded collection). */
+  private readonly appliers = new Map<string, Applier[]>();
+  private reads: ShardReads | undefined;
+  private readHandler: ReadHandler | undefined;
   /** Catalog changes (from the watch and from this node's own creates) one at a time. */
   private readonly catalogLock = new FifoLock();
   private watchStop: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  private keeper: SnapshotKeeper | undefined;
+  /** Per collection this node applies: the first sequence its stream still holds (below it was purged). */
+  private readonly streamFirst = new Map<string, number>();
 
   constructor(private readonly opts: ClusterNodeOptions) {}
 
@@ -66,6 +93,25 @@ export class ClusterNode {
     return this.role !== 'api';
   }
 
+  /** Replica roles: what a read request of a shard held here is answered with (set before start). */
+  serveReads(handler: ReadHandler): void {
+    this.readHandler = handler;
+  }
+
+  private holds(shard: number): boolean {
+    const held = this.opts.config.shards;
+    return held === 'all' || held.includes(shard);
+  }
+
+  private allAppliers(): Applier[] {
+    return [...this.appliers.values()].flat();
+  }
+
+  private async stopAppliers(name: string): Promise<void> {
+    this.reads?.unserve(`quiver.q.${name}.`);
+    await Promise.all((this.appliers.get(name) ?? []).map((a) => a.stop()));
+    this.appliers.delete(name);
+  }
   /** Connects, opens the catalog and applies it as it is now; replica roles start applying the streams. */
   async start(): Promise<void> {
     const { config, log } = this.opts;
@@ -73,6 +119,7 @@ export class ClusterNode {
     this.nc = nc;
     this.jsm = jsm;
     this.js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
+    this.reads = new ShardReads(nc, log);
     this.kv = await new Kvm(nc).create(CATALOG_BUCKET, { replicas: config.replicas, history: 1 });
     const status = await this.kv.status();
     const initial = status.values === 0 ? 0 : (await jsm.streams.info(status.streamInfo.config.name)).state.last_seq;
@@ -84,22 +131,55 @@ export class ClusterNode {
     void (async () => {
       for await (const e of watch) {
         await this.catalogLock.run(() => this.applyEntry(e)).catch((err: unknown) => log.error({ err, collection: e.key }, 'applying a catalog change failed'));
-        if (e.revision >= initial) caughtUp();
+        // delta: messages still pending in the watch. The last revision may itself be gone (a
+        // delete marker compacted away), so the revision alone could leave the start waiting.
+        if (e.revision >= initial || e.delta === 0) caughtUp();
       }
     })();
     await initialized;
+    await this.catalogLock.run(() => this.dropUncatalogued());
     this.timer = setInterval(() => void this.refreshLag(), LAG_REFRESH_MS);
     this.timer.unref();
+    this.keeper = await SnapshotKeeper.start({
+      nc,
+      jsm,
+      config,
+      nodeId: nodeIdOf(this.opts.dataDir, config.nodeId),
+      dataDir: this.opts.dataDir,
+      log,
+      // Per stream: a sharded collection's appliers each hold their shard's position; the lowest
+      // is what this node still needs of the stream (the purge must keep everything above it).
+      positions: () =>
+        [...this.appliers.values()].map((as) => ({
+          collection: as[0]!.collection.name,
+          stream: as[0]!.stream,
+          applied: Math.min(...as.map((a) => a.applied)),
+          sharded: (this.entries.get(as[0]!.collection.name)?.shards ?? 1) > 1,
+        })),
+      backup: this.applies ? this.opts.backup : undefined,
+    });
     this.started = true;
     log.info({ role: this.role, collections: [...this.entries.keys()] }, 'cluster catalog loaded');
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.keeper?.stop();
     this.watchStop?.();
-    await Promise.all([...this.appliers.values()].map((a) => a.stop()));
-    this.appliers.clear();
+    await Promise.all([...this.appliers.keys()].map((name) => this.stopAppliers(name)));
     await this.nc?.close().catch(() => undefined);
+  }
+
+  /**
+   * A collection here that the catalog does not have was deleted in the cluster while this node was
+   * away (or came with a snapshot taken before the delete): it is dropped, not served.
+   */
+  private async dropUncatalogued(): Promise<void> {
+    for (const c of this.opts.collections.list()) {
+      if (this.entries.has(c.name)) continue;
+      this.opts.log.info({ collection: c.name }, 'collection is not in the cluster catalog (deleted meanwhile); dropping the local copy');
+      await this.opts.collections.delete(c.name, true);
+    }
   }
 
   /** A catalog entry from the watch: the collection is made to exist (or not) here, and applied on replica roles. */
@@ -108,8 +188,7 @@ export class ClusterNode {
     const name = e.key;
     if (e.operation !== 'PUT') {
       this.entries.delete(name);
-      await this.appliers.get(name)?.stop();
-      this.appliers.delete(name);
+      await this.stopAppliers(name);
       if (collections.find(name)) await collections.delete(name, true);
       return;
     }
@@ -121,23 +200,52 @@ export class ClusterNode {
     const position = c && store.applied.get(c.info.id);
     if (c && position && position.stream !== value.stream) {
       log.info({ collection: name, old: position.stream, stream: value.stream }, 'collection was created again in the cluster; replacing the local one');
-      await this.appliers.get(name)?.stop();
-      this.appliers.delete(name);
+      await this.stopAppliers(name);
       await collections.delete(name, true);
       c = undefined;
     }
     c ??= await collections.create(value.input, true);
     if (this.applies && !this.appliers.has(name)) {
-      const applier = new Applier(c, value.stream, this.js!, store, log);
-      this.appliers.set(name, applier);
-      await this.noteStreamLast(applier);
-      applier.start();
+      const shards = shardsOf(value);
+      const appliers: Applier[] = [];
+      this.appliers.set(name, appliers);
+      for (let k = 0; k < shards; k++) {
+        if (!this.holds(k)) continue;
+        const applier = new Applier(c, value.stream, this.js!, store, log, shards > 1 ? { index: k, subject: writeSubject(name, value, k) } : undefined);
+        appliers.push(applier);
+        await this.noteStreamLast(applier);
+        applier.start();
+        this.serveOnceCaughtUp(name, value, k, applier);
+      }
+    }
+  }
+
+  /** A replica answers a shard's reads once it applied what the log held when it started (as /readyz). */
+  private serveOnceCaughtUp(name: string, value: CatalogValue, shard: number, applier: Applier): void {
+    const handler = this.readHandler;
+    if (!handler) return;
+    void applier.until(applier.startLast ?? 0, 2 ** 31 - 1).then(() => {
+      if (!this.appliers.get(name)?.includes(applier)) return; // stopped meanwhile
+      this.reads!.serve(readSubject(name, value, shard), name, shard, handler, (seq) => this.waitShard(applier, seq));
+    });
+  }
+
+  /** The last sequence of the applier's shard in the stream (of the stream when unsharded); 0 when it holds none. */
+  private async lastOf(a: Applier): Promise<number> {
+    if (!a.shard) return (await this.jsm!.streams.info(a.stream)).state.last_seq;
+    try {
+      return (await this.jsm!.streams.getMessage(a.stream, { last_by_subj: a.shard.subject }))?.seq ?? 0;
+    } catch (err) {
+      if (/no message found/i.test(reason(err))) return 0;
+      throw err;
     }
   }
 
   private async noteStreamLast(a: Applier): Promise<void> {
     try {
-      a.noteLast((await this.jsm!.streams.info(a.stream)).state.last_seq);
+      const { state } = await this.jsm!.streams.info(a.stream);
+      a.noteLast(a.shard ? await this.lastOf(a) : state.last_seq);
+      this.streamFirst.set(a.collection.name, state.first_seq);
     } catch {
       // NATS away: the lag keeps its last known value
     }
@@ -145,7 +253,7 @@ export class ClusterNode {
 
   private async refreshLag(): Promise<void> {
     await Promise.all(
-      [...this.appliers.values()].map(async (a) => {
+      this.allAppliers().map(async (a) => {
         await this.noteStreamLast(a);
         a.checkStalled();
       }),
@@ -160,7 +268,7 @@ export class ClusterNode {
     return err instanceof QuiverError ? err : createError('CLUSTER_UNAVAILABLE', { reason: reason(err) });
   }
 
-  async createCollection(input: CreateCollectionInput): Promise<Collection> {
+  async createCollection(input: CreateCollectionInput, opts: { shards?: number } = {}): Promise<Collection> {
     this.ensureStarted();
     return this.catalogLock.run(async () => {
       const { collections, config } = this.opts;
@@ -171,10 +279,13 @@ export class ClusterNode {
       // Created here first: the same checks as standalone (model, dimension) and their 4xx.
       const c = await collections.create(input, true);
       const suffix = crypto.randomBytes(4).toString('hex');
+      const shards = opts.shards ?? 1;
       const value: CatalogValue = {
         input: { ...input, dimension: c.info.dimension },
         stream: `QUIVER_C_${input.name}_${suffix}`,
-        subject: `quiver.c.${input.name}.${suffix}.w`,
+        // One stream either way: its sequences order every shard's writes (min_seq stays one number).
+        subject: shards > 1 ? `quiver.c.${input.name}.${suffix}.*.w` : `quiver.c.${input.name}.${suffix}.w`,
+        ...(shards > 1 ? { shards } : {}),
       };
       try {
         await this.jsm!.streams.add({
@@ -209,8 +320,7 @@ export class ClusterNode {
     // Gone from this node before the answer; the other nodes follow the catalog.
     await this.catalogLock.run(async () => {
       this.entries.delete(name);
-      await this.appliers.get(name)?.stop();
-      this.appliers.delete(name);
+      await this.stopAppliers(name);
       if (this.opts.collections.find(name)) await this.opts.collections.delete(name, true);
     });
     await this.jsm!.streams.delete(value.stream).catch((err: unknown) => this.opts.log.warn({ err: reason(err), stream: value.stream }, 'could not delete the stream of a deleted collection'));
@@ -220,17 +330,58 @@ export class ClusterNode {
     this.ensureStarted();
     const value = this.entryOf(c.name);
     const max = (this.nc!.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
-    const parts = splitUpsert(documents, chunking, max);
-    if (parts.some((p) => p.length > max)) throw createError('PAYLOAD_TOO_LARGE', { limit: max });
+    // Sharded: one message (or more, when large) per shard, on the shard's subject; atomic per shard.
+    const parts = [...this.byShard(value, documents, (d) => d.id)].flatMap(([k, docs]) => splitUpsert(docs, chunking, max).map((data) => ({ k, data })));
+    if (parts.some((p) => p.data.length > max)) throw createError('PAYLOAD_TOO_LARGE', { limit: max });
     let seq = 0;
-    for (const p of parts) seq = await this.publish(value, p);
+    for (const p of parts) seq = Math.max(seq, await this.publish(value, writeSubject(c.name, value, p.k), p.data));
     return { stream: value.stream, seq };
   }
 
   async publishDelete(c: Collection, ids: string[]): Promise<{ stream: string; seq: number }> {
     this.ensureStarted();
     const value = this.entryOf(c.name);
-    return { stream: value.stream, seq: await this.publish(value, encodeMessage({ op: 'delete', ids })) };
+    let seq = 0;
+    for (const [k, part] of this.byShard(value, ids, (id) => id)) seq = Math.max(seq, await this.publish(value, writeSubject(c.name, value, k), encodeMessage({ op: 'delete', ids: part })));
+    return { stream: value.stream, seq };
+  }
+
+  /** Items grouped by the shard of their document id, in shard order. */
+  private byShard<T>(value: CatalogValue, items: T[], id: (item: T) => string): Map<number, T[]> {
+    const out = new Map<number, T[]>();
+    for (const item of items) {
+      const k = shardOf(id(item), shardsOf(value));
+      out.set(k, [...(out.get(k) ?? []), item]);
+    }
+    return new Map([...out].sort((a, b) => a[0] - b[0]));
+  }
+
+  /** How many shards a collection has (1: unsharded). */
+  shardCount(collection: string): number {
+    return shardsOf(this.entryOf(collection));
+  }
+
+  shardOf(collection: string, id: string): number {
+    return shardOf(id, this.shardCount(collection));
+  }
+
+  /** A read request to one replica of a shard (docs/cluster.md, "Read path"): its answer, its error, or 503 SHARD_UNAVAILABLE. */
+  async ask(collection: string, shard: number, body: unknown, minSeq?: number): Promise<unknown> {
+    this.ensureStarted();
+    const value = this.entryOf(collection);
+    const timeout = READ_TIMEOUT_MS + (minSeq === undefined ? 0 : this.opts.config.minSeqWaitMs);
+    return this.reads!.ask(readSubject(collection, value, shard), collection, shard, body, minSeq, timeout);
+  }
+
+  /** Publishes a delete-by-filter, already validated (compiled) by the caller; each replica applies it to what it holds at that point of the log. */
+  async publishDeleteWhere(c: Collection, filter: unknown): Promise<{ stream: string; seq: number }> {
+    this.ensureStarted();
+    const value = this.entryOf(c.name);
+    // A filter may select documents on every shard: one message per shard subject.
+    const data = encodeMessage({ op: 'delete_where', filter });
+    let seq = 0;
+    for (let k = 0; k < shardsOf(value); k++) seq = Math.max(seq, await this.publish(value, writeSubject(c.name, value, k), data));
+    return { stream: value.stream, seq };
   }
 
   private entryOf(name: string): CatalogValue {
@@ -240,12 +391,12 @@ export class ClusterNode {
   }
 
   /** Publishes until acknowledged or the deadline; the message id makes a retry after a lost ack a duplicate JetStream drops. */
-  private async publish(value: CatalogValue, data: Uint8Array): Promise<number> {
+  private async publish(value: CatalogValue, subject: string, data: Uint8Array): Promise<number> {
     const msgID = crypto.randomUUID();
     const deadline = Date.now() + PUBLISH_DEADLINE_MS;
     for (;;) {
       try {
-        const ack = await this.js!.publish(value.subject, data, { msgID, expect: { streamName: value.stream }, timeout: PUBLISH_TIMEOUT_MS });
+        const ack = await this.js!.publish(subject, data, { msgID, expect: { streamName: value.stream }, timeout: PUBLISH_TIMEOUT_MS });
         return ack.seq;
       } catch (err) {
         if (Date.now() > deadline) throw createError('CLUSTER_UNAVAILABLE', { reason: reason(err) });
@@ -258,22 +409,36 @@ export class ClusterNode {
     const ms = this.opts.config.minSeqWaitMs;
     const deadline = Date.now() + ms;
     // The collection may not have reached this node's catalog yet.
-    let applier = this.appliers.get(collection);
-    while (!applier && Date.now() < deadline) {
+    let appliers = this.appliers.get(collection);
+    while (!appliers && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      applier = this.appliers.get(collection);
+      appliers = this.appliers.get(collection);
     }
-    if (!applier) {
+    if (!appliers) {
       if (!this.applies) throw createError('CLUSTER_UNSUPPORTED', { what: 'min_seq on an api-role node' });
       throw createError('COLLECTION_NOT_FOUND', { name: collection });
     }
-    await applier.until(seq, Math.max(0, deadline - Date.now()));
-    if (applier.applied < seq) throw createError('NOT_YET_APPLIED', { collection, wanted: seq, applied: applier.applied, ms });
+    for (const a of appliers) await this.waitShard(a, seq, deadline);
+  }
+
+  /**
+   * min_seq for one applier. A shard's applier sees only its shard's messages, so it waits for
+   * min(seq, the shard's last sequence): exact, because sequences are the one stream's.
+   */
+  private async waitShard(a: Applier, seq: number, deadline = Date.now() + this.opts.config.minSeqWaitMs): Promise<void> {
+    let wanted = seq;
+    if (a.shard && a.applied < seq) wanted = Math.min(seq, await this.lastOf(a).catch(() => seq));
+    await a.until(wanted, Math.max(0, deadline - Date.now()));
+    if (a.applied < wanted) {
+      const collection = a.shard ? `${a.collection.name} (shard ${a.shard.index})` : a.collection.name;
+      throw createError('NOT_YET_APPLIED', { collection, wanted, applied: a.applied, ms: this.opts.config.minSeqWaitMs });
+    }
   }
 
   notReadyReason(): string | undefined {
     if (!this.started) return 'joining the cluster';
-    for (const a of this.appliers.values()) {
+    for (const a of this.allAppliers()) {
+      if (a.gap) return `${a.gap}: restart it to re-seed from the current snapshot`;
       if (a.startLast === undefined || a.applied < a.startLast) return `collection "${a.collection.name}": catching up (applied ${a.applied} of ${a.startLast ?? '?'})`;
       if (a.last - a.applied > this.opts.config.maxLag) return `collection "${a.collection.name}": ${a.last - a.applied} messages behind (QUIVER_CLUSTER_MAX_LAG ${this.opts.config.maxLag})`;
     }
@@ -281,6 +446,21 @@ export class ClusterNode {
   }
 
   lag(): { collection: string; applied: number; last: number }[] {
-    return [...this.appliers.values()].map((a) => ({ collection: a.collection.name, applied: a.applied, last: a.last }));
+    // A shard's applier is named "<collection>/s<k>": its sequences are its shard's.
+    return this.allAppliers().map((a) => ({ collection: a.shard ? `${a.collection.name}/s${a.shard.index}` : a.collection.name, applied: a.applied, last: a.last }));
+  }
+
+  /** Takes a snapshot on this node now (POST /v1/admin/cluster/snapshot). */
+  async snapshot(): Promise<SnapshotMeta> {
+    this.ensureStarted();
+    if (!this.applies) throw createError('CLUSTER_UNSUPPORTED', { what: 'a snapshot on an api-role node (it holds no documents; send it to a replica)' });
+    return this.keeper!.take().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
+  }
+
+  /** The current snapshot and, per collection, the first sequence its stream still holds. */
+  snapshotStatus(): SnapshotStatus & { streamFirst: { collection: string; first: number }[] } {
+    return { current: this.keeper?.status().current, streamFirst: [...this.streamFirst].filter(([name]) => this.appliers.has(name)).map(([collection, first]) => ({ collection, first })) };
   }
 }

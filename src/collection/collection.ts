@@ -25,7 +25,7 @@ import type { Embedder, Embedders, RetryOptions } from '../embedding/index.js';
 import { EmbedError, embedImagesThroughCache, embedThroughCache } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import type { IndexStats, SearchPlan, VectorIndex } from '../index/index.js';
-import type { AnalysisDocument, CompiledFilter, DocumentVectors, Store } from '../storage/index.js';
+import type { AnalysisDocument, CompiledFilter, DocumentVectors, KeywordStats, Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import type { ReducedIndex, Reducer } from './reduce.js';
 import { projectVector } from './reduce.js';
@@ -444,9 +444,13 @@ export class Collection {
     if (end === 'gone') throw notFound();
   }
 
-  /** Deletes every document the filter selects (undefined: all), in the next group commit; returns how many. */
-  async deleteWhere(filter: CompiledFilter | undefined): Promise<number> {
-    checkFromLog(this.deps.logOnly, false, 'deleting documents');
+  /**
+   * Deletes every document the filter selects (undefined: all), in the next group commit; returns
+   * how many. A replica applying a delete-by-filter from the log passes `record` (run in the same
+   * transaction); the filter then selects what this replica holds at that point of the log.
+   */
+  async deleteWhere(filter: CompiledFilter | undefined, record?: () => void): Promise<number> {
+    checkFromLog(this.deps.logOnly, record !== undefined, 'deleting documents');
     let n = 0;
     await this.groups.submit({
       // Its size is not known before it runs; it counts as one request.
@@ -456,6 +460,7 @@ export class Collection {
         // cannot change between the choice and the delete.
         const docs = this.deps.store.documents;
         const { deleted, changes } = docs.delete(this.info.id, docs.idsWhere(this.info.id, filter));
+        record?.();
         n = deleted;
         return changes;
       },
@@ -476,8 +481,13 @@ export class Collection {
   }
 
   /** BM25 over chunk text, best first. */
-  keyword(text: string, filter: CompiledFilter | undefined, limit: number): Neighbor[] {
-    return this.deps.store.documents.keyword(this.info.id, text, filter, limit);
+  keyword(text: string, filter: CompiledFilter | undefined, limit: number, stats?: KeywordStats): Neighbor[] {
+    return this.deps.store.documents.keyword(this.info.id, text, filter, limit, stats);
+  }
+
+  /** This collection's keyword statistics for a query (a shard's part of the whole collection's). */
+  keywordStats(text: string): KeywordStats {
+    return this.deps.store.documents.keywordStats(this.info.id, text);
   }
 
   /** Chunks joined with their documents, for ranked labels. */

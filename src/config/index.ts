@@ -99,6 +99,12 @@ const envSchema = z.object({
   QUIVER_CLUSTER_REPLICAS: int(1, 5).default(3),
   QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: int(0, 600_000).default(10_000),
   QUIVER_CLUSTER_MAX_LAG: int(0, 1_000_000_000).default(10_000),
+  QUIVER_CLUSTER_SHARDS: z
+    .string()
+    .regex(/^(all|\d{1,2}(,\d{1,2})*)$/, 'expected "all" or shard numbers separated by commas, such as 0,1')
+    .default('all'),
+  QUIVER_NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, "_" or "-"').optional(),
+  QUIVER_CLUSTER_SNAPSHOT_EVERY: int(0, 1_000_000_000).default(100_000),
 });
 
 export interface Config {
@@ -194,6 +200,12 @@ export interface ClusterConfig {
   minSeqWaitMs: number;
   /** Messages a replica may be behind its streams and still answer /readyz 200. */
   maxLag: number;
+  /** The shards of every collection a replica holds (an unsharded collection is shard 0). */
+  shards: 'all' | number[];
+  /** This node's id in quiver-nodes; undefined: the one kept in <data dir>/node-id (made at first start). */
+  nodeId?: string;
+  /** Applied messages past the current snapshot after which the designated replica takes a new one; 0: only on demand. */
+  snapshotEvery: number;
 }
 
 export type Role = 'admin' | 'write' | 'read';
@@ -295,6 +307,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           replicas: e.QUIVER_CLUSTER_REPLICAS,
           minSeqWaitMs: e.QUIVER_CLUSTER_MIN_SEQ_WAIT_MS,
           maxLag: e.QUIVER_CLUSTER_MAX_LAG,
+          shards: e.QUIVER_CLUSTER_SHARDS === 'all' ? 'all' : [...new Set(e.QUIVER_CLUSTER_SHARDS.split(',').map(Number))],
+          nodeId: e.QUIVER_NODE_ID,
+          snapshotEvery: e.QUIVER_CLUSTER_SNAPSHOT_EVERY,
         }
       : undefined,
   };

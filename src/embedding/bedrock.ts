@@ -7,6 +7,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ImageData, Modality } from '../domain/types.js';
 import type { Embedder, RetryOptions } from './embedder.js';
 import { EmbedError, vectorsOrFirstFailure, withRetry } from './embedder.js';
+import { awsHttpOptions } from '../util/aws-http.js';
 import { Semaphore } from '../util/semaphore.js';
 
 export const TITAN_IMAGE_MODEL = 'amazon.titan-embed-image-v1';
@@ -97,15 +98,8 @@ export class BedrockEmbedder implements Embedder {
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       // Retries are ours (with the classification above), so the SDK makes one attempt.
       maxAttempts: 1,
-      // HTTP/1.1 keep-alive: InvokeModel needs no HTTP/2, and this works with any endpoint.
-      requestHandler: new NodeHttpHandler({
-        httpAgent: { keepAlive: true, maxSockets: opts.concurrency },
-        httpsAgent: { keepAlive: true, maxSockets: opts.concurrency },
-        // A call that hangs would hold a job forever: after this it fails as a TimeoutError,
-        // which is retried. Without throwOnRequestTimeout the handler only logs and keeps waiting.
-        requestTimeout: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
-        throwOnRequestTimeout: true,
-      }),
+      // A call that hangs would hold a job forever: after the timeout it fails as a TimeoutError, which is retried.
+      requestHandler: new NodeHttpHandler(awsHttpOptions({ concurrency: opts.concurrency, timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS })),
     });
   }
 

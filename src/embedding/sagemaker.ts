@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { Embedder, RetryOptions } from './embedder.js';
 import { EmbedError, settleInBatches, vectorsOrFirstFailure, withRetry } from './embedder.js';
+import { awsHttpOptions } from '../util/aws-http.js';
 import { Semaphore } from '../util/semaphore.js';
 
 export const SAGEMAKER_PRESETS = ['tei', 'huggingface', 'jumpstart', 'object2vec'] as const;
@@ -341,13 +342,7 @@ export class SageMakerEmbedder implements Embedder {
       ...(opts.serviceUrl ? { endpoint: opts.serviceUrl } : {}),
       // Retries are ours (with the classification above), so the SDK makes one attempt.
       maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({
-        httpAgent: { keepAlive: true, maxSockets: opts.concurrency },
-        httpsAgent: { keepAlive: true, maxSockets: opts.concurrency },
-        // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
-        requestTimeout: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
-        throwOnRequestTimeout: true,
-      }),
+      requestHandler: new NodeHttpHandler(awsHttpOptions({ concurrency: opts.concurrency, timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS })),
     });
     return new SageMakerEmbedder(opts, client, InvokeEndpointCommand);
   }

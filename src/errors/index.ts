@@ -118,7 +118,13 @@ const catalogue = {
     message: (a: { collection: string; wanted: number; applied: number; ms: number }) =>
       `min_seq: this node has applied collection "${a.collection}" up to sequence ${a.applied}, not yet ${a.wanted}, after waiting ${a.ms} ms; retry, or read from another replica`,
   },
+  SHARD_UNAVAILABLE: {
+    status: 503,
+    message: (a: { collection: string; shard: number; reason: string }) =>
+      `no replica of shard ${a.shard} of collection "${a.collection}" answered the read: ${a.reason}; start a replica holding that shard (QUIVER_CLUSTER_SHARDS) or retry`,
+  },
   CLUSTER_UNSUPPORTED: { status: 501, message: (a: { what: string }) => `${a.what} is not available in cluster mode yet (docs/cluster.md lists what is)` },
+  NOT_CLUSTER_MODE: { status: 409, message: (a: { what: string }) => `${a.what} exists only in cluster mode (QUIVER_NATS_URL); this server is standalone` },
   NOT_READY: { status: 503, message: (a: { reason: string }) => `not ready: ${a.reason}` },
   // 503, not 501: the route is there and works once the operator gives Bedrock a region and
   // credentials (no new release); until then this server cannot answer, as with NOT_READY.

@@ -7,6 +7,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@a
 import type { ContentBlock, ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { QuiverError, createError } from '../errors/index.js';
+import { awsHttpOptions } from '../util/aws-http.js';
 
 /** A part of the user's turn: plain text, or a document the model reads as material (never as instructions). */
 export type UserPart = { text: string } | { document: { name: string; text: string } };
@@ -44,7 +45,11 @@ export interface Generator {
 export interface ConverseOptions {
   region?: string;
   endpoint?: string;
+  /** How long a call may wait for its response to begin (default 120 s: a long answer that is not streamed comes whole). */
+  timeoutMs?: number;
 }
+
+const REQUEST_TIMEOUT_MS = 120_000;
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 
@@ -86,8 +91,8 @@ export class ConverseGenerator implements Generator {
     this.client = new BedrockRuntimeClient({
       ...(opts.region ? { region: opts.region } : {}),
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      // HTTP/1.1 keep-alive, as the embedder: ConverseStream's event stream needs no HTTP/2.
-      requestHandler: new NodeHttpHandler({ httpAgent: { keepAlive: true }, httpsAgent: { keepAlive: true } }),
+      // A model that never starts answering would hold the request (and a Bedrock socket) for good.
+      requestHandler: new NodeHttpHandler(awsHttpOptions({ timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS })),
     });
   }
 

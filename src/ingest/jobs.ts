@@ -37,6 +37,18 @@ export interface JobRunnerOptions {
   batch: number;
   /** Accepted-but-unprocessed documents above which submissions answer 429. */
   maxPending: number;
+  /**
+   * Cluster mode (docs/cluster.md): a batch is published to the collection's log instead of
+   * written here. Its items count as done once the log acknowledged it, and the job's result is
+   * the position of its last batch, which a client passes back as min_seq.
+   */
+  publish?: (c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined) => Promise<LogPosition>;
+}
+
+/** Where a published batch is in the log. */
+export interface LogPosition {
+  stream: string;
+  seq: number;
 }
 
 export class JobRunner {
@@ -182,7 +194,7 @@ export class JobRunner {
 
   /** Works through the jobs of one kind, oldest first, until stopped. */
   private async run(kind: JobKind, generation: number, work: (job: Job) => Promise<void>): Promise<void> {
-    let pause = false; // after a full disk: wait for the poll or a wake, and go on waiting while it is full
+    let pause = false; // after a full disk or an unreachable cluster log: wait for the poll or a wake (and go on waiting while the disk is full)
     while (this.live(generation)) {
       const job = pause ? undefined : this.jobs.nextRunnable(kind);
       pause &&= this.opts.disk.full;
@@ -206,6 +218,13 @@ export class JobRunner {
           // A full disk passes: the job stays running and resumes at its first uncommitted document
           // once storage/disk-health.ts finds space again (tasks are computed again from the start).
           this.log.warn({ job: job.id, kind }, 'job paused: the disk holding the data dir is full');
+          pause = true;
+          continue;
+        }
+        if (err instanceof QuiverError && err.code === 'CLUSTER_UNAVAILABLE') {
+          // The cluster's log is away (no NATS quorum): the job stays running and its batch is
+          // published again at the next turn; the runner waits a poll first.
+          this.log.warn({ job: job.id, kind, err: err.message }, 'job waiting: the cluster log is unavailable');
           pause = true;
           continue;
         }
@@ -273,7 +292,8 @@ export class JobRunner {
       // Pipelining: the next batch is embedded into the cache while this one commits and updates
       // the index, so the embedding workers do not wait for it.
       const following = this.jobs.pendingItemsAfter(job.id, items[items.length - 1]!.position, size);
-      const warming = c.warm(following.map((i) => i.document as DocumentInput), job.chunking);
+      // Published batches are embedded by the cluster (workers or replicas), not here.
+      const warming = this.opts.publish ? undefined : c.warm(following.map((i) => i.document as DocumentInput), job.chunking);
       try {
         await this.runBatch(job, c, items);
       } catch (err) {
@@ -293,6 +313,7 @@ export class JobRunner {
 
   /** One batch through the collection's write door: each failure isolated to its document, item states committed with the documents. */
   private async runBatch(job: Job, c: Collection, items: JobItem[]): Promise<void> {
+    if (this.opts.publish) return this.publishBatch(job, c, items, this.opts.publish);
     const result = await c.write(
       items.map((i) => i.document as DocumentInput),
       {
@@ -312,6 +333,19 @@ export class JobRunner {
     );
     if (!result.committed) return;
     for (const o of result.outcomes) this.finished[itemState(o)]++;
+  }
+
+  /**
+   * One batch to the cluster's log. The items were checked when the job was accepted, so each is
+   * done once the log has it. A crash between the ack and the item states publishes the batch
+   * again on resume: applying an upsert twice leaves the same documents (docs/cluster.md).
+   */
+  private async publishBatch(job: Job, c: Collection, items: JobItem[], publish: NonNullable<JobRunnerOptions['publish']>): Promise<void> {
+    const at = await publish(c, items.map((i) => i.document as DocumentInput), job.chunking ?? undefined);
+    // Cancelled while publishing: the batch is in the log (it will be applied), the job stays cancelled.
+    if (this.jobs.get(job.id)?.status !== 'running') return;
+    this.jobs.recordOutcomes(job.id, items.map((i) => ({ position: i.position, state: 'done' })), { stream: at.stream, seq: at.seq });
+    this.finished.done += items.length;
   }
 }
 

@@ -78,7 +78,8 @@ function invalid(field: string, message: string) {
 
 /**
  * Checks the request against the model, retrieves and fits the passages, and builds the
- * Converse request; refuses (ANSWER_NOT_CONFIGURED) before retrieving when Bedrock cannot be called.
+ * Converse request; refuses a bad request (400) first, then (ANSWER_NOT_CONFIGURED) before retrieving
+ * when Bedrock cannot be called.
  */
 export async function prepareAnswer(c: Collection, generator: Generator, input: AnswerInput): Promise<PreparedAnswer> {
   const limits = modelLimits(input.model);
@@ -88,6 +89,9 @@ export async function prepareAnswer(c: Collection, generator: Generator, input: 
   const fixed = estimatePromptTokens(SYSTEM_PROMPT) + estimatePromptTokens(question) + estimatePromptTokens(QUOTE_OPENING + QUOTE_CLOSING) + FRAMING_TOKENS;
   const room = limits.contextTokens - maxTokens - fixed;
   if (room <= 0) throw invalid('question', `with max_tokens ${maxTokens} it leaves no room for passages in model ${input.model}'s context of ${limits.contextTokens} tokens; shorten it or lower max_tokens`);
+  // A malformed request is the client's to fix whatever this server's set-up: its 400 comes
+  // before the 503 that says Bedrock is not configured here.
+  c.compileFilter(input.filter);
   await generator.check();
 
   const budget = Math.min(input.contextTokens ?? DEFAULT_CONTEXT_TOKENS, room);

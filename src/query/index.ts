@@ -1,6 +1,7 @@
 // The query layer's public face: search (vector, keyword, hybrid) and fusion, recommendation,
 // clustering, projection and RAG context over an open collection.
 export { search, defaultMode, toHits, vectorCandidates, resolveMode, DEFAULT_TEXT_MODE, MAX_WINDOW } from './search.js';
+export { shardedSearch, answerShardSearch, shardSearchRequest, type ShardSearchRequest, type AskShard } from './shards.js';
 export { fuse, fuseAdaptive, fuseConvex, fuseFor, DEFAULT_FUSION, DEFAULT_CONVEX_WEIGHTS, type Ranked } from './fusion.js';
 export { recommend, type RecommendInput } from './recommend.js';
 export { mmr, type MmrInput } from './mmr.js';

@@ -3,7 +3,7 @@
 // grouping of chunks by document, offset and score threshold; and turning ranked chunk labels
 // into hits. Recommendation and RAG context build on it.
 import type { Collection } from '../collection/index.js';
-import type { GroupBy, Hit, IncludeField, Neighbor, Plan, SearchMode, SearchQuery, SearchResult } from '../domain/types.js';
+import type { ChunkHit, GroupBy, Hit, IncludeField, Neighbor, Plan, SearchMode, SearchQuery, SearchResult } from '../domain/types.js';
 import { EmbedError } from '../embedding/index.js';
 import { createError } from '../errors/index.js';
 import type { CompiledFilter } from '../storage/index.js';
@@ -14,7 +14,7 @@ import { mmrSelect } from './mmr-select.js';
 /** For collections with a model: hybrid is at least keyword on the judged sets and, unlike keyword, finds paraphrases (see fusion.ts). */
 export const DEFAULT_TEXT_MODE: SearchMode = 'hybrid';
 /** How deep each ranking goes before fusion: fusion needs more than the k it returns. */
-const FUSION_DEPTH = 100;
+export const FUSION_DEPTH = 100;
 /** The largest window (offset + k) a query may ask for. */
 export const MAX_WINDOW = 10_000;
 
@@ -36,7 +36,8 @@ export async function vectorCandidates(
   return out.neighbors;
 }
 
-async function embedQuery(c: Collection, q: SearchQuery, needed: boolean): Promise<{ query: Float32Array | null; warning?: string }> {
+/** The query's vector: given, or embedded from its image or text (null, with a warning, when the text has nothing to embed and a vector is not needed). */
+export async function queryVector(c: Collection, q: SearchQuery, needed: boolean): Promise<{ query: Float32Array | null; warning?: string }> {
   if (q.vector) return { query: c.checkVector(q.vector, 'vector') };
   if (q.image !== undefined) return { query: await embedImageQuery(c, q.image) };
   const embedder = await c.embedder();
@@ -63,7 +64,7 @@ async function embedImageQuery(c: Collection, base64: string): Promise<Float32Ar
 async function rankChunks(c: Collection, q: SearchQuery, mode: SearchMode, depth: number, filter: CompiledFilter | undefined, plan: Plan) {
   let warning: string | undefined;
   const vectorList = async (n: number): Promise<Neighbor[]> => {
-    const e = await embedQuery(c, q, mode === 'vector' || q.vector !== undefined);
+    const e = await queryVector(c, q, mode === 'vector' || q.vector !== undefined);
     warning = e.warning;
     if (!e.query) return [];
     return vectorCandidates(c, e.query, n, { filter, ef: q.ef }, plan);
@@ -77,30 +78,53 @@ async function rankChunks(c: Collection, q: SearchQuery, mode: SearchMode, depth
   else {
     const n = Math.max(depth, FUSION_DEPTH);
     const [v, k] = [await vectorList(n), keywordList(n)];
-    ranked = fuseFor(q, v, k, c.info.metric === 'cosine');
-    components = { vector: new Map(v.map((x) => [x.label, x.score])), keyword: new Map(k.map((x) => [x.label, x.score])) };
+    ({ ranked, components } = fuseLists(q, v, k, c.info.metric === 'cosine'));
   }
   return { ranked, warning, components };
 }
 
+/**
+ * Hybrid's fusion step over the two rankings, each best first: here over one node's lists, and
+ * over the lists merged from every shard on a cluster's api node (query/shards.ts), which makes
+ * the sharded answer the single-node one.
+ */
+export function fuseLists(q: SearchQuery, vector: Neighbor[], keyword: Neighbor[], vectorIsCosine: boolean): { ranked: Ranked[]; components: Components } {
+  return {
+    ranked: fuseFor(q, vector, keyword, vectorIsCosine),
+    components: { vector: new Map(vector.map((x) => [x.label, x.score])), keyword: new Map(keyword.map((x) => [x.label, x.score])) },
+  };
+}
+
 /** Each ranking's own score per chunk label (hybrid), so a hit shows what its fused score is made of. */
-interface Components {
+export interface Components {
   vector: Map<number, number>;
   keyword: Map<number, number>;
 }
 
+export interface HitOptions {
+  include: IncludeField[];
+  groupBy: GroupBy;
+  offset: number;
+  k: number;
+  scoreThreshold?: number;
+  hybrid: boolean;
+  components?: Components;
+}
+
 /** Turns ranked labels into hits: joins rows, groups by document if asked, applies threshold and window. */
-export function toHits(
-  c: Collection,
-  ranked: Ranked[],
-  opts: { include: IncludeField[]; groupBy: GroupBy; offset: number; k: number; scoreThreshold?: number; hybrid: boolean; components?: Components },
-): { hits: Hit[]; exhausted: boolean } {
+export function toHits(c: Collection, ranked: Ranked[], opts: HitOptions): { hits: Hit[]; exhausted: boolean } {
   const rows = c.chunks(
     ranked.map((r) => r.label),
     { text: opts.include.includes('text'), metadata: opts.include.includes('metadata'), vector: opts.include.includes('vector'), image: opts.include.includes('image') },
   );
+  return windowHits(ranked, rows, opts);
+}
+
+/** toHits over rows already joined; `labels` are the hits' chunk labels, in hit order. */
+export function windowHits(ranked: Ranked[], rows: Map<number, ChunkHit>, opts: HitOptions): { hits: Hit[]; labels: number[]; exhausted: boolean } {
   const seen = new Set<string>();
   const hits: Hit[] = [];
+  const labels: number[] = [];
   let passed = 0;
   for (const r of ranked) {
     const row = rows.get(r.label);
@@ -120,14 +144,20 @@ export function toHits(
         hit.keywordScore = opts.components.keyword.get(r.label) ?? null;
       }
     }
-    if (opts.include.includes('text')) hit.text = row.text;
-    if (opts.include.includes('metadata')) hit.metadata = row.metadata;
-    if (opts.include.includes('vector') && row.vector) hit.vector = Array.from(row.vector);
-    if (opts.include.includes('image')) hit.image = row.image ? row.image.toString('base64') : null;
+    fillHit(hit, row, opts.include);
     hits.push(hit);
-    if (hits.length === opts.k) return { hits, exhausted: false };
+    labels.push(r.label);
+    if (hits.length === opts.k) return { hits, labels, exhausted: false };
   }
-  return { hits, exhausted: true };
+  return { hits, labels, exhausted: true };
+}
+
+/** The included fields of a hit, from its joined row. */
+export function fillHit(hit: Hit, row: ChunkHit, include: IncludeField[]): void {
+  if (include.includes('text')) hit.text = row.text;
+  if (include.includes('metadata')) hit.metadata = row.metadata;
+  if (include.includes('vector') && row.vector) hit.vector = Array.from(row.vector);
+  if (include.includes('image')) hit.image = row.image ? row.image.toString('base64') : null;
 }
 
 export function resolveMode(c: Collection, q: SearchQuery): SearchMode {
@@ -149,7 +179,7 @@ export function resolveMode(c: Collection, q: SearchQuery): SearchMode {
 }
 
 /** Default MMR pool: 4·k, at least 20, at most 1000. */
-const mmrCandidates = (q: SearchQuery) => Math.min(1000, Math.max(q.k, q.mmr?.candidates ?? Math.max(20, 4 * q.k)));
+export const mmrCandidates = (q: SearchQuery) => Math.min(1000, Math.max(q.k, q.mmr?.candidates ?? Math.max(20, 4 * q.k)));
 
 export async function search(c: Collection, q: SearchQuery): Promise<SearchResult> {
   if (q.mmr) {

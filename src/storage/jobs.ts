@@ -95,6 +95,7 @@ export class JobsRepo {
       insertTask: db.prepare<[string, JobKind, number, string, string]>(
         "INSERT INTO jobs (id, kind, collection_id, status, params, total, created_at) VALUES (?, ?, ?, 'queued', ?, 1, ?)",
       ),
+      setResult: db.prepare<[string, string]>('UPDATE jobs SET result = ? WHERE id = ?'),
       finishTask: db.prepare<[string, string, string]>(
         "UPDATE jobs SET status = 'done', done = 1, result = ?, finished_at = ? WHERE id = ? AND status = 'running'",
       ),
@@ -269,8 +270,13 @@ export class JobsRepo {
    * transaction that writes the batch's documents (Collection.write's `record`), so either both
    * are durable or neither is.
    */
-  recordOutcomes(jobId: string, outcomes: ItemOutcome[]): void {
+  /**
+   * Item states (and their counts) in one transaction; `result`, when given, replaces the job's
+   * result in the same one (an ingest job in cluster mode: where in the log its last batch went).
+   */
+  recordOutcomes(jobId: string, outcomes: ItemOutcome[], result?: unknown): void {
     this.db.transaction(() => {
+      if (result !== undefined) this.stmts.setResult.run(JSON.stringify(result), jobId);
       let done = 0;
       let skipped = 0;
       let failed = 0;

@@ -10,7 +10,7 @@ import { blobToVector } from './database.js';
 import type { DocumentDbRow, DocumentsRepo } from './documents.js';
 import { toDocument } from './documents.js';
 import type { SqlWhere } from './filter-sql.js';
-import type { AnalysisDocument, DocumentVectors } from './store.js';
+import type { AnalysisDocument, DocumentVectors, KeywordStats } from './store.js';
 import { queryPhrases, queryTerms } from '../text/segment.js';
 
 const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
@@ -57,11 +57,14 @@ export class SearchRepo {
    * other below 0.5, so exact matches rank first and the score keeps its meaning (the share of the
    * query's weight matched).
    */
-  keyword(collectionId: number, text: string, where: SqlWhere | undefined, limit: number): { label: number; score: number }[] {
+  keyword(collectionId: number, text: string, where: SqlWhere | undefined, limit: number, global?: KeywordStats): { label: number; score: number }[] {
     const terms = queryTerms(text);
     if (terms.length === 0) return [];
-    const stats = this.db.prepare('SELECT chunks, terms FROM collection_terms WHERE collection_id = ?').get(collectionId) as { chunks: number; terms: number } | undefined;
-    if (!stats || stats.chunks <= 0) return [];
+    const local = this.db.prepare('SELECT chunks, terms FROM collection_terms WHERE collection_id = ?').get(collectionId) as { chunks: number; terms: number } | undefined;
+    if (!local || local.chunks <= 0) return [];
+    // A shard scores with the whole collection's statistics (docs/cluster.md, "Sharding"), so
+    // its scores are those a single node holding every document would give.
+    const stats = global ?? local;
     const avgLength = stats.terms / stats.chunks || 1;
     const postings = this.db.prepare(
       `SELECT v.doc AS label, count(*) AS tf, t.terms AS length FROM chunks_fts_terms v JOIN chunk_terms t ON t.chunk_id = v.doc
@@ -71,19 +74,22 @@ export class SearchRepo {
     const b = 0.75;
     const scores = new Map<number, number>();
     let bound = 0;
-    for (const term of terms) {
+    terms.forEach((term, i) => {
       const rows = postings.all(term, collectionId) as { label: number; tf: number; length: number }[];
-      const idf = Math.log(1 + (stats.chunks - rows.length + 0.5) / (rows.length + 0.5));
+      const df = global ? (global.df[i] ?? 0) : rows.length;
+      const idf = Math.log(1 + (stats.chunks - df + 0.5) / (df + 0.5));
       bound += idf * (k1 + 1);
       for (const r of rows) {
         const s = (idf * r.tf * (k1 + 1)) / (r.tf + k1 * (1 - b + (b * r.length) / avgLength));
         scores.set(r.label, (scores.get(r.label) ?? 0) + s);
       }
-    }
-    const exact = this.phraseMatches(collectionId, queryPhrases(text));
-    const phraseWeight = exact.length > 0 ? bound / exact.length : 0;
-    for (const holders of exact) for (const label of holders) scores.set(label, (scores.get(label) ?? 0) + phraseWeight);
-    bound += phraseWeight * exact.length;
+    });
+    const phrases = this.phraseMatches(collectionId, queryPhrases(text));
+    // A phrase counts when some chunk of the collection holds it: here, or on another shard.
+    const held = phrases.filter((labels, i) => (global ? (global.phrases[i] ?? 0) > 0 : labels.length > 0));
+    const phraseWeight = held.length > 0 ? bound / held.length : 0;
+    for (const holders of held) for (const label of holders) scores.set(label, (scores.get(label) ?? 0) + phraseWeight);
+    bound += phraseWeight * held.length;
     let ranked = [...scores].map(([label, score]) => ({ label, score: score / bound })).sort((x, y) => y.score - x.score || x.label - y.label);
     if (where) {
       const passing = new Set<number>();
@@ -99,16 +105,29 @@ export class SearchRepo {
     return ranked.slice(0, limit);
   }
 
-  /**
-   * For each phrase (a term sequence) that some chunk of the collection holds, the labels of those
-   * chunks (FTS5 phrase queries over the normalised terms; phrases held nowhere are left out).
-   */
+  /** For each phrase (a term sequence), the labels of the collection's chunks holding it (FTS5 phrase queries over the normalised terms). */
   private phraseMatches(collectionId: number, phrases: string[][]): number[][] {
     const stmt = this.db
       .prepare('SELECT f.rowid FROM chunks_fts f JOIN chunk_terms t ON t.chunk_id = f.rowid WHERE chunks_fts MATCH ? AND t.collection_id = ?')
       .pluck();
     // Terms are runs of letters, digits and marks (segment.ts): safe inside an FTS5 string.
-    return phrases.map((p) => stmt.all(`"${p.join(' ')}"`, collectionId) as number[]).filter((labels) => labels.length > 0);
+    return phrases.map((p) => stmt.all(`"${p.join(' ')}"`, collectionId) as number[]);
+  }
+
+  /**
+   * This collection's part of the statistics keyword() scores with, for the query's terms and
+   * phrases in queryTerms / queryPhrases order: summed over the shards of a sharded collection
+   * they are the whole collection's (Elasticsearch's dfs_query_then_fetch).
+   */
+  keywordStats(collectionId: number, text: string): KeywordStats {
+    const local = this.db.prepare('SELECT chunks, terms FROM collection_terms WHERE collection_id = ?').get(collectionId) as { chunks: number; terms: number } | undefined;
+    const df = this.db.prepare('SELECT count(DISTINCT v.doc) FROM chunks_fts_terms v JOIN chunk_terms t ON t.chunk_id = v.doc WHERE v.term = ? AND t.collection_id = ?').pluck();
+    return {
+      chunks: local?.chunks ?? 0,
+      terms: local?.terms ?? 0,
+      df: queryTerms(text).map((term) => df.get(term, collectionId) as number),
+      phrases: this.phraseMatches(collectionId, queryPhrases(text)).map((labels) => labels.length),
+    };
   }
 
   /** The chunks (labels and vectors) of the given documents; absent ids are absent from the map. */

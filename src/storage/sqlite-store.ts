@@ -65,7 +65,8 @@ export class SqliteStore implements Store {
       chunksByLabel: (labels, fields) => docs.chunksByLabel(labels, fields),
       labelsWhere: (c, f) => search.labelsWhere(c, where(f)),
       vectorsByLabel: (labels) => search.vectorsByLabel(labels),
-      keyword: (c, text, f, limit) => search.keyword(c, text, where(f), limit),
+      keyword: (c, text, f, limit, stats) => search.keyword(c, text, where(f), limit, stats),
+      keywordStats: (c, text) => search.keywordStats(c, text),
       documentVectors: (c, ids) => search.documentVectors(c, ids),
       analysisPks: (c, f) => search.analysisPks(c, where(f)),
       analysisDocuments: (pks, maxText) => search.analysisDocuments(pks, maxText),
@@ -136,6 +137,21 @@ export function checkDatabaseFile(file: string): string {
   const db = new Database(file, { fileMustExist: true });
   try {
     return String(db.pragma('integrity_check', { simple: true }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The cluster positions (migrations/013) a database file holds, read without opening it as the
+ * store (cluster mode checks them against the log before start). Empty if it has none yet.
+ */
+export function readAppliedPositions(file: string): { stream: string; seq: number }[] {
+  // Not readonly: a WAL left by a crash needs writing back to be read.
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_applied'").get();
+    return table ? db.prepare<[], { stream: string; seq: number }>('SELECT stream, seq FROM cluster_applied').all() : [];
   } finally {
     db.close();
   }

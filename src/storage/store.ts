@@ -126,7 +126,9 @@ export interface DocumentStore {
   labelsWhere(collectionId: number, filter: CompiledFilter): number[];
   vectorsByLabel(labels: number[]): Map<number, Float32Array>;
   /** BM25 over chunk text, best first; higher scores are better. */
-  keyword(collectionId: number, text: string, filter: CompiledFilter | undefined, limit: number): Neighbor[];
+  keyword(collectionId: number, text: string, filter: CompiledFilter | undefined, limit: number, stats?: KeywordStats): Neighbor[];
+  /** This collection's part of the keyword statistics for a query (a shard's, summed by the api node). */
+  keywordStats(collectionId: number, text: string): KeywordStats;
   /** The chunks (labels and vectors) of the given documents; absent ids are absent from the map. */
   documentVectors(collectionId: number, ids: string[]): Map<string, DocumentVectors>;
   /** pks of the documents with at least one vector that pass the filter, in pk order. */
@@ -206,7 +208,7 @@ export interface JobStore {
   /** Stores a running task's answer and marks it done; false if it was cancelled meanwhile. */
   finishTask(jobId: string, result: unknown): boolean;
   /** Call inside the transaction that writes the batch's documents. */
-  recordOutcomes(jobId: string, outcomes: ItemOutcome[]): void;
+  recordOutcomes(jobId: string, outcomes: ItemOutcome[], result?: unknown): void;
   /** The first `limit` failed documents with their messages. */
   errors(jobId: string, limit: number): { documentId: string; message: string }[];
   /** Documents accepted but not yet processed, over all unfinished jobs (for backpressure). */
@@ -233,10 +235,10 @@ export type Isolated = <T>(step: () => T) => StepResult<T>;
 
 /** Cluster mode: the last stream sequence applied per collection (migrations/013). */
 export interface AppliedSequences {
-  /** The stream and its last sequence applied to the collection; undefined when nothing was. */
-  get(collectionId: number): { stream: string; seq: number } | undefined;
-  /** Call inside the transaction that writes the message's documents. */
-  set(collectionId: number, stream: string, seq: number): void;
+  /** The stream and its last sequence applied to the collection's shard (any shard when not given); undefined when nothing was. */
+  get(collectionId: number, shard?: number): { stream: string; seq: number } | undefined;
+  /** Call inside the transaction that writes the message's documents; shard 0 when unsharded. */
+  set(collectionId: number, stream: string, seq: number, shard?: number): void;
 }
 
 export interface Store {
@@ -266,4 +268,15 @@ export interface Store {
   /** A consistent online copy of the database as one file; what it holds. */
   backupTo(file: string): Promise<BackupSummary>;
   close(): void;
+}
+
+/**
+ * BM25's statistics for one query: chunks with text, their total term count, and per query term
+ * (queryTerms order) and phrase (queryPhrases order) the chunks holding it.
+ */
+export interface KeywordStats {
+  chunks: number;
+  terms: number;
+  df: number[];
+  phrases: number[];
 }

@@ -102,11 +102,35 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const ready = await replicas[0]!.request('GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.cluster.lag).toEqual([{ collection: 'notes', applied: last, last }]);
-    const onApi = await api.request('POST', '/v1/collections/notes/query', { text: 'bread', k: 3 });
-    expect(onApi.status).toBe(501);
-    expect(onApi.body.error.message).toMatch(/api-role node/);
-    const ingest = await api.request('POST', '/v1/collections/notes/ingest', { documents: [doc(1)] });
-    expect(ingest.status).toBe(501);
+    // The api node holds no documents: it routes the query to a replica (test/cluster/shards.test.ts
+    // covers routing in depth) and refuses the reads it does not route.
+    const onApi = await api.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 });
+    expect(onApi.status, JSON.stringify(onApi.body)).toBe(200);
+    expect(onApi.body.hits.map((h: Json) => [h.id, h.score])).toEqual(answers[0]);
+    const context = await api.request('POST', '/v1/collections/notes/context', { text: 'bread' });
+    expect(context.status).toBe(501);
+    expect(context.body.error.message).toMatch(/api-role node/);
+  });
+
+  it('runs an ingest job on the api node by publishing its batches to the log; the job shows where the last one is', async () => {
+    expect((await api.request('POST', '/v1/collections', { name: 'bulk' })).status).toBe(201);
+    const documents = Array.from({ length: 250 }, (_, i) => doc(2000 + i));
+    const submitted = await api.request('POST', '/v1/collections/bulk/ingest', { documents });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+    const job = await waitFor('the ingest job to finish', async () => {
+      const j = (await api.request('GET', `/v1/jobs/${submitted.body.job.id}`)).body.job;
+      return j.status === 'done' || j.status === 'failed' ? j : undefined;
+    });
+    expect(job).toMatchObject({ status: 'done', total: 250, done: 250, failed: 0 });
+    expect(job.log.stream).toMatch(/^QUIVER_C_bulk_/);
+    for (const r of replicas) {
+      const docs = await allDocuments(r, 'bulk', job.log.seq);
+      expect(docs.map((d: Json) => d.id).sort()).toEqual(documents.map((d) => d.id).sort());
+    }
+    // A bad document is refused when the job is submitted, before anything is published.
+    const bad = await api.request('POST', '/v1/collections/bulk/ingest', { documents: [doc(1), { id: 'x', vector: [] }] });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    expect(bad.body.error.message).toMatch(/documents\.1/);
   });
 
   it('rejects bad writes with the same 4xx as standalone, before anything is published', async () => {
@@ -116,6 +140,24 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const bad = await replicas[0]!.request('GET', '/v1/collections/notes/documents?min_seq=abc');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/min_seq/);
+  });
+
+  it('deletes by filter through the log: 202 with a sequence, then gone on every replica; a bad filter is a 400 first', async () => {
+    expect((await api.request('POST', '/v1/collections', { name: 'purge' })).status).toBe(201);
+    const w = await api.request('PUT', '/v1/collections/purge/documents', { documents: Array.from({ length: 10 }, (_, i) => doc(i)) });
+    expect(w.status, JSON.stringify(w.body)).toBe(202);
+    const bad = await api.request('POST', '/v1/collections/purge/documents/delete', { filter: { i: { $near: 3 } } });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    expect(bad.body.error.message).toMatch(/^filter/);
+    const del = await api.request('POST', '/v1/collections/purge/documents/delete', { filter: { i: { $gte: 6 } } });
+    expect(del.status, JSON.stringify(del.body)).toBe(202);
+    expect(del.body.seq).toBeGreaterThan(w.body.seq);
+    // The bad filter published nothing: the delete is the next message after the write.
+    expect(del.body.seq).toBe(w.body.seq + 1);
+    for (const r of replicas) {
+      expect((await allDocuments(r, 'purge', del.body.seq)).map((d: Json) => d.id).sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
+      expect((await r.request('GET', '/v1/collections/purge')).body.collection.vector_count).toBe(6);
+    }
   });
 
   it('loses and doubles no acknowledged write when a NATS node and a replica are killed -9 mid-ingest', async () => {
@@ -201,6 +243,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     // Applied on the replica before NATS goes: a read during the outage must not need NATS.
     expect((await replicas[0]!.request('GET', `/v1/collections/notes/documents/d1000?min_seq=${before.body.seq}`)).status).toBe(200);
     await nats.killAll();
+    let jobId = '';
     try {
       const refused = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1001)] });
       expect(refused.status, JSON.stringify(refused.body)).toBe(503);
@@ -209,9 +252,19 @@ describe('cluster mode: the write path on NATS JetStream', () => {
       // Replicas answer from their own data meanwhile.
       const read = await replicas[0]!.request('GET', '/v1/collections/notes/documents/d1000');
       expect(read.status, JSON.stringify(read.body)).toBe(200);
+      // An ingest job is accepted (it is recorded on the api node) and waits for the log.
+      const submitted = await api.request('POST', '/v1/collections/notes/ingest', { documents: [doc(1002), doc(1003)] });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+      jobId = submitted.body.job.id;
     } finally {
       await nats.startAll();
     }
+    const job = await waitFor('the job accepted during the outage to finish', async () => {
+      const j = (await api.request('GET', `/v1/jobs/${jobId}`)).body.job;
+      return j.status === 'done' || j.status === 'failed' ? j : undefined;
+    });
+    expect(job).toMatchObject({ status: 'done', done: 2, failed: 0 });
+    for (const r of replicas) expect((await r.request('GET', `/v1/collections/notes/documents/d1003?min_seq=${job.log.seq}`)).status).toBe(200);
     // The client's retry of the refused write, once NATS is back.
     const after = await waitFor('a write to be acknowledged again', async () => {
       const r = await api.request('PUT', '/v1/collections/notes/documents', { documents: [doc(1001)] });

@@ -280,6 +280,11 @@ describe('without Bedrock configured', () => {
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe('ANSWER_NOT_CONFIGURED');
       expect(r.body.error.message).toMatch(/no AWS region: set QUIVER_BEDROCK_REGION or AWS_REGION/);
+      // A malformed filter is the client's error before it is the server's set-up: 400, not 503.
+      const bad = await bare.request('POST', '/v1/collections/kb/answer', { question: 'How long does pasta boil?', filter: [1] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+      expect(bad.body.error.message).toMatch(/^filter/);
       expect(fake.requests).toHaveLength(0);
     } finally {
       await bare.stop();

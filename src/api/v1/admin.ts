@@ -1,4 +1,4 @@
-// Routes for operators (admin role): online backup.
+// Routes for operators (admin role): online backup; in cluster mode, a snapshot on demand.
 import type { RequestHandler, Router } from 'express';
 import { createError } from '../../errors/index.js';
 import { parse } from '../errors.js';
@@ -11,9 +11,14 @@ const jsonIfAny: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export function adminRoutes(v1: Router, { backup, json }: RouteContext): void {
+export function adminRoutes(v1: Router, { backup, json, cluster }: RouteContext): void {
   v1.post('/admin/backup', jsonIfAny, json, async (req, res) => {
     const body = parse(s.backupBody, req.body ?? {});
     res.status(201).json({ backup: await backup(body.path) });
+  });
+  v1.post('/admin/cluster/snapshot', async (_req, res) => {
+    if (!cluster) throw createError('NOT_CLUSTER_MODE', { what: 'a cluster snapshot' });
+    const { id, node, created_at, bytes, collections } = await cluster.snapshot();
+    res.status(201).json({ snapshot: { id, node, created_at, bytes, collections } });
   });
 }

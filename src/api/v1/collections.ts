@@ -7,7 +7,8 @@ import type { RouteContext } from '../context.js';
 import { refitRefusal } from '../../query/index.js';
 import { jobView } from './jobs.js';
 import * as s from './schemas.js';
-import { collectionView, decodeCursor, documentView, encodeCursor, filterFromQueryString, param, toChunkingSpec } from './views.js';
+import { routedGet, routedPage } from './shard-reads.js';
+import { collectionView, decodeCursor, documentBody, documentView, encodeCursor, filterFromQueryString, param, toChunkingSpec } from './views.js';
 
 export function collectionRoutes(v1: Router, ctx: RouteContext): void {
   const { config, collections, runner, json, requireJson, cluster } = ctx;
@@ -30,7 +31,10 @@ export function collectionRoutes(v1: Router, ctx: RouteContext): void {
     };
     // Each replica would fit its own projection, and the refit job is local: not through the log yet.
     if (cluster && input.reduce) throw createError('CLUSTER_UNSUPPORTED', { what: 'a reduced collection' });
-    const c = cluster ? await cluster.createCollection(input) : await collections.create(input);
+    if (!cluster && body.shards !== undefined) {
+      throw createError('VALIDATION_FAILED', { issues: [{ field: 'shards', message: 'a collection is sharded in cluster mode only (QUIVER_NATS_URL); leave shards out' }] });
+    }
+    const c = cluster ? await cluster.createCollection(input, { shards: body.shards }) : await collections.create(input);
     res.status(201).json({ collection: await collectionView(c) });
   });
   v1.get('/collections', async (_req, res) => {
@@ -69,38 +73,26 @@ export function collectionRoutes(v1: Router, ctx: RouteContext): void {
     const r = await c.write(body.documents, { onError: 'reject-batch', chunking: body.chunking && toChunkingSpec(body.chunking) });
     res.json({ created: r.created, updated: r.updated, unchanged: r.unchanged, embedded: r.embedded, not_embedded: r.notEmbedded });
   });
-  v1.get('/collections/:name/documents', (req, res) => {
+  v1.get('/collections/:name/documents', async (req, res) => {
     const c = collections.get(param(req, 'name'));
     const q = parse(s.listDocumentsQuery, req.query);
-    const filter = c.compileFilter(filterFromQueryString(q.filter));
-    const page = c.page(decodeCursor(q.cursor), q.limit + 1, filter);
+    const filter = filterFromQueryString(q.filter);
+    const compiled = c.compileFilter(filter);
+    const after = decodeCursor(q.cursor);
+    const page = cluster?.role === 'api' ? await routedPage(cluster, c, after, q.limit + 1, filter, res.locals.minSeq as number | undefined) : c.page(after, q.limit + 1, compiled).map((d) => documentView(d));
     const more = page.length > q.limit;
     const docs = more ? page.slice(0, q.limit) : page;
-    res.json({ documents: docs.map((d) => documentView(d)), next_cursor: more ? encodeCursor(docs[docs.length - 1]!.id) : null });
+    res.json({ documents: docs, next_cursor: more ? encodeCursor(docs[docs.length - 1]!.id) : null });
   });
-  v1.get('/collections/:name/documents/:id', (req, res) => {
+  v1.get('/collections/:name/documents/:id', async (req, res) => {
     const c = collections.get(param(req, 'name'));
     const id = parse(s.documentId, param(req, 'id'), 'id');
     const q = parse(s.getDocumentQuery, req.query);
-    const d = c.get(id);
-    if (!d) throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
-    const image = q.include.includes('image') ? (d.imageSha256 === null ? null : (c.image(d.imageSha256) ?? null)) : undefined;
-    const view = documentView(d, q.include.includes('vector') ? c.vectorOf(d) : undefined, image);
-    if (!q.include.includes('chunks')) {
-      res.json({ document: view });
+    if (cluster?.role === 'api') {
+      res.json(await routedGet(cluster, c, id, q.include, res.locals.minSeq as number | undefined));
       return;
     }
-    // How the document was chunked: each chunk's span and text, and whether it has a vector.
-    const chunks = c.chunksOf(d).map((ch) => ({
-      index: ch.index,
-      start: ch.start,
-      end: ch.end,
-      // An image chunk (a document's `image`) has no text of its own.
-      text: d.text === null || ch.modality === 'image' ? null : d.text.slice(ch.start, ch.end),
-      embedded: ch.hasVector,
-      ...(ch.modality === 'image' ? { modality: 'image' as const } : {}),
-    }));
-    res.json({ document: { ...view, chunks } });
+    res.json(documentBody(c, id, q.include));
   });
   v1.delete('/collections/:name/documents/:id', async (req, res) => {
     const c = collections.get(param(req, 'name'));

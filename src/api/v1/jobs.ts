@@ -34,8 +34,13 @@ export function jobView({ jobs }: { jobs: JobStore }, j: Job) {
     started_at: j.startedAt,
     finished_at: j.finishedAt,
     // A task's result is stored as the domain's answer (ClusterResult, ProjectResult), shown as the synchronous answer is.
-    ...(j.kind === 'ingest' ? {} : { result: j.result === null ? null : taskView(j.kind, j.result) }),
+    ...(j.kind === 'ingest' ? logView(j.result) : { result: j.result === null ? null : taskView(j.kind, j.result) }),
   };
+}
+
+/** An ingest job in cluster mode: where its last published batch is in the log (pass `seq` back as min_seq). */
+function logView(result: unknown): { log?: { stream: string; seq: number } } {
+  return result === null ? {} : { log: result as { stream: string; seq: number } };
 }
 
 function taskView(kind: Job['kind'], result: unknown) {

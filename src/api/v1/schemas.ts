@@ -106,6 +106,13 @@ export const createCollectionBody = z.strictObject({
   dimension: z.number().int().min(1).max(65_536).optional(),
   chunking: chunkingInput.optional(),
   reduce: reduceInput.optional(),
+  shards: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: 'Cluster mode only: how many shards the collection is split into by document id (default 1; docs/cluster.md, "Sharding")' }),
 });
 
 const jobDocuments = <T extends z.ZodType>(item: T, maxDocuments: number) =>

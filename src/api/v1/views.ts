@@ -81,6 +81,26 @@ export function documentView(d: StoredDocument, vector?: Float32Array | null, im
   };
 }
 
+/** GET /documents/{id}'s answer: the document, with its vector, image or chunks when asked for. */
+export function documentBody(c: Collection, id: string, include: ('vector' | 'chunks' | 'image')[]) {
+  const d = c.get(id);
+  if (!d) throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });
+  const image = include.includes('image') ? (d.imageSha256 === null ? null : (c.image(d.imageSha256) ?? null)) : undefined;
+  const view = documentView(d, include.includes('vector') ? c.vectorOf(d) : undefined, image);
+  if (!include.includes('chunks')) return { document: view };
+  // How the document was chunked: each chunk's span and text, and whether it has a vector.
+  const chunks = c.chunksOf(d).map((ch) => ({
+    index: ch.index,
+    start: ch.start,
+    end: ch.end,
+    // An image chunk (a document's `image`) has no text of its own.
+    text: d.text === null || ch.modality === 'image' ? null : d.text.slice(ch.start, ch.end),
+    embedded: ch.hasVector,
+    ...(ch.modality === 'image' ? { modality: 'image' as const } : {}),
+  }));
+  return { document: { ...view, chunks } };
+}
+
 export function toSearchQuery(q: z.output<typeof queryBody>): SearchQuery {
   return {
     text: q.text,
