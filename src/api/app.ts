@@ -120,16 +120,20 @@ export function createApp(deps: ApiDeps): express.Express {
   const resolve: CollectionResolver = (raw, by) => (by === 'chroma' && chromaIds !== undefined ? chromaIds(raw, by) : raw);
   app.use(authenticate(config.apiKeys, resolve));
   app.get('/metrics', metrics.handler);
+  // Cluster mode: an ingest worker serves no data, only its probes and metrics (docs/cluster.md).
+  const dataApi = deps.cluster?.role !== 'worker';
   const openapi = buildOpenApiDocument(config);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
-  app.get('/docs', (_req, res) => {
-    res.setHeader('content-security-policy', DOCS_CSP);
-    res.type('html').send(DOCS_HTML);
-  });
-  // Quiver Studio (issue 15): a page and its assets, public; its data comes through /v1 with a key.
-  app.use(studioRouter(routes));
+  if (dataApi) {
+    app.get('/openapi.json', (_req, res) => {
+      res.json(openapi);
+    });
+    app.get('/docs', (_req, res) => {
+      res.setHeader('content-security-policy', DOCS_CSP);
+      res.type('html').send(DOCS_HTML);
+    });
+    // Quiver Studio (issue 15): a page and its assets, public; its data comes through /v1 with a key.
+    app.use(studioRouter(routes));
+  }
   // --- end of issue 6 middleware ---
 
   app.get('/healthz', (_req, res) => {
@@ -145,7 +149,8 @@ export function createApp(deps: ApiDeps): express.Express {
     const storage = disk.status();
     // Cluster mode: a replica far behind its streams is not ready either (docs/cluster.md, read path).
     const behind = deps.cluster?.notReadyReason();
-    const body = { status: readiness.status, ...readinessFields(storage), ...(deps.cluster && { cluster: { role: deps.cluster.role, lag: deps.cluster.lag(), ...(behind && { not_ready: behind }) } }) };
+    const cluster = deps.cluster && { role: deps.cluster.role, lag: deps.cluster.lag(), ...(deps.cluster.role === 'worker' || deps.cluster.role === 'all' ? { workers: deps.cluster.workerStats() } : {}), ...(behind && { not_ready: behind }) };
+    const body = { status: readiness.status, ...readinessFields(storage), ...(cluster && { cluster }) };
     res.status(readiness.isReady && !storage.full && !behind ? 200 : 503).json(body);
   });
 
@@ -168,7 +173,7 @@ export function createApp(deps: ApiDeps): express.Express {
   };
   const json = jsonBody({ limit: config.maxBodyBytes, budget: deps.bodyBudget });
 
-  for (const surface of SURFACES) {
+  for (const surface of dataApi ? SURFACES : []) {
     const router = recordRoutes(express.Router(), surface.prefix, routes, surface.name);
     surface.routes(router, { ...deps, requireJson, json, ready });
     app.use(surface.prefix === '' ? '/' : surface.prefix, router);

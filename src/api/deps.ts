@@ -45,7 +45,7 @@ export interface LogPosition {
 
 /** What the routes call in cluster mode instead of writing locally: the log takes the writes. */
 export interface ClusterHooks {
-  readonly role: 'api' | 'replica' | 'all';
+  readonly role: 'api' | 'replica' | 'worker' | 'all';
   /** Validates and creates the collection in the cluster's catalog (and here); `shards` > 1 shards it. */
   createCollection(input: CreateCollectionInput, opts?: { shards?: number }): Promise<Collection>;
   deleteCollection(name: string): Promise<void>;
@@ -58,8 +58,10 @@ export interface ClusterHooks {
   waitApplied(collection: string, seq: number): Promise<void>;
   /** Why /readyz is 503 (a replica far behind its streams); undefined when ready. */
   notReadyReason(): string | undefined;
-  /** Per collection this node applies: its applied sequence and the stream's last known one. */
-  lag(): { collection: string; applied: number; last: number }[];
+  /** Per collection this node applies: its applied sequence, the stream's last known one, and the batch whose embeddings it waits for. */
+  lag(): { collection: string; applied: number; last: number; waiting_for_embeddings?: number }[];
+  /** Per collection this node embeds for (ingest workers: roles worker and all). */
+  workerStats(): { collection: string; consuming: boolean; batches: number; texts: number; redeliveries: number; inFlight: number }[];
   /** How many shards a collection has (1: unsharded). */
   shardCount(collection: string): number;
   /** The shard holding a document. */

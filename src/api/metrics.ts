@@ -193,6 +193,41 @@ export function createMetrics(deps: ApiDeps): Metrics {
         for (const s of cluster.snapshotStatus().streamFirst) this.set({ collection: s.collection }, s.first);
       },
     });
+    new client.Gauge({
+      name: 'quiver_cluster_waiting_for_embeddings',
+      help: 'Sequence of the write batch whose embedded chunks this replica waits for from the ingest workers (0: not waiting)',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of cluster.lag()) this.set({ collection: l.collection }, l.waiting_for_embeddings ?? 0);
+      },
+    });
+    // Ingest workers (roles worker and all): totals since the process started, read from the workers.
+    const workerTotal = (name: string, help: string, field: 'batches' | 'texts' | 'redeliveries') =>
+      new client.Counter({
+        name,
+        help,
+        labelNames: ['collection'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const w of cluster.workerStats()) this.inc({ collection: w.collection }, w[field]);
+        },
+      });
+    workerTotal('quiver_cluster_worker_batches_total', 'Write batches this ingest worker embedded and published', 'batches');
+    workerTotal('quiver_cluster_worker_texts_embedded_total', 'Chunk texts this ingest worker sent to the model (cache hits not)', 'texts');
+    workerTotal('quiver_cluster_worker_redeliveries_total', 'Write batches this ingest worker received again after another delivery was not acknowledged in time', 'redeliveries');
+    new client.Gauge({
+      name: 'quiver_cluster_worker_in_flight',
+      help: 'Write batches this ingest worker is embedding right now',
+      labelNames: ['collection'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of cluster.workerStats()) this.set({ collection: w.collection }, w.inFlight);
+      },
+    });
   }
   new client.Gauge({
     name: 'quiver_index_memory_bytes',

@@ -1,5 +1,6 @@
 // The `quiver` command line: one commander program, one module per command.
-//   quiver serve [--role api|replica|all]      start the server (same as npm start)
+//   quiver serve [--role api|replica|worker|all]   start the server (same as npm start)
+//   quiver worker                              cluster mode: an ingest worker (serve --role worker)
 //   quiver restore <backup> --data-dir <dir>   restore a backup into an empty data dir
 //   quiver ingest <collection> <paths...>      load files through ingest jobs (a running server)
 //   quiver search <collection> "<text>"        query a collection (a running server)
@@ -19,10 +20,17 @@ const program = new Command('quiver').description('Quiver semantic retrieval ser
 program
   .command('serve')
   .description('start the server; configured by QUIVER_* environment variables (see the README)')
-  .option('--role <role>', 'cluster mode (QUIVER_NATS_URL set): api, replica or all; the same as QUIVER_ROLE')
+  .option('--role <role>', 'cluster mode (QUIVER_NATS_URL set): api, replica, worker or all; the same as QUIVER_ROLE')
   .action(async (opts: { role?: string }) => {
     // Checked with every other setting by the config (a bad role names QUIVER_ROLE).
     if (opts.role !== undefined) process.env.QUIVER_ROLE = opts.role;
+    await import('../main.js');
+  });
+program
+  .command('worker')
+  .description('cluster mode (QUIVER_NATS_URL set): an ingest worker, which embeds the write batches of the log; the same as serve --role worker')
+  .action(async () => {
+    process.env.QUIVER_ROLE = 'worker';
     await import('../main.js');
   });
 program.addCommand(restoreCommand());

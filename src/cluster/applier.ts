@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import type { Collection } from '../collection/index.js';
 import type { Store } from '../storage/index.js';
 import { reason } from './connection.js';
+import type { EmbeddedReader } from './embedded.js';
+import { needsWorker } from './embedded.js';
 import { decodeMessage } from './messages.js';
 
 const RETRY_MS = 1000;
@@ -45,6 +47,8 @@ export class Applier {
     private readonly js: JetStreamClient,
     private readonly store: Store,
     private readonly log: Logger,
+    /** Where the ingest workers' embedded chunks are read: this node never embeds a document. */
+    readonly embedded: EmbeddedReader,
     /** Sharded collections: the shard this applier applies and its subject (the consumer's filter). */
     readonly shard: { index: number; subject: string } | undefined = undefined,
   ) {
@@ -59,6 +63,7 @@ export class Applier {
   async stop(): Promise<void> {
     this.stopped = true;
     this.messages?.stop();
+    this.embedded.close();
     await this.running;
   }
 
@@ -146,7 +151,9 @@ export class Applier {
     const c = this.collection;
     const record = () => this.store.applied.set(c.info.id, this.stream, seq, this.shard?.index ?? 0);
     if (msg.op === 'upsert') {
-      const r = await c.write(msg.documents, { onError: 'reject-batch', chunking: msg.chunking, record, fromLog: true });
+      // Texts to embed: the vectors come from a worker (waited for, as long as it takes).
+      const embedded = needsWorker(c, msg.documents, msg.chunking) ? await this.embedded.vectors(c, seq, msg.documents, () => this.stopped) : undefined;
+      const r = await c.write(msg.documents, { onError: 'reject-batch', chunking: msg.chunking, record, fromLog: true, embedded });
       if (!r.committed) throw new Error(`collection "${c.name}" was deleted while applying sequence ${seq}`);
     } else if (msg.op === 'delete') {
       await c.applyDelete(msg.ids, record);

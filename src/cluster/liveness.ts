@@ -16,7 +16,7 @@ export const HEARTBEAT_MS = 3_000;
 export const GONE_MS = 15_000;
 
 export interface Heartbeat {
-  role: 'api' | 'replica' | 'all';
+  role: 'api' | 'replica' | 'worker' | 'all';
   /** Last applied sequence per collection stream (replica roles). */
   applied: Record<string, number>;
   at: string;

@@ -25,6 +25,9 @@ import type { ReadHandler } from './reads.js';
 import { ShardReads } from './reads.js';
 import type { SnapshotMeta } from './snapshot-store.js';
 import { SnapshotKeeper, type SnapshotStatus } from './snapshots.js';
+import { EmbeddedLog } from './embedded.js';
+import { EmbedWorker, ensureWorkConsumer } from './worker.js';
+import type { WorkerStats } from './worker.js';
 
 export const CATALOG_BUCKET = 'quiver-catalog';
 /** How long a write retries its publish (same message id, so stored once) through a leader election. */
@@ -36,6 +39,8 @@ const LAG_REFRESH_MS = 1_000;
 const HEADER_ROOM = 1024;
 /** How long the api node waits for a shard's answer to a read (plus QUIVER_CLUSTER_MIN_SEQ_WAIT_MS with min_seq). */
 const READ_TIMEOUT_MS = 15_000;
+/** A replica waiting this long for a batch's embeddings tells /readyz (a cluster without workers is stuck, visibly). */
+const WAITING_NOT_READY_MS = 10_000;
 
 /** A collection as the catalog holds it: how to create it, and its stream. */
 interface CatalogValue {
@@ -74,6 +79,8 @@ export class ClusterNode {
   private readonly appliers = new Map<string, Applier[]>();
   private reads: ShardReads | undefined;
   private readHandler: ReadHandler | undefined;
+  /** Ingest workers (roles worker and all), one per collection. */
+  private readonly workers = new Map<string, EmbedWorker>();
   /** Catalog changes (from the watch and from this node's own creates) one at a time. */
   private readonly catalogLock = new FifoLock();
   private watchStop: (() => void) | undefined;
@@ -90,7 +97,11 @@ export class ClusterNode {
   }
 
   private get applies(): boolean {
-    return this.role !== 'api';
+    return this.role === 'replica' || this.role === 'all';
+  }
+
+  private get embeds(): boolean {
+    return this.role === 'worker' || this.role === 'all';
   }
 
   /** Replica roles: what a read request of a shard held here is answered with (set before start). */
@@ -107,10 +118,12 @@ export class ClusterNode {
     return [...this.appliers.values()].flat();
   }
 
+  /** Stops applying, serving and embedding a collection here (deleted, or created again elsewhere). */
   private async stopAppliers(name: string): Promise<void> {
     this.reads?.unserve(`quiver.q.${name}.`);
-    await Promise.all((this.appliers.get(name) ?? []).map((a) => a.stop()));
+    await Promise.all([...(this.appliers.get(name) ?? []).map((a) => a.stop()), this.workers.get(name)?.stop()]);
     this.appliers.delete(name);
+    this.workers.delete(name);
   }
   /** Connects, opens the catalog and applies it as it is now; replica roles start applying the streams. */
   async start(): Promise<void> {
@@ -166,7 +179,7 @@ export class ClusterNode {
     if (this.timer) clearInterval(this.timer);
     await this.keeper?.stop();
     this.watchStop?.();
-    await Promise.all([...this.appliers.keys()].map((name) => this.stopAppliers(name)));
+    await Promise.all([...new Set([...this.appliers.keys(), ...this.workers.keys()])].map((name) => this.stopAppliers(name)));
     await this.nc?.close().catch(() => undefined);
   }
 
@@ -205,19 +218,39 @@ export class ClusterNode {
       c = undefined;
     }
     c ??= await collections.create(value.input, true);
+    const embedded = new EmbeddedLog(value);
     if (this.applies && !this.appliers.has(name)) {
+      await this.ensureEmbedded(embedded).catch((err: unknown) => log.warn({ err: reason(err), stream: embedded.stream }, 'could not create the stream of embedded chunks yet'));
       const shards = shardsOf(value);
       const appliers: Applier[] = [];
       this.appliers.set(name, appliers);
       for (let k = 0; k < shards; k++) {
         if (!this.holds(k)) continue;
-        const applier = new Applier(c, value.stream, this.js!, store, log, shards > 1 ? { index: k, subject: writeSubject(name, value, k) } : undefined);
+        const applier = new Applier(c, value.stream, this.js!, store, log, embedded.reader(this.nc!, this.jsm!), shards > 1 ? { index: k, subject: writeSubject(name, value, k) } : undefined);
         appliers.push(applier);
         await this.noteStreamLast(applier);
         applier.start();
         this.serveOnceCaughtUp(name, value, k, applier);
       }
     }
+    if (this.embeds && !this.workers.has(name)) {
+      const worker = new EmbedWorker({
+        collection: c,
+        stream: value.stream,
+        embedded,
+        js: this.js!,
+        jsm: this.jsm!,
+        log,
+        maxPayload: () => (this.nc!.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM,
+        ensureEmbedded: () => this.ensureEmbedded(embedded),
+      });
+      this.workers.set(name, worker);
+      worker.start();
+    }
+  }
+
+  private ensureEmbedded(embedded: EmbeddedLog): Promise<void> {
+    return embedded.ensure(this.jsm!, this.opts.config.replicas, this.opts.config.embeddedMaxAgeS);
   }
 
   /** A replica answers a shard's reads once it applied what the log held when it started (as /readyz). */
@@ -295,9 +328,14 @@ export class ClusterNode {
           storage: StorageType.File,
           duplicate_window: 120_000_000_000, // 2 min in ns: a retried publish is stored once
         });
+        // Before the catalog entry: every worker and replica then finds it (nats-server 2.9 may
+        // leave all but one of several concurrent creates of one stream unanswered until timeout).
+        await this.ensureEmbedded(new EmbeddedLog(value));
+        await ensureWorkConsumer(this.jsm!, value.stream);
         await this.kv!.create(input.name, JSON.stringify(value));
       } catch (err) {
         await this.jsm!.streams.delete(value.stream).catch(() => undefined);
+        await new EmbeddedLog(value).drop(this.jsm!).catch(() => undefined);
         await collections.delete(input.name, true);
         // kv.create fails on a key written meanwhile by another node.
         if (/wrong last sequence|key exists/i.test(reason(err))) throw createError('COLLECTION_EXISTS', { name: input.name });
@@ -324,6 +362,8 @@ export class ClusterNode {
       if (this.opts.collections.find(name)) await this.opts.collections.delete(name, true);
     });
     await this.jsm!.streams.delete(value.stream).catch((err: unknown) => this.opts.log.warn({ err: reason(err), stream: value.stream }, 'could not delete the stream of a deleted collection'));
+    const embedded = new EmbeddedLog(value);
+    await embedded.drop(this.jsm!).catch(() => undefined); // none if no worker or replica ever made it
   }
 
   async publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<{ stream: string; seq: number }> {
@@ -437,17 +477,27 @@ export class ClusterNode {
 
   notReadyReason(): string | undefined {
     if (!this.started) return 'joining the cluster';
+    for (const w of this.workers.values()) if (!w.stats.consuming) return `collection "${w.stats.collection}": not pulling embedding work from the log (NATS away?)`;
     for (const a of this.allAppliers()) {
       if (a.gap) return `${a.gap}: restart it to re-seed from the current snapshot`;
+      const waiting = a.embedded.waiting;
+      if (waiting && Date.now() - waiting.since > WAITING_NOT_READY_MS) {
+        return `collection "${a.collection.name}": waiting ${Math.round((Date.now() - waiting.since) / 1000)} s for embeddings of seq ${waiting.seq} (are ingest workers running?)`;
+      }
       if (a.startLast === undefined || a.applied < a.startLast) return `collection "${a.collection.name}": catching up (applied ${a.applied} of ${a.startLast ?? '?'})`;
       if (a.last - a.applied > this.opts.config.maxLag) return `collection "${a.collection.name}": ${a.last - a.applied} messages behind (QUIVER_CLUSTER_MAX_LAG ${this.opts.config.maxLag})`;
     }
     return undefined;
   }
 
-  lag(): { collection: string; applied: number; last: number }[] {
+  lag(): { collection: string; applied: number; last: number; waiting_for_embeddings?: number }[] {
     // A shard's applier is named "<collection>/s<k>": its sequences are its shard's.
-    return this.allAppliers().map((a) => ({ collection: a.shard ? `${a.collection.name}/s${a.shard.index}` : a.collection.name, applied: a.applied, last: a.last }));
+    return this.allAppliers().map((a) => ({
+      collection: a.shard ? `${a.collection.name}/s${a.shard.index}` : a.collection.name,
+      applied: a.applied,
+      last: a.last,
+      ...(a.embedded.waiting && { waiting_for_embeddings: a.embedded.waiting.seq }),
+    }));
   }
 
   /** Takes a snapshot on this node now (POST /v1/admin/cluster/snapshot). */
@@ -462,5 +512,10 @@ export class ClusterNode {
   /** The current snapshot and, per collection, the first sequence its stream still holds. */
   snapshotStatus(): SnapshotStatus & { streamFirst: { collection: string; first: number }[] } {
     return { current: this.keeper?.status().current, streamFirst: [...this.streamFirst].filter(([name]) => this.appliers.has(name)).map(([collection, first]) => ({ collection, first })) };
+  }
+
+  /** The ingest workers of this node (roles worker and all). */
+  workerStats(): WorkerStats[] {
+    return [...this.workers.values()].map((w) => ({ ...w.stats }));
   }
 }

@@ -29,7 +29,8 @@ const SEED_PREFIX = '.seed-';
 /** Seeds the data dir from the current snapshot when it must be; a no-op on api nodes and on a data dir the log can continue. */
 export async function seedFromSnapshot(opts: SeedOptions): Promise<void> {
   const { config, log } = opts;
-  if (config.role === 'api') return;
+  // Only nodes that apply the log hold documents (api and worker nodes do not).
+  if (config.role !== 'replica' && config.role !== 'all') return;
   const { nc, jsm } = await connectNats(config, log);
   try {
     await seed(opts, jsm, await SnapshotStore.open(nc, config.replicas));

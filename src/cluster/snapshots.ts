@@ -91,7 +91,7 @@ export class SnapshotKeeper {
   }
 
   private get applies(): boolean {
-    return this.opts.config.role !== 'api' && this.opts.backup !== undefined;
+    return (this.opts.config.role === 'replica' || this.opts.config.role === 'all') && this.opts.backup !== undefined;
   }
 
   /** Heartbeat; on the designated node: a snapshot past the threshold, and the purge. */
@@ -118,7 +118,8 @@ export class SnapshotKeeper {
   }
 
   private designated(live: Map<string, Heartbeat>): boolean {
-    const ids = [...live].filter(([, h]) => h.role !== 'api').map(([id]) => id);
+    // Only nodes that apply the log hold documents (api and worker nodes do not).
+    const ids = [...live].filter(([, h]) => h.role === 'replica' || h.role === 'all').map(([id]) => id);
     ids.push(this.opts.nodeId);
     return ids.sort()[0] === this.opts.nodeId;
   }
@@ -172,7 +173,7 @@ export class SnapshotKeeper {
       // A live replica that does not report the stream (still joining) may need all of it.
       let known = true;
       for (const [id, h] of live) {
-        if (h.role === 'api' || id === this.opts.nodeId) continue;
+        if (h.role === 'api' || h.role === 'worker' || id === this.opts.nodeId) continue;
         const applied = h.applied[c.stream];
         if (applied === undefined) known = false;
         else keep = Math.min(keep, applied);

@@ -32,7 +32,7 @@ import { projectVector } from './reduce.js';
 import { LATER, WriteGroups } from './write-group.js';
 import { DEFAULT_MAX_IMAGE_BYTES, decodeImage } from './image.js';
 import type { DocumentPlan, FieldNamer, ImageRules, PlanKind } from './write-plan.js';
-import { checkDocumentAt, checkVector, chunkTexts, documentsName, effectiveChunking, planDocuments, validateDocuments } from './write-plan.js';
+import { checkDocumentAt, checkVector, chunkSpans, chunkTexts, documentsName, effectiveChunking, planDocuments, validateDocuments } from './write-plan.js';
 
 /**
  * What a failed document does to its batch. reject-batch: any failure throws and nothing is
@@ -51,6 +51,12 @@ export interface WriteOptions {
   proceed?: () => boolean;
   /** Cluster mode: this write is a replica applying the log (any other write is refused there; see CollectionDeps.logOnly). */
   fromLog?: boolean;
+  /**
+   * Cluster mode: the vectors an ingest worker made, by chunk text (null: nothing the model knows).
+   * The write then never calls the model; a chunk text missing here means the worker chunked
+   * otherwise than this node would, and the write throws rather than embed or store it unembedded.
+   */
+  embedded?: ReadonlyMap<string, Float32Array | null>;
 }
 
 export interface DocumentOutcome {
@@ -185,6 +191,37 @@ export class Collection {
     return this.deps.store.documents.image(sha256);
   }
 
+  /**
+   * The chunks of a batch the model would embed in a write (text without a client vector), cut
+   * as the write cuts them: a cluster's ingest worker embeds these, and the replicas' writes
+   * look each chunk's vector up by its text (WriteOptions.embedded).
+   */
+  chunksToEmbed(inputs: DocumentInput[], chunking: ChunkingSpec | null | undefined): { document: number; start: number; end: number; text: string }[] {
+    if (!this.hasModel) return [];
+    const spec = effectiveChunking(this.info, chunking);
+    return inputs.flatMap((d, document) => chunkSpans(d, spec).map((s) => ({ document, start: s.start, end: s.end, text: d.text!.slice(s.start, s.end) })));
+  }
+
+  /**
+   * Cluster workers: embeds chunk texts with the collection's model, through the cache (a batch
+   * delivered again costs nothing), transient failures retried. A text the model rejects gets
+   * null, as a text it knows nothing of: its document is stored without that vector rather than
+   * holding up the log. Throws when the model cannot be reached at all (no access, still down).
+   */
+  async embedTexts(texts: string[]): Promise<{ vectors: (Float32Array | null)[]; embedded: number; rejected: number }> {
+    const embedder = await this.embedder();
+    if (!embedder) throw createError('NO_EMBEDDER', { field: 'text', collection: this.name });
+    const { results, embedded } = await embedThroughCache(this.deps.store.cache, embedder, texts, true, this.deps.retry);
+    let rejected = 0;
+    const vectors = results.map((v) => {
+      if (!(v instanceof EmbedError)) return v;
+      if (v.kind !== 'input') throw v;
+      rejected++;
+      return null;
+    });
+    return { vectors, embedded, rejected };
+  }
+
   /** Checks a batch as a write would, without writing (ingest jobs check before queueing). */
   validate(inputs: DocumentInput[]): void {
     validateDocuments(this.info, this.hasModel, inputs, this.imageRules());
@@ -246,8 +283,11 @@ export class Collection {
     } else {
       validateDocuments(this.info, this.hasModel, inputs, images).forEach((vector, index) => valid.push({ index, input: inputs[index]!, vector }));
     }
-    // Loads the model before queueing: a missing model is the caller's 4xx now.
-    const embedder = await this.embedder();
+    // Loads the model before queueing: a missing model is the caller's 4xx now. Vectors made by a
+    // worker need no model here at all.
+    const supplied = opts.embedded;
+    const embedder = supplied ? undefined : await this.embedder();
+    const canEmbed = supplied !== undefined || embedder !== undefined;
     const chunking = effectiveChunking(this.info, opts.chunking);
     const result: WriteResult = { created: 0, updated: 0, unchanged: 0, embedded: 0, notEmbedded: [], outcomes: [...invalid], committed: false };
     const store = this.deps.store;
@@ -271,7 +311,19 @@ export class Collection {
       });
     const embedFor = async (plans: DocumentPlan[]): Promise<void> => {
       const todo = plans.flatMap((p) => p.toEmbed).filter((t) => !vectors.has(t.text));
-      if (todo.length === 0 || !embedder) return;
+      if (todo.length === 0 || !canEmbed) return;
+      if (supplied) {
+        keep(
+          todo.map((t) => t.text),
+          todo.map((t) => {
+            const v = supplied.get(t.text);
+            if (v === undefined || t.image) throw new Error(`no vector was supplied for chunk ${t.chunk.index} of the write (${JSON.stringify(t.text.slice(0, 40))}...): the worker chunked it otherwise`);
+            return v;
+          }),
+        );
+        return;
+      }
+      if (!embedder) return;
       const texts = [...new Set(todo.filter((t) => !t.image).map((t) => t.text))];
       const pictures = [...new Map(todo.flatMap((t) => (t.image ? [[t.text, t.image] as const] : []))).entries()];
       if (texts.length > 0) {
@@ -288,7 +340,7 @@ export class Collection {
     // Embedding may be slow (a local model, a remote provider): it happens here, outside the
     // lock, against the rows as they are now, so other writers' groups commit meanwhile. Client
     // vectors need no embedding and skip this planning.
-    if (embedder && valid.some((v) => v.vector === undefined && (typeof v.input.text === 'string' || v.input.image !== undefined))) await embedFor(plan());
+    if (canEmbed && valid.some((v) => v.vector === undefined && (typeof v.input.text === 'string' || v.input.image !== undefined))) await embedFor(plan());
 
     const step = (): IndexChanges | typeof LATER => {
       // In the group's transaction: nothing awaits between this check and the commit.

@@ -121,6 +121,12 @@ function spansOf(d: DocumentInput, text: string, chunking: ChunkingSpec): TextSp
   return spans;
 }
 
+/** A document's chunks the model embeds, where they are in its text; none for a client vector or no text. */
+export function chunkSpans(d: DocumentInput, chunking: ChunkingSpec): TextSpan[] {
+  if (d.vector !== undefined || typeof d.text !== 'string') return [];
+  return spansOf(d, d.text, chunking);
+}
+
 /** The texts of a document's chunks, as the model sees them; none for a client vector. */
 export function chunkTexts(d: DocumentInput, chunking: ChunkingSpec): string[] {
   if (d.vector !== undefined || typeof d.text !== 'string') return [];

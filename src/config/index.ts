@@ -95,7 +95,7 @@ const envSchema = z.object({
   QUIVER_NATS_USER: z.string().min(1).optional(),
   QUIVER_NATS_PASSWORD: z.string().min(1).optional(),
   QUIVER_NATS_TOKEN: z.string().min(1).optional(),
-  QUIVER_ROLE: z.enum(['api', 'replica', 'all'], { error: 'expected "api", "replica" or "all"' }).default('all'),
+  QUIVER_ROLE: z.enum(['api', 'replica', 'worker', 'all'], { error: 'expected "api", "replica", "worker" or "all"' }).default('all'),
   QUIVER_CLUSTER_REPLICAS: int(1, 5).default(3),
   QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: int(0, 600_000).default(10_000),
   QUIVER_CLUSTER_MAX_LAG: int(0, 1_000_000_000).default(10_000),
@@ -105,6 +105,7 @@ const envSchema = z.object({
     .default('all'),
   QUIVER_NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, "_" or "-"').optional(),
   QUIVER_CLUSTER_SNAPSHOT_EVERY: int(0, 1_000_000_000).default(100_000),
+  QUIVER_CLUSTER_EMBEDDED_MAX_AGE_S: int(60, 365 * 86_400).default(7 * 86_400),
 });
 
 export interface Config {
@@ -192,8 +193,8 @@ export interface ClusterConfig {
   user?: string;
   password?: string;
   token?: string;
-  /** api: publishes writes, holds the catalog only; replica: applies the log too; all: both. */
-  role: 'api' | 'replica' | 'all';
+  /** api: publishes writes, holds the catalog only; replica: applies the log too; worker: embeds for the replicas; all: everything. */
+  role: 'api' | 'replica' | 'worker' | 'all';
   /** Copies JetStream keeps of each stream and bucket (R); 3 tolerates the loss of one NATS node. */
   replicas: number;
   /** How long a read with min_seq waits for this node to apply that sequence. */
@@ -206,6 +207,8 @@ export interface ClusterConfig {
   nodeId?: string;
   /** Applied messages past the current snapshot after which the designated replica takes a new one; 0: only on demand. */
   snapshotEvery: number;
+  /** How long the workers' embedded chunks stay in their stream (a replica away longer cannot apply what it missed from them). */
+  embeddedMaxAgeS: number;
 }
 
 export type Role = 'admin' | 'write' | 'read';
@@ -310,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           shards: e.QUIVER_CLUSTER_SHARDS === 'all' ? 'all' : [...new Set(e.QUIVER_CLUSTER_SHARDS.split(',').map(Number))],
           nodeId: e.QUIVER_NODE_ID,
           snapshotEvery: e.QUIVER_CLUSTER_SNAPSHOT_EVERY,
+          embeddedMaxAgeS: e.QUIVER_CLUSTER_EMBEDDED_MAX_AGE_S,
         }
       : undefined,
   };

@@ -1,5 +1,6 @@
 // Cluster mode's write path (issue 17, docs/cluster.md) with real processes: a 3-node NATS
-// JetStream cluster (Debian's nats-server), one api-role Quiver and two replica-role Quivers.
+// JetStream cluster (Debian's nats-server), one api-role Quiver, two replica-role Quivers and one
+// ingest worker (the replicas apply the chunks it embedded; test/cluster/workers.test.ts tests workers).
 // Writes are acknowledged with a stream sequence; both replicas then hold every acknowledged
 // document exactly once and answer queries identically, also after a NATS node and a replica were
 // killed with SIGKILL in the middle of the writes. A Quiver that cannot reach NATS says so and exits.
@@ -22,7 +23,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
   const replicaDirs = [tempDir(), tempDir()];
   const started: TestServer[] = [];
 
-  const startNode = async (role: 'api' | 'replica', dataDir?: string): Promise<TestServer> => {
+  const startNode = async (role: 'api' | 'replica' | 'worker', dataDir?: string): Promise<TestServer> => {
     const s = await TestServer.start({ process: true, dataDir, env: { QUIVER_NATS_URL: nats.url, QUIVER_ROLE: role, QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: '120000' } });
     started.push(s);
     return s;
@@ -32,6 +33,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     expect(natsServerVersion(), 'nats-server must be installed (apt-get install nats-server; .ci/run does it)').toBeDefined();
     nats = await NatsCluster.start();
     api = await startNode('api');
+    await startNode('worker');
     for (const dir of replicaDirs) replicas.push(await startNode('replica', dir));
   });
 
@@ -305,6 +307,6 @@ describe('cluster mode: the write path on NATS JetStream', () => {
   it('quiver serve --role takes only the roles there are', async () => {
     const { code, err } = await serveUntilExit(['--role', 'leader'], { QUIVER_NATS_URL: nats.url });
     expect(code).toBe(2);
-    expect(err).toContain('QUIVER_ROLE: expected "api", "replica" or "all" (got "leader")');
+    expect(err).toContain('QUIVER_ROLE: expected "api", "replica", "worker" or "all" (got "leader")');
   });
 });

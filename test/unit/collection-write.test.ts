@@ -253,6 +253,37 @@ describe('Collection.write: what changed', () => {
   });
 });
 
+describe('Collection.write: vectors made elsewhere (cluster workers)', () => {
+  it('takes each chunk\'s vector from the supplied map, cut as chunksToEmbed cuts them, and never calls the model', async () => {
+    const docs = [{ id: 'a', text: 'alpha beta' }, { id: 'v', vector: [1, 2, 3] }, { id: 'b', text: 'gamma' }];
+    const chunks = texts.chunksToEmbed(docs, undefined);
+    expect(chunks.map((c) => [c.document, c.text])).toEqual([
+      [0, 'alpha beta'],
+      [2, 'gamma'],
+    ]);
+    const embedded = new Map(chunks.map((c) => [c.text, Float32Array.of(c.text.length, 7, 7)] as const));
+    const r = await texts.write(docs, { onError: 'reject-batch', embedded });
+    expect(r).toMatchObject({ committed: true, created: 3, embedded: 0 });
+    expect(calls).toEqual([]);
+    const stored = texts.documentVectors(['a', 'b']);
+    expect(stored.get('a')!.vectors.map((v) => [...v])).toEqual([[10, 7, 7]]);
+    expect(stored.get('b')!.vectors.map((v) => [...v])).toEqual([[5, 7, 7]]);
+    expect(await size(texts)).toBe(3);
+  });
+
+  it('refuses a write whose chunks are not all in the map rather than embed them or store them unembedded', async () => {
+    const docs = [{ id: 'a', text: 'alpha beta' }, { id: 'b', text: 'gamma' }];
+    const embedded = new Map([['alpha beta', Float32Array.of(1, 1, 1)]]);
+    await expect(texts.write(docs, { onError: 'reject-batch', embedded })).rejects.toThrow(/no vector was supplied for chunk 0 .*"gamma"/);
+    expect(calls).toEqual([]);
+    expect(present(texts, ['a', 'b'])).toEqual([]);
+  });
+
+  it('a collection whose clients send vectors has nothing for a worker to embed', () => {
+    expect(vectors.chunksToEmbed([{ id: 'x', vector: [1, 0] }], undefined)).toEqual([]);
+  });
+});
+
 describe('Collection deletes', () => {
   beforeEach(async () => {
     await vectors.write(
