@@ -9,6 +9,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { CurvePoint, QualityCell, SweepRow } from './lib/util.js';
 import { ROOT, qpsAtRecall } from './lib/util.js';
+import { clusterSection } from './lib/cluster-report.js';
 
 interface HnswPoint extends CurvePoint {
   qps_runs: number[];
@@ -181,6 +182,8 @@ export interface Results {
   quality?: unknown;
   /** benchmarks/reduce.ts's JSON (read defensively: reduceSection). */
   reduce?: unknown;
+  /** benchmarks/cluster.ts's JSON (read defensively: clusterSection, benchmarks/lib/cluster-report.ts). */
+  cluster?: unknown;
   /** benchmarks/studio.ts's JSON (read defensively: studioSection). */
   studio?: unknown;
   quiver_env?: Record<string, string>;
@@ -892,6 +895,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
 
   ingestSection(r.ingest, p);
   writersSection(r.writers, p);
+  clusterSection(r.cluster, p);
   qualitySection(r.quality, p);
   studioSection(r.studio, p);
 
@@ -919,6 +923,7 @@ export async function writeReport(resultsFile: string, opts: { markdown: string 
   p('npm run bench -- --only ingest   # re-run one section (≤ 5 min) into the newest results file of this host, and regenerate this file');
   p('npm run bench -- --only scale    # opt-in: 1,000,000 × 384 (build ≈ 10–25 min on 2 cores); --scale-n 50000 for a trial');
   p('npm run bench -- --only writers  # benchmarks/writers.ts, when present: 50 concurrent writers');
+  p('npm run bench -- --only cluster  # opt-in: cluster mode (3 nats-server, api node, 2 replicas) against standalone on this machine (≈ 2–5 min)');
   p('npm run bench -- --only reduce   # opt-in: reduced collections, recall@10 / index bytes / QPS per dimension (≈ 5–10 min)');
   p('npm run bench -- --only quality [--quality-base <older checkout>]   # retrieval quality of every mode on judged sets (~1 min per checkout)');
   p('npx tsx benchmarks/report.ts benchmarks/results/<file>.json   # regenerate this file from a saved run');

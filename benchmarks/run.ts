@@ -5,7 +5,7 @@
 // the report: BENCHMARKS.md and the SVG charts (a quick run writes its report beside its JSON
 // and leaves BENCHMARKS.md alone unless --md is given).
 // Opt-in jobs, not part of the default run: `--only scale` (1M × 384, `--scale-n N` for a
-// smaller trial). The `writers` job runs benchmarks/writers.ts when that file exists.
+// smaller trial), `--only cluster` (3 nats-server and 4-6 Quiver processes, benchmarks/cluster.ts). The `writers` job runs benchmarks/writers.ts when that file exists.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,6 +49,7 @@ const plan: {
   quality: string[];
   studio: string[];
   reduce: string[];
+  cluster: string[];
 } = quick
   ? {
       datasets: { fiori: {}, glove: { n: 20_000, nq: 200 }, clustered: { n: 10_000, nq: 200 } },
@@ -62,6 +63,7 @@ const plan: {
       quality: ['--sets', 'labelled,fiori'],
       studio: ['--quick'],
       reduce: ['--glove-n', '5000', '--titan-n', '3000', '--nq', '100', '--min-seconds', '0.3'],
+      cluster: ['--quick'],
     }
   : {
       datasets: { fiori: {}, clustered: { n: 100_000, nq: 1000 }, glove: { nq: 1000 } },
@@ -75,7 +77,16 @@ const plan: {
       quality: [],
       studio: ['--n', '20000', '--reps', '5'],
       reduce: ['--glove-n', '20000', '--titan-n', '10000', '--nq', '200', '--min-seconds', '1'],
+      cluster: [],
     };
+
+/**
+ * Whether `--only` names this job: the whole key or whole ":"-separated parts of it (`hnsw`,
+ * `glove`, `peer:usearch`), so `cluster` does not also pick `hnsw:clustered`.
+ */
+function named(key: string, only: string): boolean {
+  return `:${key}:`.includes(`:${only}:`);
+}
 
 function runJob(job: Job, out: string): Promise<{ ok: boolean; error?: string; seconds: number }> {
   const started = performance.now();
@@ -130,6 +141,7 @@ async function main(): Promise<void> {
     quality: null,
     studio: null,
     reduce: null,
+    cluster: null,
     // QUIVER_* variables this run was started with (the servers and in-process Quivers inherit them).
     quiver_env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('QUIVER_'))),
     failures: [] as { job: string; error: string }[],
@@ -147,7 +159,7 @@ async function main(): Promise<void> {
     const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     const reruns = [...((previous.reruns as unknown[] | undefined) ?? []), { only: args.only, at: new Date(started).toISOString(), machine: results.machine, quiver_env: results.quiver_env }];
     Object.assign(results, previous, { reruns, plan: { ...(previous.plan as object) } });
-    results.failures = (previous.failures as { job: string; error: string }[]).filter((f) => !f.job.includes(args.only!));
+    results.failures = (previous.failures as { job: string; error: string }[]).filter((f) => !named(f.job, args.only!));
   }
   const save = () => fs.writeFileSync(file, JSON.stringify(results, null, 2));
 
@@ -177,18 +189,21 @@ async function main(): Promise<void> {
   jobs.push({ key: 'scale', script: 'scale.ts', argv: plan.scale, timeoutS: quick ? 180 : 5400, optIn: true });
   // Reduced collections: recall@10, index bytes and QPS at 384 → 192 → 96 → 48 and more (benchmarks/reduce.ts); opt-in.
   jobs.push({ key: 'reduce', script: 'reduce.ts', argv: plan.reduce, timeoutS: quick ? 240 : 900, optIn: true });
+  // Cluster mode against standalone, all processes on this machine (benchmarks/cluster.ts, ≈ 2–5 min); opt-in,
+  // needs nats-server. Its own watchdog (--budget-s) stops its processes before this time-out would.
+  jobs.push({ key: 'cluster', script: 'cluster.ts', argv: plan.cluster, timeoutS: quick ? 300 : 600, optIn: true });
   // A re-run records the plan of what it re-ran; the rest of the plan stays that of the sections kept.
   if (args.only) {
     for (const job of jobs) {
       const kind = job.key.split(':')[0] as keyof typeof plan;
-      if (job.key.includes(args.only) && kind in plan) (results.plan as Record<string, unknown>)[kind] = plan[kind];
-      if (job.key.includes(args.only) && kind === 'hnsw') (results.plan as Record<string, unknown>).sweep = plan.sweep;
+      if (named(job.key, args.only) && kind in plan) (results.plan as Record<string, unknown>)[kind] = plan[kind];
+      if (named(job.key, args.only) && kind === 'hnsw') (results.plan as Record<string, unknown>).sweep = plan.sweep;
     }
   }
 
   // Datasets and ground truth first (cached under benchmarks/.cache), so workers only read them;
   // only those of the jobs that will run (`--only ingest` needs none).
-  const runs = (key: string) => (args.only ? key.includes(args.only) : !jobs.find((j) => j.key === key)?.optIn);
+  const runs = (key: string) => (args.only ? named(key, args.only) : !jobs.find((j) => j.key === key)?.optIn);
   for (const [name, opts] of Object.entries(plan.datasets)) {
     if (jobs.some((j) => runs(j.key) && /^(hnsw|peer):/.test(j.key) && j.key.endsWith(`:${name}`))) loadDataset(name as 'glove', opts);
   }
@@ -221,6 +236,7 @@ async function main(): Promise<void> {
       else if (kind === 'quality') results.quality = data;
       else if (kind === 'studio') results.studio = data;
       else if (kind === 'reduce') results.reduce = data;
+      else if (kind === 'cluster') results.cluster = data;
       else results.server = data;
     }
     save();

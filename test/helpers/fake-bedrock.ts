@@ -216,13 +216,19 @@ export class FakeBedrock {
     private readonly server: http.Server,
     readonly url: string,
     private readonly secretAccessKey: string | undefined,
+    private readonly latencyMs: () => number,
   ) {}
 
-  /** With secretAccessKey, requests whose SigV4 signature does not match it are refused (403). */
-  static async start(opts: { secretAccessKey?: string } = {}): Promise<FakeBedrock> {
+  /**
+   * With secretAccessKey, requests whose SigV4 signature does not match it are refused (403).
+   * latencyMs: how long each answer takes (a number, or a function drawn per request), so a
+   * benchmark can make embedding remote-bound as the real service is (tens of ms a call).
+   */
+  static async start(opts: { secretAccessKey?: string; latencyMs?: number | (() => number) } = {}): Promise<FakeBedrock> {
     const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = new FakeBedrock(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, opts.secretAccessKey);
+    const latency = opts.latencyMs ?? 0;
+    const fake = new FakeBedrock(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, opts.secretAccessKey, typeof latency === 'number' ? () => latency : latency);
     server.on('request', (req, res) => void fake.handle(req, res));
     return fake;
   }
@@ -337,6 +343,8 @@ export class FakeBedrock {
       payload = { message: err.message };
     }
     record.status = status;
+    const delay = this.latencyMs();
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
     this.inFlight--;
     res.writeHead(status, headers).end(JSON.stringify(payload));
