@@ -212,6 +212,10 @@ describe('cluster mode: read routing, shards and exact merges', () => {
     const bad = await api.request('POST', '/v1/collections/sharded/query', { text: 'pasta', filter: { n: { $nope: 1 } } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/filter/);
+    // Feedback needs the keyword hits' vectors from every shard, a round the fan-out does not make.
+    const feedback = await api.request('POST', '/v1/collections/sharded/query', { text: 'pasta', feedback: {} });
+    expect(feedback.status, JSON.stringify(feedback.body)).toBe(501);
+    expect(feedback.body.error.message).toMatch(/feedback/);
     const context = await api.request('POST', '/v1/collections/sharded/context', { text: 'pasta' });
     expect(context.status).toBe(501);
   });
