@@ -80,6 +80,7 @@ export const ACCESS_TABLE: readonly AccessRule[] = [
   { method: 'GET', path: '/v1/jobs/:id', need: 'read', scope: 'filtered', action: 'read ingest jobs' },
   { method: 'POST', path: '/v1/jobs/:id/cancel', need: 'write', scope: 'filtered', action: 'cancel ingest jobs' },
   { method: 'POST', path: '/v1/admin/backup', need: 'admin', scope: 'none', action: 'administer the server' },
+  { method: 'GET', path: '/v1/admin/cluster/nodes', need: 'admin', scope: 'none', action: 'administer the server' },
   { method: 'POST', path: '/v1/admin/cluster/snapshot', need: 'admin', scope: 'none', action: 'administer the server' },
 
   // --- OpenAI-compatible embeddings (api/openai): computing vectors reads no data and writes none ---

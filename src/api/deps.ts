@@ -71,6 +71,11 @@ export interface ClusterHooks {
    * it means); `minSeq` waits there. Throws the replica's error, or 503 SHARD_UNAVAILABLE.
    */
   ask(collection: string, shard: number, body: unknown, minSeq?: number): Promise<unknown>;
+  /** The live nodes (heartbeats in KV quiver-nodes) and which of them hold each collection's shards. */
+  nodes(): Promise<{
+    nodes: { id: string; role: string; shards: 'all' | number[] | null; applied: Record<string, number>; at: string }[];
+    placement: { collection: string; shards: number; holders: { shard: number; nodes: string[] }[] }[];
+  }>;
   /** Takes a snapshot on this node, uploads it and makes it current (replica roles). */
   snapshot(): Promise<ClusterSnapshot>;
   /** The current snapshot, and per collection this node applies the first sequence its stream still holds (below: purged). */

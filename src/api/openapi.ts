@@ -240,6 +240,23 @@ const snapshotResult = z.object({
   }),
 });
 
+const clusterNodes = z
+  .object({
+    nodes: z
+      .array(
+        z.object({
+          id: z.string(),
+          role: z.enum(['api', 'replica', 'worker', 'all']),
+          shards: z.union([z.literal('all'), z.array(z.number().int())]).nullable().meta({ description: 'The shards of every collection it holds (QUIVER_CLUSTER_SHARDS); null on api and worker nodes' }),
+          applied: z.record(z.string(), z.number().int()).meta({ description: 'Last applied sequence per collection stream' }),
+          at: z.string().meta({ description: 'Its last heartbeat' }),
+        }),
+      )
+      .meta({ description: 'Nodes whose heartbeat is at most 15 s old' }),
+    placement: z.array(z.object({ collection: z.string(), shards: z.number().int(), holders: z.array(z.object({ shard: z.number().int(), nodes: z.array(z.string()) })) })),
+  })
+  .meta({ id: 'ClusterNodes' });
+
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE)', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
@@ -468,6 +485,13 @@ function routes(config: Config): RouteConfig[] {
       tags: ['operations'],
       request: { body: { content: { 'application/json': { schema: s.backupBody } }, required: false } },
       responses: { 201: json(backupResult, 'The backup was written'), ...errors(400, 401, 403, 409, 415) },
+    }),
+    v1({
+      method: 'get',
+      path: '/v1/admin/cluster/nodes',
+      summary: 'Cluster mode: the live nodes (heartbeats in KV quiver-nodes: role, shards held, applied sequences) and which of them hold each shard of each collection (admin)',
+      tags: ['operations'],
+      responses: { 200: json(clusterNodes, 'Nodes and placement'), ...errors(401, 403, 409, 503) },
     }),
     v1({
       method: 'post',

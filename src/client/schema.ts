@@ -2331,6 +2331,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/cluster/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cluster mode: the live nodes (heartbeats in KV quiver-nodes: role, shards held, applied sequences) and which of them hold each shard of each collection (admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Nodes and placement */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClusterNodes"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role or the collection scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/cluster/snapshot": {
         parameters: {
             query?: never;
@@ -2915,6 +2987,30 @@ export interface components {
             /** @description Vectors projected */
             vectors: number;
             explained_variance: number;
+        };
+        ClusterNodes: {
+            /** @description Nodes whose heartbeat is at most 15 s old */
+            nodes: {
+                id: string;
+                /** @enum {string} */
+                role: "api" | "replica" | "worker" | "all";
+                /** @description The shards of every collection it holds (QUIVER_CLUSTER_SHARDS); null on api and worker nodes */
+                shards: "all" | number[] | null;
+                /** @description Last applied sequence per collection stream */
+                applied: {
+                    [key: string]: number;
+                };
+                /** @description Its last heartbeat */
+                at: string;
+            }[];
+            placement: {
+                collection: string;
+                shards: number;
+                holders: {
+                    shard: number;
+                    nodes: string[];
+                }[];
+            }[];
         };
         /** @description OpenAI's error shape, used on /v1/embeddings and /v1/models */
         OpenAIError: {

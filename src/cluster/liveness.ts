@@ -1,7 +1,7 @@
 // Node identity and liveness (docs/cluster.md, "Layout": quiver-nodes). Each node has a stable id,
 // QUIVER_NODE_ID or one made at first start and kept in <data dir>/node-id, and writes a heartbeat
-// into the KV bucket quiver-nodes every few seconds: its role and how far it applied each
-// collection stream. nats-server 2.9 has no per-key TTL, so the bucket's max_age drops a key no
+// into the KV bucket quiver-nodes every few seconds: its role, the shards it holds (the placement)
+// and how far it applied each collection stream. nats-server 2.9 has no per-key TTL, so the bucket's max_age drops a key no
 // longer written, and a reader also ignores an entry older than GONE_MS (the age of the last write).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +19,8 @@ export interface Heartbeat {
   role: 'api' | 'replica' | 'worker' | 'all';
   /** Last applied sequence per collection stream (replica roles). */
   applied: Record<string, number>;
+  /** The shards of every collection this node holds (QUIVER_CLUSTER_SHARDS; replica roles): the placement readers see. */
+  shards?: 'all' | number[];
   at: string;
 }
 

@@ -18,7 +18,7 @@ import type { Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { Applier } from './applier.js';
 import { connectNats, reason } from './connection.js';
-import { nodeIdOf } from './liveness.js';
+import { nodeIdOf, type Heartbeat } from './liveness.js';
 import { encodeMessage, splitUpsert } from './messages.js';
 import { shardOf } from './placement.js';
 import type { ReadHandler } from './reads.js';
@@ -57,6 +57,12 @@ const shardsOf = (v: CatalogValue) => v.shards ?? 1;
 const suffixOf = (name: string, v: CatalogValue) => v.stream.slice(`QUIVER_C_${name}_`.length);
 const writeSubject = (name: string, v: CatalogValue, shard: number) => (shardsOf(v) > 1 ? `quiver.c.${name}.${suffixOf(name, v)}.s${shard}.w` : v.subject);
 const readSubject = (name: string, v: CatalogValue, shard: number) => `quiver.q.${name}.${suffixOf(name, v)}.s${shard}`;
+
+/** GET /v1/admin/cluster/nodes: who is alive, and which of them hold each shard. */
+export interface ClusterNodes {
+  nodes: { id: string; role: Heartbeat['role']; shards: 'all' | number[] | null; applied: Record<string, number>; at: string }[];
+  placement: { collection: string; shards: number; holders: { shard: number; nodes: string[] }[] }[];
+}
 
 export interface ClusterNodeOptions {
   config: ClusterConfig;
@@ -507,6 +513,30 @@ export class ClusterNode {
     return this.keeper!.take().catch((err: unknown) => {
       throw this.unavailable(err);
     });
+  }
+
+  /**
+   * The live nodes (from their heartbeats in quiver-nodes) and, per collection, which live nodes
+   * hold each of its shards: the placement a fan-out reaches.
+   */
+  async nodes(): Promise<ClusterNodes> {
+    this.ensureStarted();
+    let live: Map<string, Heartbeat>;
+    try {
+      live = await this.keeper!.live();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    const nodes = [...live].map(([id, h]) => ({ id, role: h.role, shards: h.shards ?? null, applied: h.applied, at: h.at })).sort((a, b) => a.id.localeCompare(b.id));
+    const placement = [...this.entries].map(([collection, value]) => {
+      const n = shardsOf(value);
+      const holders = Array.from({ length: n }, (_, k) => ({
+        shard: k,
+        nodes: nodes.filter((x) => x.shards === 'all' || (Array.isArray(x.shards) && x.shards.includes(k))).map((x) => x.id),
+      }));
+      return { collection, shards: n, holders };
+    });
+    return { nodes, placement: placement.sort((a, b) => a.collection.localeCompare(b.collection)) };
   }
 
   /** The current snapshot and, per collection, the first sequence its stream still holds. */

@@ -86,6 +86,11 @@ export class SnapshotKeeper {
     return this.taking?.catch(() => undefined) ?? Promise.resolve();
   }
 
+  /** The live nodes' heartbeats, by id (GET /v1/admin/cluster/nodes). */
+  live(): Promise<Map<string, Heartbeat>> {
+    return this.liveness.live();
+  }
+
   status(): SnapshotStatus {
     return { current: this.current };
   }
@@ -100,7 +105,8 @@ export class SnapshotKeeper {
     this.ticking = true;
     try {
       const positions = this.opts.positions();
-      await this.liveness.beat({ role: this.opts.config.role, applied: Object.fromEntries(positions.map((p) => [p.stream, p.applied])) });
+      const holds = this.opts.config.role === 'replica' || this.opts.config.role === 'all';
+      await this.liveness.beat({ role: this.opts.config.role, applied: Object.fromEntries(positions.map((p) => [p.stream, p.applied])), ...(holds ? { shards: this.opts.config.shards } : {}) });
       this.current = await this.store.current();
       if (!this.applies || this.taking) return;
       const live = await this.liveness.live();

@@ -81,7 +81,7 @@ describe('cluster mode: read routing, shards and exact merges', () => {
       QUIVER_NATS_URL: nats.url,
       QUIVER_ROLE: role,
       QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: '120000',
-      ...(shards ? { QUIVER_CLUSTER_SHARDS: shards } : {}),
+      ...(shards ? { QUIVER_CLUSTER_SHARDS: shards, QUIVER_NODE_ID: `holds-${shards}` } : {}),
     });
     // The worker embeds the texts written through the log (replicas never embed a write).
     const [a, r0, r1, s, w] = await Promise.all([
@@ -206,6 +206,28 @@ describe('cluster mode: read routing, shards and exact merges', () => {
     }
     // A figure, not a test (the machine is shared): the cost of the fan-out on loopback.
     console.log(`shards: ${QUERIES.length} queries, api node over 2 shards ${(took[0] / QUERIES.length).toFixed(1)} ms each, standalone ${(took[1] / QUERIES.length).toFixed(1)} ms each`);
+  });
+
+  it('records the placement in KV: every node says which shards it holds, and the api node lists the holders of each shard', async () => {
+    const view = await waitFor('both replicas to write a heartbeat with their shards', async () => {
+      const r = await api.request('GET', '/v1/admin/cluster/nodes');
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const ids = r.body.nodes.map((n: Json) => n.id);
+      return ids.includes('holds-0') && ids.includes('holds-1') ? r.body : undefined;
+    });
+    expect(view.nodes.find((n: Json) => n.id === 'holds-1')).toMatchObject({ role: 'replica', shards: [1] });
+    expect(view.nodes.filter((n: Json) => n.role === 'api').map((n: Json) => n.shards)).toEqual([null]);
+    expect(view.placement.find((p: Json) => p.collection === 'sharded')).toEqual({
+      collection: 'sharded',
+      shards: 2,
+      holders: [
+        { shard: 0, nodes: ['holds-0'] },
+        { shard: 1, nodes: ['holds-1'] },
+      ],
+    });
+    // Standalone has no cluster to describe.
+    const none = await standalone.request('GET', '/v1/admin/cluster/nodes');
+    expect(none.status).toBe(409);
   });
 
   it('refuses what it cannot route, and a bad filter, on the api node with the usual status', async () => {

@@ -16,6 +16,10 @@ export function adminRoutes(v1: Router, { backup, json, cluster }: RouteContext)
     const body = parse(s.backupBody, req.body ?? {});
     res.status(201).json({ backup: await backup(body.path) });
   });
+  v1.get('/admin/cluster/nodes', async (_req, res) => {
+    if (!cluster) throw createError('NOT_CLUSTER_MODE', { what: 'the cluster\'s nodes' });
+    res.json(await cluster.nodes());
+  });
   v1.post('/admin/cluster/snapshot', async (_req, res) => {
     if (!cluster) throw createError('NOT_CLUSTER_MODE', { what: 'a cluster snapshot' });
     const { id, node, created_at, bytes, collections } = await cluster.snapshot();
