@@ -166,6 +166,8 @@ export class EmbeddedReader {
   waiting: { seq: number; since: number } | undefined;
   private sub: Subscription | undefined;
   private wake: (() => void) | undefined;
+  /** A result was published since the last fetch began: fetch again at once (a wake-up during a fetch is not lost). */
+  private published = false;
 
   constructor(
     readonly log: EmbeddedLog,
@@ -177,7 +179,12 @@ export class EmbeddedReader {
   /** Part 0 of any result arriving wakes the waiter (a core subscription: nothing is stored for it). */
   private listen(): void {
     if (this.sub) return;
-    this.sub = this.nc.subscribe(this.log.subject(0, 0).replace(/\.0\.0$/, '.*.0'), { callback: () => this.wake?.() });
+    this.sub = this.nc.subscribe(this.log.subject(0, 0).replace(/\.0\.0$/, '.*.0'), {
+      callback: () => {
+        this.published = true;
+        this.wake?.();
+      },
+    });
   }
 
   close(): void {
@@ -196,10 +203,12 @@ export class EmbeddedReader {
     let pause = 50;
     try {
       for (;;) {
+        this.published = false;
         parts = await this.fetch(seq);
         if (parts) break;
         if (stopped()) throw new Error('stopped while waiting for embeddings');
         this.waiting ??= { seq, since: Date.now() };
+        if (this.published) continue; // published while fetching: perhaps ours
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pause);
           this.wake = () => {
