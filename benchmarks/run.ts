@@ -175,7 +175,8 @@ async function main(): Promise<void> {
   jobs.push({ key: 'server', script: 'worker-server.ts', argv: plan.server, timeoutS: quick ? 90 : 420 });
   // Retrieval quality of every mode on judged sets (~1 min per checkout): benchmarks/quality.ts.
   const qualityBase = args['quality-base'] ? ['--variant', `before=${path.resolve(args['quality-base'])}`, '--variant', 'current=.'] : [];
-  jobs.push({ key: 'quality', script: 'quality.ts', argv: [...plan.quality, ...qualityBase], timeoutS: quick ? 120 : 600 });
+  // The full quality run scores every set in six rankings (feedback ones included): 7 min idle, ~20 min at load 18.
+  jobs.push({ key: 'quality', script: 'quality.ts', argv: [...plan.quality, ...qualityBase], timeoutS: quick ? 120 : 2400 });
   jobs.push({ key: 'ingest', script: 'ingest.ts', argv: plan.ingest, timeoutS: quick ? 90 : 420 });
   // benchmarks/writers.ts: 50 concurrent writers of 10-document batches (written separately; skipped when absent).
   // A quick run passes --quick to it only if it declares that option (its interface is its own).

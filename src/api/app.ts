@@ -175,6 +175,15 @@ export function createApp(deps: ApiDeps): express.Express {
 
   for (const surface of dataApi ? SURFACES : []) {
     const router = recordRoutes(express.Router(), surface.prefix, routes, surface.name);
+    // Cluster mode: an api-role node holds the catalog but no documents, and the Chroma and Qdrant
+    // surfaces are not routed to replicas: refused here rather than answered from an empty store.
+    if (deps.cluster?.role === 'api' && (surface.name === 'chroma' || surface.name === 'qdrant')) {
+      router.use((req, _res, next) => {
+        // The Qdrant router is mounted at the root: other surfaces' paths pass on to their 404.
+        if (!surface.owns(`${surface.prefix}${req.path}`)) return next();
+        throw createError('CLUSTER_UNSUPPORTED', { what: `the ${surface.name === 'chroma' ? 'Chroma' : 'Qdrant'} API on an api-role node (it holds no documents; use a replica)` });
+      });
+    }
     surface.routes(router, { ...deps, requireJson, json, ready });
     app.use(surface.prefix === '' ? '/' : surface.prefix, router);
   }

@@ -109,6 +109,16 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const onApi = await api.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 });
     expect(onApi.status, JSON.stringify(onApi.body)).toBe(200);
     expect(onApi.body.hits.map((h: Json) => [h.id, h.score])).toEqual(answers[0]);
+    // The Chroma and Qdrant surfaces are not routed: refused on the api node, not answered from its empty store.
+    for (const path of ['/collections/notes/points/scroll', '/api/v2/heartbeat']) {
+      const r = await api.request(path.startsWith('/api') ? 'GET' : 'POST', path, path.startsWith('/api') ? undefined : { limit: 3 });
+      expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(501);
+      expect(JSON.stringify(r.body)).toMatch(/api-role node/);
+    }
+    expect((await api.request('GET', '/v1/no-such-route')).status).toBe(404);
+    // A replica serves them from its own data.
+    const scroll = await replicas[0]!.request('POST', '/collections/notes/points/scroll', { limit: 3 });
+    expect(scroll.status, JSON.stringify(scroll.body)).toBe(200);
     const context = await api.request('POST', '/v1/collections/notes/context', { text: 'bread' });
     expect(context.status).toBe(501);
     expect(context.body.error.message).toMatch(/api-role node/);
