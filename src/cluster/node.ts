@@ -374,6 +374,10 @@ export class ClusterNode {
 
   async publishUpsert(c: Collection, documents: DocumentInput[], chunking: ChunkingSpec | undefined): Promise<{ stream: string; seq: number }> {
     this.ensureStarted();
+    // The log's messages carry text, vectors and metadata only, and workers embed text: a document
+    // with an image would be acknowledged and then never apply. Refused before anything is published.
+    const withImage = documents.findIndex((d) => d.image !== undefined);
+    if (withImage >= 0) throw createError('CLUSTER_UNSUPPORTED', { what: `documents with an image (documents.${withImage}.image)` });
     const value = this.entryOf(c.name);
     const max = (this.nc!.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
     // Sharded: one message (or more, when large) per shard, on the shard's subject; atomic per shard.

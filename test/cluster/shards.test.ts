@@ -84,17 +84,19 @@ describe('cluster mode: read routing, shards and exact merges', () => {
       ...(shards ? { QUIVER_CLUSTER_SHARDS: shards, QUIVER_NODE_ID: `holds-${shards}` } : {}),
     });
     // The worker embeds the texts written through the log (replicas never embed a write).
-    const [a, r0, r1, s, w] = await Promise.all([
+    const starting = await Promise.allSettled([
       TestServer.start({ process: true, env: env('api') }),
       TestServer.start({ process: true, env: env('replica', '0') }),
       TestServer.start({ process: true, env: env('replica', '1') }),
       TestServer.start({ process: true }),
       TestServer.start({ process: true, env: env('worker') }),
     ]);
-    started.push(a, r0, r1, s, w);
-    api = a;
-    replicas.push(r0, r1);
-    standalone = s;
+    // Every process that did start is stopped by afterAll, also when another failed to start.
+    for (const p of starting) if (p.status === 'fulfilled') started.push(p.value);
+    const failed = starting.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed) throw failed.reason;
+    [api, , , standalone] = started as [TestServer, TestServer, TestServer, TestServer, TestServer];
+    replicas.push(started[1]!, started[2]!);
   });
 
   afterAll(async () => {
