@@ -17,7 +17,7 @@ import { createError, QuiverError } from '../errors/index.js';
 import type { Store } from '../storage/index.js';
 import { FifoLock } from '../util/fifo-lock.js';
 import { Applier } from './applier.js';
-import { connectNats, reason } from './connection.js';
+import { ClusterStartError, connectNats, reason } from './connection.js';
 import { nodeIdOf, type Heartbeat } from './liveness.js';
 import { encodeMessage, splitUpsert } from './messages.js';
 import { shardOf } from './placement.js';
@@ -57,6 +57,27 @@ const shardsOf = (v: CatalogValue) => v.shards ?? 1;
 const suffixOf = (name: string, v: CatalogValue) => v.stream.slice(`QUIVER_C_${name}_`.length);
 const writeSubject = (name: string, v: CatalogValue, shard: number) => (shardsOf(v) > 1 ? `quiver.c.${name}.${suffixOf(name, v)}.s${shard}.w` : v.subject);
 const readSubject = (name: string, v: CatalogValue, shard: number) => `quiver.q.${name}.${suffixOf(name, v)}.s${shard}`;
+
+/** How long start-up retries a JetStream call that fails (a NATS node just restarted, an election) before the node gives up. */
+const START_PATIENCE_MS = 120_000;
+
+/**
+ * One step of joining the cluster, tried again for a while: once connected, a timeout there means
+ * JetStream is settling (a node coming back, a leader being elected), not that it is unreachable,
+ * and a process that gave up here would exit after it had started listening.
+ */
+async function startStep<T>(log: Logger, what: string, step: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + START_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await step();
+    } catch (err) {
+      if (Date.now() > deadline) throw new ClusterStartError(`${what} failed: ${reason(err)}`);
+      log.warn({ err: reason(err) }, `${what} failed while joining the cluster; trying again`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
 
 /** GET /v1/admin/cluster/nodes: who is alive, and which of them hold each shard. */
 export interface ClusterNodes {
@@ -139,13 +160,16 @@ export class ClusterNode {
     this.jsm = jsm;
     this.js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
     this.reads = new ShardReads(nc, log);
-    this.kv = await new Kvm(nc).create(CATALOG_BUCKET, { replicas: config.replicas, history: 1 });
-    const status = await this.kv.status();
-    const initial = status.values === 0 ? 0 : (await jsm.streams.info(status.streamInfo.config.name)).state.last_seq;
+    const { kv, initial } = await startStep(log, 'opening the catalog', async () => {
+      const kv = await new Kvm(nc).create(CATALOG_BUCKET, { replicas: config.replicas, history: 1 });
+      const status = await kv.status();
+      return { kv, initial: status.values === 0 ? 0 : (await jsm.streams.info(status.streamInfo.config.name)).state.last_seq };
+    });
+    this.kv = kv;
     let caughtUp!: () => void;
     const initialized = new Promise<void>((resolve) => (caughtUp = resolve));
     if (initial === 0) caughtUp();
-    const watch = await this.kv.watch();
+    const watch = await startStep(log, 'watching the catalog', () => kv.watch());
     this.watchStop = () => watch.stop();
     void (async () => {
       for await (const e of watch) {
@@ -159,7 +183,7 @@ export class ClusterNode {
     await this.catalogLock.run(() => this.dropUncatalogued());
     this.timer = setInterval(() => void this.refreshLag(), LAG_REFRESH_MS);
     this.timer.unref();
-    this.keeper = await SnapshotKeeper.start({
+    this.keeper = await startStep(log, 'opening the snapshot store', () => SnapshotKeeper.start({
       nc,
       jsm,
       config,
@@ -176,7 +200,7 @@ export class ClusterNode {
           sharded: (this.entries.get(as[0]!.collection.name)?.shards ?? 1) > 1,
         })),
       backup: this.applies ? this.opts.backup : undefined,
-    });
+    }));
     this.started = true;
     log.info({ role: this.role, collections: [...this.entries.keys()] }, 'cluster catalog loaded');
   }
