@@ -16,6 +16,7 @@ import type { ClusterConfig } from '../config/index.js';
 import { reason } from './connection.js';
 import { HEARTBEAT_MS, Liveness, type Heartbeat } from './liveness.js';
 import { SnapshotStore, snapshotId, type SnapshotMeta } from './snapshot-store.js';
+import { listFiles } from '../util/list-files.js';
 
 /** Inside the data dir: where a snapshot is written before its upload. */
 const WORK_DIR = 'cluster-snapshots';
@@ -45,16 +46,6 @@ export interface SnapshotKeeperOptions {
 /** What /metrics shows of snapshots. */
 export interface SnapshotStatus {
   current: SnapshotMeta | undefined;
-}
-
-async function filesOf(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.promises.readdir(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await filesOf(dir, rel)));
-    else out.push(rel);
-  }
-  return out.sort();
 }
 
 export class SnapshotKeeper {
@@ -144,7 +135,7 @@ export class SnapshotKeeper {
     const positions = this.opts.positions();
     const b = await backup(path.join(dataDir, WORK_DIR));
     try {
-      const files = await filesOf(b.path);
+      const files = await listFiles(b.path);
       let bytes = 0;
       for (const f of files) bytes += (await fs.promises.stat(path.join(b.path, f))).size;
       const meta: SnapshotMeta = {

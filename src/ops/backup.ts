@@ -15,6 +15,7 @@ import type { CollectionRegistry } from '../collection/index.js';
 import { createError } from '../errors/index.js';
 import type { Store } from '../storage/index.js';
 import { checkDatabaseFile, insufficientStorage, outOfSpaceCode } from '../storage/index.js';
+import { listFiles } from '../util/list-files.js';
 
 const FORMAT = 1;
 const MANIFEST = 'backup.json';
@@ -96,16 +97,6 @@ async function sha256(file: string): Promise<string> {
   const h = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.promises.readdir(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else out.push(rel);
-  }
-  return out.sort();
 }
 
 /** Writes an online backup of the running server. One at a time per store. */
