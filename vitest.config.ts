@@ -11,5 +11,9 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    // QUIVER_TEST_REPORT=<file> also writes vitest's JSON report there: .ci/run reads it to list
+    // each failed test, with the start of its error, after its summary, where a log cut to its
+    // last lines still shows which test failed on which Node.js line.
+    reporters: process.env.QUIVER_TEST_REPORT ? ['default', ['json', { outputFile: process.env.QUIVER_TEST_REPORT }]] : ['default'],
   },
 });
