@@ -70,15 +70,21 @@ export function fuseConvex(vector: Neighbor[], keyword: Neighbor[], w: { vector:
   return [...byLabel.values()].sort((a, b) => b.score - a.score || a.label - b.label);
 }
 
-/** Reciprocal rank fusion: score = Σ weight / (rrf_k + rank), ranks 1-based. */
+/**
+ * Reciprocal rank fusion: score = Σ weight / (rrf_k + rank), ranks 1-based. Equal scores share the
+ * rank of the first of them (1, 2, 2, 4): the order inside a tie is only the labels', which differ
+ * between one node and the shards of a collection, and must not move a fused score.
+ */
 export function fuse(vector: Neighbor[], keyword: Neighbor[], rrfK: number, w: { vector: number; keyword: number }): Ranked[] {
   const byLabel = new Map<number, Ranked>();
   const add = (list: Neighbor[], weight: number, key: 'vectorRank' | 'keywordRank') => {
+    let rank = 0;
     list.forEach((n, i) => {
+      if (i === 0 || n.score !== list[i - 1]!.score) rank = i + 1;
       let r = byLabel.get(n.label);
       if (!r) byLabel.set(n.label, (r = { label: n.label, score: 0, vectorRank: null, keywordRank: null }));
-      r[key] = i + 1;
-      r.score += weight / (rrfK + i + 1);
+      r[key] = rank;
+      r.score += weight / (rrfK + rank);
     });
   };
   add(vector, w.vector, 'vectorRank');

@@ -67,6 +67,20 @@ describe('fuse (reciprocal rank fusion)', () => {
     ]);
   });
 
+  it('gives equal scores the rank of the first of them (1, 2, 2, 4), so their order in a list moves no fused score', () => {
+    const keywordTies = n([5, 0.9], [6, 0.4], [7, 0.4], [8, 0.1]);
+    const r = fuse(n([7, 1]), keywordTies, 60, { vector: 1, keyword: 1 });
+    expect(r).toEqual([
+      { label: 7, score: 1 / 61 + 1 / 62, vectorRank: 1, keywordRank: 2 },
+      { label: 5, score: 1 / 61, vectorRank: null, keywordRank: 1 },
+      { label: 6, score: 1 / 62, vectorRank: null, keywordRank: 2 },
+      { label: 8, score: 1 / 64, vectorRank: null, keywordRank: 4 },
+    ]);
+    // The tied labels listed the other way round (as another shard layout would) fuse the same.
+    const swapped = n([5, 0.9], [7, 0.4], [6, 0.4], [8, 0.1]);
+    expect(fuse(n([7, 1]), swapped, 60, { vector: 1, keyword: 1 })).toEqual(r);
+  });
+
   it('breaks a tie on score and best rank by the lower label', () => {
     expect(labels(fuse(n([7, 1]), n([3, 1]), 60, { vector: 1, keyword: 1 }))).toEqual([3, 7]);
     expect(labels(fuse(n([3, 1]), n([7, 1]), 60, { vector: 1, keyword: 1 }))).toEqual([3, 7]);
