@@ -13,6 +13,17 @@ import type { SqlWhere } from './filter-sql.js';
 import type { AnalysisDocument, DocumentVectors, KeywordStats } from './store.js';
 import { queryPhrases, queryTerms } from '../text/segment.js';
 
+/**
+ * BM25's term-frequency saturation (k1) and length normalisation (b), chosen on the tuning halves
+ * of the judged sets (benchmarks/bm25-grid.ts, BENCHMARKS.md "BM25 parameters"). Every point with
+ * k1 0.45–0.75 and b 0.75–0.9 came within 0.005 of the best summed hybrid MRR@10 over fiori, docs
+ * and antd-zh, all ahead of Lucene's 1.2 / 0.75 (mostly on Chinese, whose jieba tokens repeat).
+ * Of those, the largest k1: a lower k1 raises the normalised score of a chunk matching one query
+ * word, and hybrid's blend (fusion.ts) weighs keyword by that score, so at k1 0.45 the README's
+ * "how long to cook spaghetti" ranked "…a long text…" first. Mutable only for that benchmark.
+ */
+export const bm25 = { k1: 0.75, b: 0.75 };
+
 const all = (w: SqlWhere | undefined) => (w ? `AND (${w.sql})` : '');
 const params = (w: SqlWhere | undefined) => (w ? w.params : []);
 
@@ -48,7 +59,7 @@ export class SearchRepo {
    * BM25 over chunk text, best first, with the collection's own statistics: N and the average
    * length are the collection's chunks with text, a term's document frequency the collection's
    * chunks holding it (the filter narrows the answer, not the statistics, as in Lucene).
-   * idf = ln(1 + (N − df + 0.5) / (df + 0.5)) (Lucene's, never negative), k1 = 1.2, b = 0.75.
+   * idf = ln(1 + (N − df + 0.5) / (df + 0.5)) (Lucene's, never negative), k1 and b from `bm25`.
    * The score is BM25 divided by its bound for this query, Σ idf·(k1 + 1) over the query's terms
    * (a term no chunk holds counted at df = 0): in [0, 1), the share of the query's term weight the
    * chunk matches. Same order as BM25; comparable across queries; what hybrid fusion blends.
@@ -70,8 +81,7 @@ export class SearchRepo {
       `SELECT v.doc AS label, count(*) AS tf, t.terms AS length FROM chunks_fts_terms v JOIN chunk_terms t ON t.chunk_id = v.doc
        WHERE v.term = ? AND t.collection_id = ? GROUP BY v.doc`,
     );
-    const k1 = 1.2;
-    const b = 0.75;
+    const { k1, b } = bm25;
     const scores = new Map<number, number>();
     let bound = 0;
     terms.forEach((term, i) => {
