@@ -11,6 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
+import { appliedUpTo } from './replica-reads.js';
 import { NatsCluster, natsServerVersion } from './nats-cluster.js';
 
 const TOPICS = ['pasta with tomato sauce', 'mountain hiking in the alps', 'jazz piano improvisation', 'sourdough bread baking', 'sailing across the ocean'];
@@ -77,6 +78,7 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
 
   /** Every document id of "notes" on one node, once it applied `seq`. */
   async function ids(s: TestServer, seq = last): Promise<string[]> {
+    await appliedUpTo(s, 'notes', seq);
     const out: string[] = [];
     let cursor: string | null = null;
     let q = `min_seq=${seq}&limit=1000`;

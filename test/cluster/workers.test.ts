@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
+import { allDocuments } from './replica-reads.js';
 import { NatsCluster, natsServerVersion } from './nats-cluster.js';
 
 const TOPICS = ['pasta with tomato sauce', 'mountain hiking in the alps', 'jazz piano improvisation', 'sourdough bread baking', 'sailing across the ocean', 'chess openings for beginners', 'growing tomatoes on a balcony'];
@@ -60,27 +61,6 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
   });
 
   /** Every document of a collection on one node, in id order, read once it applied `seq`. */
-  async function allDocuments(s: TestServer, collection: string, seq: number): Promise<Json[]> {
-    // A replica may be far behind after the chaos (a killed worker's batch waits for its ack
-    // wait): min_seq alone is bounded by the request timeout, so wait on /readyz's lag first.
-    await waitFor(`${s.url} to apply ${collection} up to ${seq}`, async () => {
-      const lag = ((await s.request('GET', '/readyz').catch(() => undefined))?.body?.cluster?.lag ?? []) as Json[];
-      return lag.some((l: Json) => l.collection === collection && l.applied >= seq) ? true : undefined;
-    });
-    const out: Json[] = [];
-    let cursor: string | null = null;
-    let first = true;
-    do {
-      const q: string = `limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}${first ? `&min_seq=${seq}` : ''}`;
-      const r = await s.request('GET', `/v1/collections/${collection}/documents?${q}`);
-      expect(r.status, `${JSON.stringify(r.body)}\n${s.output().slice(-4000)}`).toBe(200);
-      out.push(...r.body.documents);
-      cursor = r.body.next_cursor;
-      first = false;
-    } while (cursor);
-    return out;
-  }
-
   /** Each query's top-10 (id and score) on a replica. */
   async function answers(s: TestServer, collection: string, seq: number): Promise<Json[]> {
     const out: Json[] = [];

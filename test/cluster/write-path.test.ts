@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATIENCE_MS, ROOT, TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
+import { allDocuments } from './replica-reads.js';
 import { NatsCluster, freePort, natsServerVersion } from './nats-cluster.js';
 
 const TOPICS = ['pasta with tomato sauce', 'mountain hiking in the alps', 'jazz piano improvisation', 'sourdough bread baking', 'sailing across the ocean'];
@@ -43,21 +44,6 @@ describe('cluster mode: the write path on NATS JetStream', () => {
   });
 
   /** Every document of a collection on one node, in id order, read once it applied `seq`. */
-  async function allDocuments(s: TestServer, collection: string, seq: number): Promise<Json[]> {
-    const out: Json[] = [];
-    let cursor: string | null = null;
-    let first = true;
-    do {
-      const q: string = `limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}${first ? `&min_seq=${seq}` : ''}`;
-      const r = await s.request('GET', `/v1/collections/${collection}/documents?${q}`);
-      expect(r.status, `${JSON.stringify(r.body)}\n${s.output().slice(-4000)}`).toBe(200);
-      out.push(...r.body.documents);
-      cursor = r.body.next_cursor;
-      first = false;
-    } while (cursor);
-    return out;
-  }
-
   it('acknowledges writes with a sequence after which both replicas hold them exactly once and answer alike', async () => {
     const created = await api.request('POST', '/v1/collections', { name: 'notes' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
