@@ -60,7 +60,6 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
     await nats?.stop();
   });
 
-  /** Every document of a collection on one node, in id order, read once it applied `seq`. */
   /** Each query's top-10 (id and score) on a replica. */
   async function answers(s: TestServer, collection: string, seq: number): Promise<Json[]> {
     const out: Json[] = [];

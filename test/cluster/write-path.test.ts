@@ -5,9 +5,12 @@
 // document exactly once and answer queries identically, also after a NATS node and a replica were
 // killed with SIGKILL in the middle of the writes. A Quiver that cannot reach NATS says so and exits.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATIENCE_MS, ROOT, TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
+import { writeTinyClipModel } from '../helpers/clip-model.js';
+import { labelledPng } from '../helpers/images.js';
 import { allDocuments } from './replica-reads.js';
 import { NatsCluster, freePort, natsServerVersion } from './nats-cluster.js';
 
@@ -23,9 +26,11 @@ describe('cluster mode: the write path on NATS JetStream', () => {
   const replicas: TestServer[] = [];
   const replicaDirs = [tempDir(), tempDir()];
   const started: TestServer[] = [];
+  // A tiny CLIP-shaped model (test/helpers/clip-model.ts): a collection that takes images.
+  const modelsDir = tempDir('quiver-cluster-models-');
 
   const startNode = async (role: 'api' | 'replica' | 'worker', dataDir?: string): Promise<TestServer> => {
-    const s = await TestServer.start({ process: true, dataDir, env: { QUIVER_NATS_URL: nats.url, QUIVER_ROLE: role, QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: '120000' } });
+    const s = await TestServer.start({ process: true, dataDir, env: { QUIVER_NATS_URL: nats.url, QUIVER_ROLE: role, QUIVER_CLUSTER_MIN_SEQ_WAIT_MS: '120000', QUIVER_MODELS_DIR: modelsDir } });
     started.push(s);
     return s;
   };
@@ -33,6 +38,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
   beforeAll(async () => {
     expect(natsServerVersion(), 'nats-server must be installed (apt-get install nats-server; .ci/run does it)').toBeDefined();
     nats = await NatsCluster.start();
+    await writeTinyClipModel(path.join(modelsDir, 'tiny-clip'));
     api = await startNode('api');
     await startNode('worker');
     for (const dir of replicaDirs) replicas.push(await startNode('replica', dir));
@@ -43,7 +49,6 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     await nats?.stop();
   });
 
-  /** Every document of a collection on one node, in id order, read once it applied `seq`. */
   it('acknowledges writes with a sequence after which both replicas hold them exactly once and answer alike', async () => {
     const created = await api.request('POST', '/v1/collections', { name: 'notes' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -96,9 +101,9 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     expect(onApi.status, JSON.stringify(onApi.body)).toBe(200);
     expect(onApi.body.hits.map((h: Json) => [h.id, h.score])).toEqual(answers[0]);
     // The Chroma and Qdrant surfaces are not routed: refused on the api node, not answered from its empty store.
-    for (const path of ['/collections/notes/points/scroll', '/api/v2/heartbeat']) {
-      const r = await api.request(path.startsWith('/api') ? 'GET' : 'POST', path, path.startsWith('/api') ? undefined : { limit: 3 });
-      expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(501);
+    for (const route of ['/collections/notes/points/scroll', '/api/v2/heartbeat']) {
+      const r = await api.request(route.startsWith('/api') ? 'GET' : 'POST', route, route.startsWith('/api') ? undefined : { limit: 3 });
+      expect(r.status, `${route}: ${JSON.stringify(r.body)}`).toBe(501);
       expect(JSON.stringify(r.body)).toMatch(/api-role node/);
     }
     expect((await api.request('GET', '/v1/no-such-route')).status).toBe(404);
@@ -138,6 +143,21 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const bad = await replicas[0]!.request('GET', '/v1/collections/notes/documents?min_seq=abc');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/min_seq/);
+  });
+
+  it('refuses a document with an image (501, naming it) before publishing: the log carries no images, so no replica could apply it', async () => {
+    const created = await api.request('POST', '/v1/collections', { name: 'pictures', embedder: { provider: 'local', model: 'tiny-clip' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const image = labelledPng('', { rgb: [220, 10, 10] }).toString('base64');
+    const r = await api.request('PUT', '/v1/collections/pictures/documents', { documents: [{ id: 'caption', text: 'a red apple' }, { id: 'photo', image }] });
+    expect(r.status, JSON.stringify(r.body)).toBe(501);
+    expect(r.body.error.code).toBe('CLUSTER_UNSUPPORTED');
+    expect(r.body.error.message).toMatch(/documents\.1\.image/);
+    // Nothing of that batch reached the log: the next write is the stream's first message.
+    const text = await api.request('PUT', '/v1/collections/pictures/documents', { documents: [{ id: 'caption', text: 'a red apple' }] });
+    expect(text.status, JSON.stringify(text.body)).toBe(202);
+    expect(text.body.seq).toBe(1);
+    for (const replica of replicas) expect((await allDocuments(replica, 'pictures', text.body.seq)).map((d: Json) => d.id)).toEqual(['caption']);
   });
 
   it('deletes by filter through the log: 202 with a sequence, then gone on every replica; a bad filter is a 400 first', async () => {
