@@ -259,12 +259,26 @@ const clusterNodes = z
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE)', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT)' }[c] ?? 'Error')]));
+  Object.fromEntries(codes.map((c) => [c, json(errorBody, { 400: 'Bad input; the message names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role or the collection scope', 404: 'Not found', 409: 'Conflict', 413: 'Body over QUIVER_MAX_BODY, or an image over QUIVER_MAX_IMAGE_BYTES (IMAGE_TOO_LARGE)', 415: 'Body is not JSON', 429: 'The ingest queue is full; retry after the Retry-After header', 503: 'Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED)' }[c] ?? 'Error')]));
 const openaiErrors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, json(oa.openaiError, { 400: 'Bad input; param names the field', 401: 'Missing or invalid API key', 403: 'The key lacks the role', 404: 'No such model', 413: 'Body over QUIVER_MAX_BODY', 415: 'Body is not JSON' }[c] ?? 'Error')]));
 const nameParam = z.object({ name: s.collectionName });
 const docParams = z.object({ name: s.collectionName, id: s.documentId });
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } }, required: true });
+/** Cluster mode (docs/cluster.md): writes on an api node answer 202 with the log position; reads may wait for one. */
+const logPosition = {
+  stream: z.string().meta({ description: "The collection's stream in NATS JetStream" }),
+  seq: z.number().int().meta({ description: 'Its sequence in the stream: pass it as min_seq to read the write back' }),
+};
+const minSeq = z.object({
+  min_seq: z
+    .string()
+    .optional()
+    .meta({ description: 'Cluster mode: answer only once this node (or the replica asked) has applied the log up to this sequence, waiting up to QUIVER_CLUSTER_MIN_SEQ_WAIT_MS (then 503 NOT_YET_APPLIED)' }),
+});
+const clusterErrors = {
+  501: json(errorBody, 'Cluster mode: not available on this node or through the log (CLUSTER_UNSUPPORTED, naming what)'),
+};
 
 /** Every route the server serves. A test checks this list against the routes the app registers. */
 function routes(config: Config): RouteConfig[] {
@@ -320,23 +334,28 @@ function routes(config: Config): RouteConfig[] {
       summary: 'Upsert documents; answers once the write is durable',
       tags: ['documents'],
       request: { params: nameParam, body: body(s.upsertBody(config.maxDocumentsPerRequest)) },
-      responses: { 200: json(upsertResult, 'Written'), ...errors(400, 401, 403, 404, 413, 415) },
+      responses: {
+        200: json(upsertResult, 'Written'),
+        202: json(z.object({ accepted: z.number().int(), ...logPosition }), 'Cluster mode: acknowledged by the log (replicated); the replicas apply it'),
+        ...errors(400, 401, 403, 404, 413, 415, 503),
+        ...clusterErrors,
+      },
     }),
     v1({
       method: 'get',
       path: '/v1/collections/{name}/documents',
       summary: 'Page through documents in id order',
       tags: ['documents'],
-      request: { params: nameParam, query: s.listDocumentsQuery },
-      responses: { 200: json(z.object({ documents: z.array(document), next_cursor: z.string().nullable() }), 'A page'), ...errors(400, 401, 403, 404) },
+      request: { params: nameParam, query: s.listDocumentsQuery.extend(minSeq.shape) },
+      responses: { 200: json(z.object({ documents: z.array(document), next_cursor: z.string().nullable() }), 'A page'), ...errors(400, 401, 403, 404, 503) },
     }),
     v1({
       method: 'get',
       path: '/v1/collections/{name}/documents/{id}',
       summary: 'One document',
       tags: ['documents'],
-      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated: "vector" adds the vector, "chunks" the chunks, "image" the image (base64)' }) }) },
-      responses: { 200: json(z.object({ document }), 'The document'), ...errors(400, 401, 403, 404) },
+      request: { params: docParams, query: z.object({ include: z.string().optional().meta({ description: 'comma-separated: "vector" adds the vector, "chunks" the chunks, "image" the image (base64)' }) }).extend(minSeq.shape) },
+      responses: { 200: json(z.object({ document }), 'The document'), ...errors(400, 401, 403, 404, 503) },
     }),
     v1({
       method: 'delete',
@@ -344,15 +363,19 @@ function routes(config: Config): RouteConfig[] {
       summary: 'Delete a document',
       tags: ['documents'],
       request: { params: docParams },
-      responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404) },
+      responses: {
+        204: { description: 'Deleted' },
+        202: json(z.object({ accepted: z.number().int(), ...logPosition }), 'Cluster mode: the delete is in the log; the replicas apply it'),
+        ...errors(400, 401, 403, 404, 503),
+      },
     }),
     v1({
       method: 'post',
       path: '/v1/collections/{name}/query',
       summary: 'Nearest documents to a text, a vector or an image',
       tags: ['search'],
-      request: { params: nameParam, body: body(s.queryBody) },
-      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 413, 415) },
+      request: { params: nameParam, query: minSeq, body: body(s.queryBody) },
+      responses: { 200: json(queryResult, 'Hits, best first'), ...errors(400, 401, 403, 404, 413, 415, 503) },
     }),
     v1({
       method: 'post',
@@ -384,7 +407,11 @@ function routes(config: Config): RouteConfig[] {
       summary: 'Delete every document a filter selects',
       tags: ['documents'],
       request: { params: nameParam, body: body(s.deleteByFilterBody) },
-      responses: { 200: json(z.object({ deleted: z.number().int() }), 'How many were deleted'), ...errors(400, 401, 403, 404, 415) },
+      responses: {
+        200: json(z.object({ deleted: z.number().int() }), 'How many were deleted'),
+        202: json(z.object(logPosition), 'Cluster mode: the delete is in the log; how many it deletes is known when the replicas apply it'),
+        ...errors(400, 401, 403, 404, 415, 503),
+      },
     }),
     v1({
       method: 'post',

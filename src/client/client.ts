@@ -37,6 +37,8 @@ import type {
   StoredDocument,
   UpsertResult,
   ChunkingInput,
+  Accepted,
+  LogPosition,
 } from './types.js';
 import { isFinished } from './types.js';
 
@@ -118,8 +120,11 @@ export class CollectionHandle {
     return this.c.collections.get(this.name, o);
   }
 
-  /** PUT .../documents: answers once the write is durable; a batch is written whole or not at all. */
-  upsert(documents: DocumentInput[], o: CallOptions & { chunking?: ChunkingInput } = {}): Promise<UpsertResult> {
+  /**
+   * PUT .../documents: answers once the write is durable; a batch is written whole or not at all.
+   * In cluster mode an api node answers `Accepted` instead: in the log, not yet applied.
+   */
+  upsert(documents: DocumentInput[], o: CallOptions & { chunking?: ChunkingInput } = {}): Promise<UpsertResult | Accepted> {
     const body = { documents, ...(o.chunking ? { chunking: o.chunking } : {}) };
     return this.c.call('PUT /v1/collections/{name}/documents', {}, o, (init) => this.c.api.PUT('/v1/collections/{name}/documents', { ...init, params: this.path, body }));
   }
@@ -158,12 +163,15 @@ export class CollectionHandle {
     await this.c.call('DELETE /v1/collections/{name}/documents/{id}', {}, o, (init) => this.c.api.DELETE('/v1/collections/{name}/documents/{id}', { ...init, params: { path: { name: this.name, id } } }));
   }
 
-  /** Deletes every document the filter selects, in one transaction; the number deleted. */
-  async deleteWhere(filter: Filter, o: CallOptions = {}): Promise<number> {
+  /**
+   * Deletes every document the filter selects, in one transaction; the number deleted. In cluster
+   * mode an api node answers where the delete sits in the log instead (the count is the replicas').
+   */
+  async deleteWhere(filter: Filter, o: CallOptions = {}): Promise<number | LogPosition> {
     const r = await this.c.call('POST /v1/collections/{name}/documents/delete', {}, o, (init) =>
       this.c.api.POST('/v1/collections/{name}/documents/delete', { ...init, params: this.path, body: { filter } }),
     );
-    return r.deleted;
+    return 'deleted' in r ? r.deleted : r;
   }
 
   // Searches change nothing: they may be sent again after a network error like a GET.

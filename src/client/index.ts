@@ -10,6 +10,6 @@ export { QuiverApiError } from './errors.js';
 export type { ErrorCode, ServerErrorCode, ClientErrorCode } from './errors.js';
 export type { IngestOptions, IngestProgress, IngestResult, SubmitIngestOptions } from './ingest.js';
 export type { FetchLike, RetryInfo, RetryOptions } from './transport.js';
-export { clusterResultOf, isFinished, projectResultOf } from './types.js';
+export { clusterResultOf, isAccepted, isFinished, projectResultOf } from './types.js';
 export type * from './types.js';
 export type { paths, components } from './schema.js';

@@ -554,6 +554,8 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                     filter?: string;
+                    /** @description Cluster mode: answer only once this node (or the replica asked) has applied the log up to this sequence, waiting up to QUIVER_CLUSTER_MIN_SEQ_WAIT_MS (then 503 NOT_YET_APPLIED) */
+                    min_seq?: string;
                 };
                 header?: never;
                 path: {
@@ -604,6 +606,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -662,6 +673,21 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Cluster mode: acknowledged by the log (replicated); the replicas apply it */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accepted: number;
+                            /** @description The collection's stream in NATS JetStream */
+                            stream: string;
+                            /** @description Its sequence in the stream: pass it as min_seq to read the write back */
+                            seq: number;
+                        };
+                    };
+                };
                 /** @description Bad input; the message names the field */
                 400: {
                     headers: {
@@ -716,6 +742,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Cluster mode: not available on this node or through the log (CLUSTER_UNSUPPORTED, naming what) */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -738,6 +782,8 @@ export interface paths {
                 query?: {
                     /** @description comma-separated: "vector" adds the vector, "chunks" the chunks, "image" the image (base64) */
                     include?: string;
+                    /** @description Cluster mode: answer only once this node (or the replica asked) has applied the log up to this sequence, waiting up to QUIVER_CLUSTER_MIN_SEQ_WAIT_MS (then 503 NOT_YET_APPLIED) */
+                    min_seq?: string;
                 };
                 header?: never;
                 path: {
@@ -795,6 +841,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -812,6 +867,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Cluster mode: the delete is in the log; the replicas apply it */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accepted: number;
+                            /** @description The collection's stream in NATS JetStream */
+                            stream: string;
+                            /** @description Its sequence in the stream: pass it as min_seq to read the write back */
+                            seq: number;
+                        };
+                    };
+                };
                 /** @description Deleted */
                 204: {
                     headers: {
@@ -855,6 +925,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -874,7 +953,10 @@ export interface paths {
         /** Nearest documents to a text, a vector or an image */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Cluster mode: answer only once this node (or the replica asked) has applied the log up to this sequence, waiting up to QUIVER_CLUSTER_MIN_SEQ_WAIT_MS (then 503 NOT_YET_APPLIED) */
+                    min_seq?: string;
+                };
                 header?: never;
                 path: {
                     name: string;
@@ -986,6 +1068,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1279,6 +1370,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Cluster mode: the delete is in the log; how many it deletes is known when the replicas apply it */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The collection's stream in NATS JetStream */
+                            stream: string;
+                            /** @description Its sequence in the stream: pass it as min_seq to read the write back */
+                            seq: number;
+                        };
+                    };
+                };
                 /** @description Bad input; the message names the field */
                 400: {
                     headers: {
@@ -1317,6 +1422,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1431,7 +1545,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1631,7 +1745,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1772,7 +1886,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2384,7 +2498,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2479,7 +2593,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT) */
+                /** @description Not ready, shutting down, or out of time (REQUEST_TIMEOUT, ANALYSIS_TIMEOUT); in cluster mode, NATS or a shard out of reach (CLUSTER_UNAVAILABLE, SHARD_UNAVAILABLE) or min_seq not applied in time (NOT_YET_APPLIED) */
                 503: {
                     headers: {
                         [name: string]: unknown;

@@ -27,6 +27,15 @@ export type UpsertInput = BodyOf<'/v1/collections/{name}/documents', 'put'>;
 export type DocumentInput = UpsertInput['documents'][number];
 export type ChunkingInput = NonNullable<UpsertInput['chunking']>;
 export type UpsertResult = AnswerOf<'/v1/collections/{name}/documents', 'put', 200>;
+/** Cluster mode, from an api node: the write is in the log; pass `seq` as min_seq to read it back. */
+export type Accepted = AnswerOf<'/v1/collections/{name}/documents', 'put', 202>;
+/** Cluster mode, from an api node: where a delete by filter sits in the log (its count is known when replicas apply it). */
+export type LogPosition = AnswerOf<'/v1/collections/{name}/documents/delete', 'post', 202>;
+
+/** Whether an upsert was accepted into a cluster's log (an api node's 202) rather than written. */
+export function isAccepted(r: UpsertResult | Accepted): r is Accepted {
+  return 'seq' in r;
+}
 export type DocumentPage = AnswerOf<'/v1/collections/{name}/documents', 'get', 200>;
 export type QueryInput = BodyOf<'/v1/collections/{name}/query', 'post'>;
 export type RecommendInput = BodyOf<'/v1/collections/{name}/recommend', 'post'>;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATIENCE_MS, ROOT, TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
+import { QuiverClient, isAccepted } from '../../src/client/index.js';
 import { writeTinyClipModel } from '../helpers/clip-model.js';
 import { labelledPng } from '../helpers/images.js';
 import { allDocuments } from './replica-reads.js';
@@ -49,6 +50,14 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     await nats?.stop();
   });
 
+  /** The properties the api node's /openapi.json gives one response of one operation, sorted. */
+  async function documented(method: string, route: string, status: number): Promise<string[]> {
+    const spec = (await api.request('GET', '/openapi.json')).body;
+    const schema = spec.paths?.[route]?.[method]?.responses?.[status]?.content?.['application/json']?.schema;
+    expect(schema, `${method} ${route} ${status} in /openapi.json`).toBeDefined();
+    return Object.keys(schema.properties ?? {}).sort();
+  }
+
   it('acknowledges writes with a sequence after which both replicas hold them exactly once and answer alike', async () => {
     const created = await api.request('POST', '/v1/collections', { name: 'notes' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -66,6 +75,14 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     const del = await api.request('DELETE', '/v1/collections/notes/documents/d7');
     expect(del.status).toBe(202);
     last = del.body.seq;
+    // The served OpenAPI document describes these 202 answers as they are.
+    expect(Object.keys(again.body).sort()).toEqual(await documented('put', '/v1/collections/{name}/documents', 202));
+    expect(Object.keys(del.body).sort()).toEqual(await documented('delete', '/v1/collections/{name}/documents/{id}', 202));
+    // The typed client tells an accepted write from a written one.
+    const viaClient = await new QuiverClient({ url: api.url }).collection('notes').upsert([doc(0)]);
+    if (!isAccepted(viaClient)) throw new Error(`the api node wrote instead of accepting: ${JSON.stringify(viaClient)}`);
+    expect(viaClient.seq).toBe(del.body.seq + 1);
+    last = viaClient.seq;
 
     const views: Json[] = [];
     const answers: Json[] = [];
@@ -172,6 +189,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     expect(del.body.seq).toBeGreaterThan(w.body.seq);
     // The bad filter published nothing: the delete is the next message after the write.
     expect(del.body.seq).toBe(w.body.seq + 1);
+    expect(Object.keys(del.body).sort()).toEqual(await documented('post', '/v1/collections/{name}/documents/delete', 202));
     for (const r of replicas) {
       expect((await allDocuments(r, 'purge', del.body.seq)).map((d: Json) => d.id).sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
       expect((await r.request('GET', '/v1/collections/purge')).body.collection.vector_count).toBe(6);

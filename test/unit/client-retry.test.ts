@@ -3,7 +3,7 @@
 // error), what never is (a write whose connection broke, 503 REQUEST_TIMEOUT, 4xx), and the
 // bounds on attempts and waiting.
 import { describe, expect, it } from 'vitest';
-import { QuiverApiError, QuiverClient } from '../../src/client/index.js';
+import { QuiverApiError, QuiverClient, isAccepted } from '../../src/client/index.js';
 
 type Step = { status: number; code?: string; retryAfter?: string; body?: unknown } | 'network-error';
 
@@ -27,7 +27,8 @@ describe('client retries', () => {
   it('sends a write again after 429 and 503 NOT_READY/BODY_MEMORY_FULL, with the same body, after Retry-After', async () => {
     const { seen, client } = scripted([{ status: 429, code: 'QUEUE_FULL', retryAfter: '0' }, { status: 503, code: 'BODY_MEMORY_FULL', retryAfter: '0' }, { status: 503, code: 'NOT_READY' }, upsertOk]);
     const r = await client.collection('c').upsert([{ id: 'a', text: 'alpha' }]);
-    expect(r.created).toBe(1);
+    expect(isAccepted(r)).toBe(false);
+    expect(!isAccepted(r) && r.created).toBe(1);
     expect(seen).toHaveLength(4);
     expect(new Set(seen.map((s) => s.body))).toEqual(new Set([JSON.stringify({ documents: [{ id: 'a', text: 'alpha' }] })]));
     expect(seen[0]!.url).toBe('http://quiver.test:8080/v1/collections/c/documents');
