@@ -14,7 +14,10 @@ const minSeq = z.string().regex(/^\d{1,15}$/, 'expected a stream sequence, a who
 
 /** Reads an api-role node routes to the replicas of the collection's shards (api/v1/shard-reads.ts). */
 function isRoutedRead(method: string, rest: string): boolean {
-  return (method === 'POST' && rest === '/query') || (method === 'GET' && (rest === '/documents' || /^\/documents\/[^/]+$/.test(rest)));
+  return (
+    (method === 'POST' && (rest === '/query' || rest === '/context' || rest === '/recommend')) ||
+    (method === 'GET' && (rest === '/documents' || /^\/documents\/[^/]+(\/similar)?$/.test(rest)))
+  );
 }
 
 /** Requests under /collections/:name that write through the log (the routes publish them). */
@@ -31,7 +34,7 @@ export function clusterGate(cluster: ClusterHooks): RequestHandler {
     // The collection's own description comes from the catalog, which every role holds.
     const catalogRead = req.method === 'GET' && rest === '/';
     if (cluster.role === 'api' && !catalogRead && !isRoutedRead(req.method, rest)) {
-      throw createError('CLUSTER_UNSUPPORTED', { what: 'this read on an api-role node (it routes query, get and list documents; read the rest from a replica or an "all" node)' });
+      throw createError('CLUSTER_UNSUPPORTED', { what: 'this read on an api-role node (it routes query, get and list documents, and context, recommend and similar of unsharded collections; read the rest from a replica or an "all" node)' });
     }
     if (wanted === undefined) return next();
     // The routes' own query schemas are strict and do not know min_seq: it is taken out here

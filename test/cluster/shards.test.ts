@@ -242,6 +242,8 @@ describe('cluster mode: read routing, shards and exact merges', () => {
     expect(feedback.body.error.message).toMatch(/feedback/);
     const context = await api.request('POST', '/v1/collections/sharded/context', { text: 'pasta' });
     expect(context.status).toBe(501);
+    expect(context.body.error.message).toMatch(/sharded collection \(2 shards\)/);
+    expect((await api.request('POST', '/v1/collections/sharded/recommend', { positive: ['doc-1'] })).status).toBe(501);
   });
 
   it('routes reads of an unsharded collection to a replica, with read-your-writes through min_seq', async () => {
@@ -257,6 +259,29 @@ describe('cluster mode: read routing, shards and exact merges', () => {
     // The replica holding shard 0 has it; the one holding only shard 1 holds nothing of this collection.
     expect((await replicas[0]!.request('GET', '/v1/collections/plain/documents/fresh')).status).toBe(200);
     expect((await replicas[1]!.request('GET', '/v1/collections/plain/documents/fresh')).status).toBe(404);
+    // Context, recommend and similar need the whole collection in one place: for an unsharded one
+    // the replica holding it answers them, as its own routes do.
+    const reads: [string, string, Json?][] = [
+      ['POST', '/v1/collections/plain/context', { text: 'telescope comet', max_tokens: 200 }],
+      ['POST', '/v1/collections/plain/recommend', { positive: ['fresh'], k: 2 }],
+      ['GET', '/v1/collections/plain/documents/fresh/similar?k=2'],
+    ];
+    for (const [method, url, body] of reads) {
+      const routed = await api.request(method, url, body);
+      const own = await replicas[0]!.request(method, url, body);
+      expect(routed.status, `${url}: ${JSON.stringify(routed.body)}`).toBe(200);
+      const { took_ms: _a, ...routedBody } = routed.body;
+      const { took_ms: _b, ...ownBody } = own.body;
+      expect(routedBody, url).toEqual(ownBody);
+    }
+    expect((await api.request('POST', '/v1/collections/plain/context', { text: 'telescope' })).body.chunks[0].document_id).toBe('fresh');
+    // The replica's errors come back as they are; a bad body is the api node's own 400.
+    const missing = await api.request('GET', '/v1/collections/plain/documents/nope/similar');
+    expect(missing.status, JSON.stringify(missing.body)).toBe(404);
+    expect(missing.body.error.code).toBe('DOCUMENT_NOT_FOUND');
+    const bad = await api.request('POST', '/v1/collections/plain/recommend', { positive: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/positive/);
   });
 
   it('answers 503 naming the shard, at once, when no replica holds a shard', async () => {

@@ -127,9 +127,10 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     // A replica serves them from its own data.
     const scroll = await replicas[0]!.request('POST', '/collections/notes/points/scroll', { limit: 3 });
     expect(scroll.status, JSON.stringify(scroll.body)).toBe(200);
-    const context = await api.request('POST', '/v1/collections/notes/context', { text: 'bread' });
-    expect(context.status).toBe(501);
-    expect(context.body.error.message).toMatch(/api-role node/);
+    // What it does not route it refuses, naming what to do instead.
+    const answer = await api.request('POST', '/v1/collections/notes/answer', { question: 'bread?' });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(501);
+    expect(answer.body.error.message).toMatch(/api-role node/);
   });
 
   it('runs an ingest job on the api node by publishing its batches to the log; the job shows where the last one is', async () => {

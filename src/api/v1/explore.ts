@@ -1,21 +1,25 @@
 // Routes that explore a collection by example and by shape: recommend, similar, cluster, project.
 import type { Router } from 'express';
 import { createError } from '../../errors/index.js';
-import { cluster, project, recommend, requestDeadline } from '../../query/index.js';
+import { cluster, project, requestDeadline } from '../../query/index.js';
 import type { ClusterInput, ProjectInput } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from '../context.js';
+import { recommendAnswer } from './answers.js';
 import { jobView } from './jobs.js';
+import { routedWhole } from './shard-reads.js';
 import * as s from './schemas.js';
-import { clusterView, filterFromQueryString, param, projectView, searchView } from './views.js';
+import { clusterView, filterFromQueryString, param, projectView } from './views.js';
 
 export function exploreRoutes(v1: Router, ctx: RouteContext): void {
-  const { config, collections, runner, json, requireJson } = ctx;
+  const { config, collections, runner, json, requireJson, cluster: clusterHooks } = ctx;
   // Analyses end just before the request's own timeout, in their worker (query/analysis.ts).
   const deadline = () => requestDeadline(config.requestTimeoutMs);
   v1.post('/collections/:name/recommend', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    res.json(searchView(await recommend(c, parse(s.recommendBody, req.body), deadline())));
+    parse(s.recommendBody, req.body); // a bad body is this node's 400, before asking anyone
+    const minSeq = res.locals.minSeq as number | undefined;
+    res.json(clusterHooks?.role === 'api' ? await routedWhole(clusterHooks, c, 'recommend', req.body, minSeq) : await recommendAnswer(c, req.body, deadline()));
   });
 
   v1.get('/collections/:name/documents/:id/similar', async (req, res) => {
@@ -23,8 +27,11 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
     const id = parse(s.documentId, param(req, 'id'), 'id');
     const q = parse(s.similarQuery, req.query);
     const filter = filterFromQueryString(q.filter);
+    // The same as POST .../recommend with this one example, so an api node routes it the same way.
+    const body = { positive: [id], k: q.k, ...(filter === undefined ? {} : { filter }), strategy: 'average_vector', include: ['text', 'metadata'] };
+    const minSeq = res.locals.minSeq as number | undefined;
     try {
-      res.json(searchView(await recommend(c, { positive: [id], negative: [], k: q.k, filter, strategy: 'average_vector', include: ['text', 'metadata'] }, deadline())));
+      res.json(clusterHooks?.role === 'api' ? await routedWhole(clusterHooks, c, 'recommend', body, minSeq) : await recommendAnswer(c, body, deadline()));
     } catch (err) {
       // The id is in the path here: answer as for GET .../documents/{id}.
       if ((err as { code?: string }).code === 'DOCUMENTS_NOT_FOUND') throw createError('DOCUMENT_NOT_FOUND', { collection: c.name, id });

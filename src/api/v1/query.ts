@@ -1,11 +1,12 @@
 // Routes that search a collection or act on the documents a filter selects: query (vector,
 // keyword, hybrid), RAG context, and delete-by-filter.
 import type { Router } from 'express';
-import { buildContext, search } from '../../query/index.js';
+import { search } from '../../query/index.js';
 import { parse } from '../errors.js';
 import type { RouteContext } from '../context.js';
 import * as s from './schemas.js';
-import { routedSearch } from './shard-reads.js';
+import { contextAnswer } from './answers.js';
+import { routedSearch, routedWhole } from './shard-reads.js';
 import { param, searchView, toSearchQuery } from './views.js';
 
 export function queryRoutes(v1: Router, { collections, json, requireJson, cluster }: RouteContext): void {
@@ -19,9 +20,12 @@ export function queryRoutes(v1: Router, { collections, json, requireJson, cluste
 
   v1.post('/collections/:name/context', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    const { max_tokens: maxTokens, ...rest } = parse(s.contextBody, req.body);
-    const r = await buildContext(c, { ...rest, maxTokens });
-    res.json({ ...r, chunks: r.chunks.map(({ documentId, chunkIndex, ...rest }) => ({ document_id: documentId, chunk_index: chunkIndex, ...rest })) });
+    if (cluster?.role === 'api') {
+      parse(s.contextBody, req.body); // a bad body is this node's 400, before asking anyone
+      res.json(await routedWhole(cluster, c, 'context', req.body, res.locals.minSeq as number | undefined));
+      return;
+    }
+    res.json(await contextAnswer(c, req.body));
   });
 
   v1.post('/collections/:name/documents/delete', requireJson, json, async (req, res) => {

@@ -6,9 +6,20 @@
 import { z } from 'zod';
 import type { Collection, CollectionRegistry } from '../../collection/index.js';
 import type { SearchQuery, SearchResult } from '../../domain/types.js';
-import { answerShardSearch, shardedSearch } from '../../query/index.js';
+import { createError } from '../../errors/index.js';
+import { answerShardSearch, requestDeadline, shardedSearch } from '../../query/index.js';
 import type { ClusterHooks } from '../deps.js';
+import { contextAnswer, recommendAnswer } from './answers.js';
 import { documentBody, documentView } from './views.js';
+
+/**
+ * Reads a replica answers whole, with its own route's code (answers.ts), for an unsharded
+ * collection: their answer needs every document in one place (recommend reads the examples'
+ * vectors; context packs passages by the search's order), so a sharded collection refuses them.
+ */
+type WholeRead = 'context' | 'recommend';
+/** How long a replica gives a routed recommend (the api node waits a little longer for the answer). */
+const ROUTED_ANALYSIS_MS = 14_000;
 
 const documentRequest = z.discriminatedUnion('op', [
   z.object({ op: z.literal('get'), id: z.string(), include: z.array(z.enum(['vector', 'chunks', 'image'])) }),
@@ -21,6 +32,10 @@ type DocumentView = ReturnType<typeof documentView>;
 export async function answerShardRead(collections: CollectionRegistry, name: string, body: unknown): Promise<unknown> {
   const c = collections.get(name);
   const op = (body as { op?: unknown } | null)?.op;
+  if (op === 'context' || op === 'recommend') {
+    const request = (body as { request?: unknown }).request;
+    return op === 'context' ? contextAnswer(c, request) : recommendAnswer(c, request, requestDeadline(ROUTED_ANALYSIS_MS));
+  }
   if (op === 'get' || op === 'page') {
     const r = documentRequest.parse(body);
     if (r.op === 'get') return documentBody(c, r.id, r.include);
@@ -46,4 +61,11 @@ export async function routedPage(cluster: ClusterHooks, c: Collection, after: st
     .flat()
     .sort((a, b) => Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)))
     .slice(0, limit);
+}
+
+/** A whole read (context, recommend) of an unsharded collection, answered by a replica holding it. */
+export function routedWhole(cluster: ClusterHooks, c: Collection, op: WholeRead, request: unknown, minSeq: number | undefined): Promise<unknown> {
+  const shards = cluster.shardCount(c.name);
+  if (shards > 1) throw createError('CLUSTER_UNSUPPORTED', { what: `${op} over a sharded collection (${shards} shards) on an api-role node (ask a replica, which answers for the shards it holds)` });
+  return cluster.ask(c.name, 0, { op, request }, minSeq);
 }
