@@ -17,9 +17,12 @@ export function exploreRoutes(v1: Router, ctx: RouteContext): void {
   const deadline = () => requestDeadline(config.requestTimeoutMs);
   v1.post('/collections/:name/recommend', requireJson, json, async (req, res) => {
     const c = collections.get(param(req, 'name'));
-    parse(s.recommendBody, req.body); // a bad body is this node's 400, before asking anyone
-    const minSeq = res.locals.minSeq as number | undefined;
-    res.json(clusterHooks?.role === 'api' ? await routedWhole(clusterHooks, c, 'recommend', req.body, minSeq) : await recommendAnswer(c, req.body, deadline()));
+    if (clusterHooks?.role === 'api') {
+      parse(s.recommendBody, req.body); // a bad body is this node's 400, before asking anyone
+      res.json(await routedWhole(clusterHooks, c, 'recommend', req.body, res.locals.minSeq as number | undefined));
+      return;
+    }
+    res.json(await recommendAnswer(c, req.body, deadline()));
   });
 
   v1.get('/collections/:name/documents/:id/similar', async (req, res) => {
