@@ -15,6 +15,8 @@ export class ClusterStartError extends Error {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long start-up asks a JetStream that is not answering yet (one that is off is reported at once). */
+const JETSTREAM_PATIENCE_MS = 120_000;
 
 export async function connectNats(cfg: ClusterConfig, log: Logger): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
   const where = `${cfg.servers.join(', ')} (QUIVER_NATS_URL)`;
@@ -35,12 +37,24 @@ export async function connectNats(cfg: ClusterConfig, log: Logger): Promise<{ nc
     throw new ClusterStartError(`cannot connect to NATS at ${where}: ${reason(err)}`);
   }
   let jsm: JetStreamManager;
-  try {
-    jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-    await jsm.getAccountInfo();
-  } catch (err) {
-    await nc.close().catch(() => undefined);
-    throw new ClusterStartError(`NATS at ${where} answers but JetStream does not (is it started with JetStream on, and does the cluster have a quorum?): ${reason(err)}`);
+  const deadline = Date.now() + JETSTREAM_PATIENCE_MS;
+  for (;;) {
+    try {
+      jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
+      await jsm.getAccountInfo();
+      break;
+    } catch (err) {
+      // A timeout or "temporarily unavailable" is JetStream settling (a NATS node just killed or
+      // back, a leader being elected): wait for it. "jetstream is not enabled" is the operator's
+      // to fix, now.
+      if (!/not enabled/i.test(reason(err)) && Date.now() < deadline) {
+        log.warn({ err: reason(err) }, 'JetStream did not answer yet (an election?); asking again');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      await nc.close().catch(() => undefined);
+      throw new ClusterStartError(`NATS at ${where} answers but JetStream does not (is it started with JetStream on, and does the cluster have a quorum?): ${reason(err)}`);
+    }
   }
   void (async () => {
     for await (const s of nc.status()) {
