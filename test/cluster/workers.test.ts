@@ -60,14 +60,15 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
     await nats?.stop();
   });
 
-  /** Each query's top-10 (id and score) on a replica. */
+  /** Each query's top-10 on a replica: id, score, and the vector and keyword scores it was fused from. */
   async function answers(s: TestServer, collection: string, seq: number): Promise<Json[]> {
     const out: Json[] = [];
     for (const text of QUERIES) {
       const q = await s.request('POST', `/v1/collections/${collection}/query?min_seq=${seq}`, { text, k: 10 });
       expect(q.status, JSON.stringify(q.body)).toBe(200);
       expect(q.body.hits.length).toBe(10);
-      out.push(q.body.hits.map((h: Json) => [h.id, h.score]));
+      // Each hit with what its hybrid score is made of, so a difference says which side differs.
+      out.push(q.body.hits.map((h: Json) => [h.id, h.score, h.vector_score, h.keyword_score]));
     }
     return out;
   }
@@ -248,7 +249,12 @@ describe('cluster mode: ingest workers embed once, replicas apply their chunks',
       }
       expect(seen[0]).toEqual(seen[1]);
       const [a, b] = await Promise.all(replicas.map((r) => answers(r, 'chaos', last)));
-      expect(a).toEqual(b);
+      // On a difference, the first differing document as each replica holds it (vector and chunks).
+      const differing = (a as Json[][]).flat().find((hit: Json, i: number) => JSON.stringify(hit) !== JSON.stringify((b as Json[][]).flat()[i]));
+      const held = differing
+        ? await Promise.all(replicas.map(async (r) => (await r.request('GET', `/v1/collections/chaos/documents/${differing[0]}?include=vector,chunks`)).body))
+        : [];
+      expect(a, `replicas answer differently; ${differing?.[0]} on each: ${JSON.stringify(held).slice(0, 6000)}`).toEqual(b);
       const redeliveries = await Promise.all(workers.map(async (w) => metric(await metricsOf(w), 'quiver_cluster_worker_redeliveries_total', 'chaos')));
       console.log(
         `cluster workers chaos: ${acked.size} documents acknowledged in ${total} batches, ${refused} write attempts refused with 503 (retried); ` +
