@@ -31,3 +31,12 @@ export async function allDocuments(s: TestServer, collection: string, seq: numbe
   } while (cursor);
   return out;
 }
+
+/**
+ * A filter every test document passes (their metadata `i` is ≥ 0). Under
+ * QUIVER_EXACT_SEARCH_THRESHOLD documents (5,000) it makes a query's vector side exact search:
+ * the tests' documents share a few texts, so many have the same vector, and two HNSW graphs built
+ * in different orders (a restarted or seeded replica's) keep different members of such a tie as
+ * candidates, which moves their fused scores. Exact search breaks ties by label, alike on replicas.
+ */
+export const EXACT_OVER_ALL = { i: { $gte: 0 } };

@@ -11,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, tempDir, waitFor } from '../helpers/server.js';
 import type { Json } from '../helpers/server.js';
-import { appliedUpTo } from './replica-reads.js';
+import { EXACT_OVER_ALL, appliedUpTo } from './replica-reads.js';
 import { NatsCluster, natsServerVersion } from './nats-cluster.js';
 
 const TOPICS = ['pasta with tomato sauce', 'mountain hiking in the alps', 'jazz piano improvisation', 'sourdough bread baking', 'sailing across the ocean'];
@@ -99,7 +99,7 @@ describe('cluster mode: snapshots, a new replica from snapshot + tail, log purge
     expect(got).toEqual([...expected].sort());
     const view = await s.request('GET', '/v1/collections/notes');
     expect(view.body.collection.vector_count).toBe(expected.size);
-    const answers = await Promise.all([first, s].map((r) => r.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 })));
+    const answers = await Promise.all([first, s].map((r) => r.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10, filter: EXACT_OVER_ALL })));
     expect(answers[0]!.body.hits.length).toBe(10);
     expect(answers[1]!.body.hits).toEqual(answers[0]!.body.hits);
   }

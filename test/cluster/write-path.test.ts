@@ -12,7 +12,7 @@ import type { Json } from '../helpers/server.js';
 import { QuiverClient, isAccepted } from '../../src/client/index.js';
 import { writeTinyClipModel } from '../helpers/clip-model.js';
 import { labelledPng } from '../helpers/images.js';
-import { allDocuments } from './replica-reads.js';
+import { EXACT_OVER_ALL, allDocuments } from './replica-reads.js';
 import { NatsCluster, freePort, natsServerVersion } from './nats-cluster.js';
 
 const TOPICS = ['pasta with tomato sauce', 'mountain hiking in the alps', 'jazz piano improvisation', 'sourdough bread baking', 'sailing across the ocean'];
@@ -98,9 +98,10 @@ describe('cluster mode: the write path on NATS JetStream', () => {
       expect(view.body.collection.document_count).toBe(299);
       expect(view.body.collection.vector_count).toBe(299);
       views.push(view.body.collection.document_count);
-      const q = await r.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 });
+      const q = await r.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10, filter: EXACT_OVER_ALL });
       expect(q.status, JSON.stringify(q.body)).toBe(200);
       expect(q.body.hits.length).toBe(10);
+      expect(q.body.plan.vector).toBe('exact');
       answers.push(q.body.hits.map((h: Json) => [h.id, h.score]));
     }
     expect(answers[0]).toEqual(answers[1]);
@@ -114,7 +115,7 @@ describe('cluster mode: the write path on NATS JetStream', () => {
     expect(ready.body.cluster.lag).toEqual([{ collection: 'notes', applied: last, last }]);
     // The api node holds no documents: it routes the query to a replica (test/cluster/shards.test.ts
     // covers routing in depth) and refuses the reads it does not route.
-    const onApi = await api.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10 });
+    const onApi = await api.request('POST', `/v1/collections/notes/query?min_seq=${last}`, { text: 'bread baking', k: 10, filter: EXACT_OVER_ALL });
     expect(onApi.status, JSON.stringify(onApi.body)).toBe(200);
     expect(onApi.body.hits.map((h: Json) => [h.id, h.score])).toEqual(answers[0]);
     // The Chroma and Qdrant surfaces are not routed: refused on the api node, not answered from its empty store.
@@ -251,7 +252,8 @@ describe('cluster mode: the write path on NATS JetStream', () => {
       seen.push(ids.sort());
     }
     expect(seen[0]).toEqual(seen[1]);
-    const answers = await Promise.all(replicas.map((r) => r.request('POST', `/v1/collections/chaos/query?min_seq=${last}`, { text: 'jazz piano', k: 10 })));
+    const answers = await Promise.all(replicas.map((r) => r.request('POST', `/v1/collections/chaos/query?min_seq=${last}`, { text: 'jazz piano', k: 10, filter: EXACT_OVER_ALL })));
+    expect(answers[0]!.body.plan.vector).toBe('exact');
     expect(answers[0]!.body.hits).toEqual(answers[1]!.body.hits);
     console.log(`cluster chaos: ${acked.size} documents acknowledged, ${refused} batches refused with 503 while NATS elected a leader`);
   });
