@@ -33,8 +33,6 @@ export interface ServerOptions {
   waitReady?: boolean;
   /** Run as a child process (kill -9, signals, exit codes, start-up output); default in-process. */
   process?: boolean;
-  /** A child process's output so far, after each chunk: to wait on a line printed before it listens. */
-  onOutput?: (output: string) => void;
 }
 
 /**
@@ -144,12 +142,8 @@ class ProcessServer extends TestServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    const keep = (b: Buffer) => {
-      out += b.toString();
-      opts.onOutput?.(out);
-    };
-    proc.stdout.on('data', keep);
-    proc.stderr.on('data', keep);
+    proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not listen within ${PATIENCE_MS} ms:\n${out}`)), PATIENCE_MS);
       const check = () => {
